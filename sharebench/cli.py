@@ -1,0 +1,75 @@
+"""`sharebench` command line: a thin front that hands `run` to Hydra and answers the rest itself.
+
+Neither torch nor Hydra is imported until a command needs it, so `--help` and `list` are instant.
+"""
+import argparse
+import sys
+from importlib import resources
+
+from sharebench.errors import EXIT_USER_ERROR, UserError
+
+GROUPS = ("model", "dataset", "optim", "trainer", "experiment")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sharebench",
+        description="Train networks that share weights beside their unshared twins, "
+        "under identical conditions, and record parameters, curves and accuracy.",
+        epilog="Examples:\n"
+        "  sharebench run                               # shared CNN on MNIST-1D (offline)\n"
+        "  sharebench run model=local_cnn               # same topology, no weight sharing\n"
+        "  sharebench run -m model=shared_cnn,local_cnn,mlp seed=0,1,2\n"
+        "  sharebench run --help                        # config groups and every key\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("run", add_help=False, help="train one config, or sweep with -m (arguments are Hydra overrides)")
+    sub.add_parser("list", help="list the models, datasets, optimizers, trainers and experiments available")
+    return parser
+
+
+def available_options() -> dict[str, list[str]]:
+    """Option names per config group, read from the shipped conf/ package (no Hydra, no torch)."""
+    root = resources.files("sharebench.conf")
+    return {
+        group: sorted(p.name[:-5] for p in root.joinpath(group).iterdir() if p.name.endswith(".yaml"))
+        for group in GROUPS
+    }
+
+
+def list_command() -> int:
+    for group, names in available_options().items():
+        print(f"{group + ':':<12}{', '.join(names) if names else '(none)'}")
+    print("\nChoose with GROUP=OPTION, e.g. `sharebench run model=local_cnn dataset=synthetic`.")
+    return 0
+
+
+def run_command(args: list[str]) -> int:
+    from sharebench.preflight import check_run_args
+
+    try:
+        check_run_args(args)
+    except UserError as err:
+        print(f"sharebench: error: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    from sharebench import app
+
+    sys.argv = ["sharebench run", *args]  # Hydra reads its overrides and flags from sys.argv
+    app.main()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "run":  # everything after `run` belongs to Hydra, untouched
+        return run_command(argv[1:])
+    args = build_parser().parse_args(argv)
+    if args.command == "list":
+        return list_command()
+    build_parser().print_help()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

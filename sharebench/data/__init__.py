@@ -1,0 +1,52 @@
+"""Datasets as device-resident tensors: every loader returns a Splits."""
+from dataclasses import dataclass, replace
+
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+
+Pair = tuple[torch.Tensor, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class Splits:
+    """Train/val/test tensors of one dataset; val or test may be None when a dataset has none."""
+
+    train: Pair
+    val: Pair | None
+    test: Pair | None
+    task: str  # "classification" (integer labels) or "regression" (float targets)
+    num_outputs: int  # classes, or regression target width
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.train[0].shape[1:])
+
+    def sizes(self) -> dict[str, int]:
+        return {name: (len(pair[0]) if pair is not None else 0)
+                for name, pair in (("train", self.train), ("val", self.val), ("test", self.test))}
+
+    def to(self, device: torch.device) -> "Splits":
+        def move(pair):
+            return None if pair is None else (pair[0].to(device), pair[1].to(device))
+
+        return replace(self, train=move(self.train), val=move(self.val), test=move(self.test))
+
+
+def carve_validation(x: torch.Tensor, y: torch.Tensor, val_size: int, seed: int) -> tuple[Pair, Pair | None]:
+    """Split (x, y) into train and a validation set of `val_size` examples, fixed by `seed`."""
+    if val_size == 0:
+        return (x, y), None
+    if val_size >= len(x):
+        from sharebench.errors import UserError
+
+        raise UserError(f"dataset.val_size={val_size} leaves no training data ({len(x)} examples): "
+                        f"use a smaller dataset.val_size")
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
+    val, train = order[:val_size], order[val_size:]
+    return (x[train], y[train]), (x[val], y[val])
+
+
+def load(dataset_cfg: DictConfig) -> Splits:
+    """Build the dataset named by the config's `_target_` (a loader function returning Splits)."""
+    return instantiate(dataset_cfg, _convert_="all")

@@ -1,0 +1,143 @@
+"""run(cfg): data → model → accounting → training → records. A plain function, no Hydra inside."""
+import logging
+import math
+import platform
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from sharebench import __version__, data, models
+from sharebench.accounting import parameter_table, parameter_totals
+from sharebench.errors import UserError
+from sharebench.records import RunRecorder, read_csv
+from sharebench.train import fit
+from sharebench.validate import check_config
+
+log = logging.getLogger("sharebench")
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError(f"device={name} but CUDA is not available here: use device=auto or device=cpu")
+    if name == "mps" and not torch.backends.mps.is_available():
+        raise UserError("device=mps but MPS is not available here: use device=auto or device=cpu")
+    return torch.device(name)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+
+
+def _best(metrics: list[dict], split: str) -> tuple[float, float]:
+    """Best accuracy of a split over the evaluations (NaN when it has none)."""
+    values = [r[f"{split}_acc"] for r in metrics if math.isfinite(r[f"{split}_acc"])]
+    return max(values) if values else math.nan
+
+
+def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None) -> dict:
+    """Train one configuration and write its run directory; returns the summary record."""
+    check_config(cfg)
+    choices = choices or {}
+    run_dir = Path(run_dir)
+    device = pick_device(cfg.device)
+
+    splits = data.load(cfg.dataset).to(device)
+    seed_everything(cfg.seed)
+    model = models.build(cfg.model, splits.input_shape, splits.num_outputs).to(device)
+    optimizer = instantiate(cfg.optim, params=model.parameters())
+    table = parameter_table(model)
+
+    recorder = RunRecorder(run_dir)
+    recorder.write_params(table)
+    names = {"model": choices.get("model") or cfg.model.get("_target_", "?").rsplit(".", 1)[-1],
+             "dataset": choices.get("dataset") or cfg.dataset.get("_target_", "?").rsplit(".", 2)[-2],
+             "optim": choices.get("optim") or cfg.optim.get("_target_", "?").rsplit(".", 1)[-1]}
+    summary = {**names, "seed": cfg.seed, "status": "running", **parameter_totals(table),
+               "task": splits.task, "input_shape": list(splits.input_shape),
+               **{f"{k}_size": v for k, v in splits.sizes().items()},
+               "device": str(device), "torch_version": torch.__version__,
+               "sharebench_version": __version__, "python_version": platform.python_version(),
+               "run_dir": str(run_dir)}
+    recorder.write_summary(summary)
+    log.info("%s on %s: %s parameters, %s train / %s val / %s test examples, input %s, device %s",
+             names["model"], names["dataset"], f"{summary['params_total']:,}", *splits.sizes().values(),
+             "×".join(map(str, splits.input_shape)), device)
+
+    def on_evaluation(row: dict) -> None:
+        recorder.add_evaluation(row)
+        log.info("step %d (epoch %.2f): train loss %.4f | val loss %.4f acc %.4f | test loss %.4f acc %.4f",
+                 row["step"], row["epoch"], row["train_loss"], row["val_loss"], row["val_acc"],
+                 row["test_loss"], row["test_acc"])
+
+    started = time.perf_counter()
+    try:
+        result = fit(model, splits, optimizer, cfg.trainer, device, cfg.seed, on_evaluation, recorder.add_steps)
+        summary["status"] = result.status
+    except KeyboardInterrupt:
+        summary["status"] = "interrupted"
+        result = None
+    except Exception as err:
+        summary.update(status="failed", error=f"{type(err).__name__}: {err}")
+        recorder.write_summary(summary)
+        raise
+    last = recorder.metrics[-1] if recorder.metrics else {}
+    summary.update({
+        "steps": result.steps if result else last.get("step", 0),
+        "epochs": result.epochs if result else last.get("epoch", 0),
+        **{f"final_{k}": last.get(k, math.nan) for k in
+           ("test_acc", "test_loss", "val_acc", "val_loss", "train_acc", "train_loss")},
+        "best_test_acc": _best(recorder.metrics, "test"), "best_val_acc": _best(recorder.metrics, "val"),
+        "best_val_loss": min((r["val_loss"] for r in recorder.metrics), default=math.nan),
+        "train_seconds": round(result.train_seconds, 3) if result else math.nan,
+        "wall_seconds": round(time.perf_counter() - started, 3),
+        "samples_per_second": round(result.samples_seen / result.train_seconds, 1)
+        if result and result.train_seconds > 0 else math.nan,
+    })
+    recorder.write_summary(summary)
+    if cfg.trainer.plots and recorder.metrics:
+        steps = read_csv(run_dir / "steps.csv") if (run_dir / "steps.csv").exists() else []
+        from sharebench.plots import plot_run
+
+        plot_run(recorder.metrics, steps, run_dir / "plots", f"{names['model']} on {names['dataset']}")
+    print(format_summary(summary), flush=True)
+    if summary["status"] == "interrupted":
+        raise KeyboardInterrupt
+    return summary
+
+
+def format_summary(s: dict) -> str:
+    """The few lines a person reads at the end of a run."""
+    def pct(v):
+        return "—" if v is None or not math.isfinite(v) else f"{100 * v:.2f}%"
+
+    def num(v, fmt):
+        return "—" if v is None or not math.isfinite(v) else format(v, fmt)
+
+    lines = [
+        f"── sharebench: {s['model']} on {s['dataset']} · seed {s['seed']} · {s['status']} ──",
+        f"  parameters  {s['params_total']:,} (trainable {s['params_trainable']:,}, frozen {s['params_frozen']:,})",
+    ]
+    if s["task"] == "classification":
+        lines.append(f"  accuracy    test {pct(s['final_test_acc'])} · val {pct(s['final_val_acc'])} "
+                     f"· best val {pct(s['best_val_acc'])}")
+    lines += [
+        f"  loss        test {num(s['final_test_loss'], '.4f')} · val {num(s['final_val_loss'], '.4f')} "
+        f"· train {num(s['final_train_loss'], '.4f')}",
+        f"  time        {num(s['train_seconds'], '.1f')} s training, {s['steps']:,} steps, "
+        f"{num(s['samples_per_second'], ',.0f')} samples/s on {s['device']}",
+        f"  files       {s['run_dir']}",
+    ]
+    return "\n".join(lines)

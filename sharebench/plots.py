@@ -1,0 +1,54 @@
+"""Figures of one run: loss curves and accuracy curves, as PNG. No torch here."""
+import math
+from pathlib import Path
+
+SPLIT_STYLE = {"train": ("tab:blue", "-"), "val": ("tab:orange", "--"), "test": ("tab:green", "-")}
+
+
+def _finite(rows: list[dict], key: str) -> tuple[list[float], list[float]]:
+    pts = [(float(r["step"]), float(r[key])) for r in rows
+           if r.get(key) not in (None, "") and math.isfinite(float(r[key]))]
+    return [p[0] for p in pts], [p[1] for p in pts]
+
+
+def plot_run(metrics: list[dict], steps: list[dict], out_dir: Path, title: str) -> list[Path]:
+    """Write loss.png (per-step loss and evaluated losses) and, for classification, accuracy.png."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
+    sx, sy = _finite(steps, "loss")
+    if sx:
+        ax.plot(sx, sy, color="0.75", lw=0.8, label="train (each step)")
+    for split, (color, ls) in SPLIT_STYLE.items():
+        x, y = _finite(metrics, f"{split}_loss")
+        if x:
+            ax.plot(x, y, color=color, ls=ls, marker="o", ms=2.5, label=f"{split} (mean)" if split == "train" else split)
+    positive = sy + [v for s in SPLIT_STYLE for v in _finite(metrics, f"{s}_loss")[1]]
+    if positive and min(positive) > 0 and max(positive) / min(positive) > 50:
+        ax.set_yscale("log")
+    ax.set(xlabel="optimizer step", ylabel="loss", title=f"{title}: loss")
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
+    written.append(out_dir / "loss.png")
+    fig.savefig(written[-1], dpi=150)
+    plt.close(fig)
+
+    if any(_finite(metrics, f"{s}_acc")[0] for s in SPLIT_STYLE):
+        fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
+        for split, (color, ls) in SPLIT_STYLE.items():
+            x, y = _finite(metrics, f"{split}_acc")
+            if x:
+                ax.plot(x, [100 * v for v in y], color=color, ls=ls, marker="o", ms=2.5, label=split)
+        ax.set(xlabel="optimizer step", ylabel="accuracy (%)", title=f"{title}: accuracy")
+        ax.grid(alpha=0.3)
+        ax.legend(frameon=False)
+        written.append(out_dir / "accuracy.png")
+        fig.savefig(written[-1], dpi=150)
+        plt.close(fig)
+    return written

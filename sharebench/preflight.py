@@ -1,0 +1,123 @@
+"""Check `sharebench run` arguments before Hydra starts any job, so a typo costs one clear line.
+
+Every combination a sweep would run (up to a limit) is composed with Hydra's compose API and
+checked by validate.check_config; nothing is written. Imports Hydra but not torch.
+"""
+import difflib
+import itertools
+import re
+
+from hydra import compose, initialize_config_module
+from hydra._internal.utils import get_args_parser
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException, MissingConfigException
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from sharebench.errors import UserError
+from sharebench.validate import check_config
+
+CONFIG_MODULE = "sharebench.conf"
+MAX_COMBINATIONS = 64
+INSTALL_HINT = {
+    "launcher": 'pip install -e ".[launchers]"',
+    "sweeper": 'pip install -e ".[launchers]"',
+}
+
+
+def check_run_args(args: list[str]) -> None:
+    """Raise UserError if the overrides in `args` cannot compose into a valid config."""
+    flags = get_args_parser().parse_args(args)
+    if flags.help or flags.hydra_help or flags.info or flags.shell_completion:
+        return
+    if flags.config_dir or flags.config_path or flags.experimental_rerun:
+        return  # the user brings their own configs: Hydra itself reports on them
+    try:
+        overrides = OverridesParser.create().parse_overrides(flags.overrides)
+    except HydraException as err:
+        raise UserError(f"cannot parse the overrides: {_one_line(err)}") from None
+    combos = _combinations(overrides, flags.multirun)
+    with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+        for combo in combos:
+            try:
+                cfg = compose(flags.config_name or "config", overrides=combo)
+            except (HydraException, OmegaConfBaseException) as err:
+                raise UserError(_explain(err, combo)) from None
+            check_config(cfg)
+
+
+def _combinations(overrides, multirun: bool) -> list[list[str]]:
+    """Each sweep override expands to its values; cap the product by checking values one at a time."""
+    choices = []
+    for o in overrides:
+        text = o.input_line
+        if multirun and o.is_sweep_override():
+            try:
+                key = o.get_key_element()
+                choices.append([f"{key}={v}" for v in o.sweep_string_iterator()])
+            except Exception:  # glob()/interval() need the sweeper itself: leave them to Hydra
+                continue
+        else:
+            choices.append([text])
+    total = 1
+    for c in choices:
+        total *= len(c)
+    if total <= MAX_COMBINATIONS:
+        return [list(p) for p in itertools.product(*choices)] or [[]]
+    first = [c[0] for c in choices]
+    singles = [first[:i] + [v] + first[i + 1:] for i, c in enumerate(choices) for v in c[1:]]
+    return [first] + singles
+
+
+def _one_line(err: Exception) -> str:
+    return " ".join(str(err).split())
+
+
+def _explain(err: Exception, combo: list[str]) -> str:
+    """Turn Hydra's multi-line composition errors into one line that names the fix."""
+    text, cause = str(err), err.__cause__
+    while cause is not None:  # Hydra wraps the informative error; read the whole chain
+        text, cause = f"{text}\n{cause}", cause.__cause__
+    missing = re.search(r"Could not (?:find|load) '([\w/]+)/([^']+)'", text)
+    if isinstance(err, MissingConfigException) or missing:
+        if missing:
+            group, name = missing.group(1), missing.group(2)
+            options = getattr(err, "options", None) or _group_options(group)
+            kind = group.split("/")[-1]
+            if group.startswith("hydra/") and kind in INSTALL_HINT and not options:
+                return f"unknown {group} '{name}': install the optional plugins with {INSTALL_HINT[kind]}"
+            if group.startswith("hydra/") and kind in INSTALL_HINT:
+                return (f"unknown {group} '{name}': choose one of {', '.join(options)} "
+                        f"or install the optional plugins with {INSTALL_HINT[kind]}")
+            hint = _closest(name, options)
+            return (f"unknown {kind} '{name}'{hint}: choose one of {', '.join(options)} "
+                    f"(e.g. {group}={options[0] if options else '…'}; `sharebench list` shows all)")
+    struct = re.search(r"Key '([^']+)' is not in struct.*?full_key: ([\w.]+)", text, re.S)
+    if struct:
+        full_key = struct.group(2)
+        return (f"unknown key '{full_key}'{_closest_key(full_key, combo)}; "
+                f"`sharebench run --cfg job` prints every key (use +{full_key}=… only to add a new one)")
+    return " ".join(text.split()).split(" Config search path")[0]
+
+
+def _group_options(group: str) -> list[str]:
+    from sharebench.cli import available_options
+
+    return available_options().get(group, [])
+
+
+def _closest(name: str, options: list[str]) -> str:
+    near = difflib.get_close_matches(name, options, n=1)
+    return f" (did you mean {near[0]}?)" if near else ""
+
+
+def _closest_key(full_key: str, combo: list[str]) -> str:
+    parent, _, leaf = full_key.rpartition(".")
+    try:
+        cfg = compose("config", overrides=[o for o in combo if not o.lstrip("+~").startswith(full_key + "=")])
+        node = OmegaConf.select(cfg, parent) if parent else cfg
+        keys = [str(k) for k in node.keys()]
+    except Exception:  # the suggestion is a courtesy; the error itself is already known
+        return ""
+    near = difflib.get_close_matches(leaf, keys, n=1)
+    return f" (did you mean {parent + '.' if parent else ''}{near[0]}?)" if near else ""

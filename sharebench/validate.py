@@ -1,0 +1,99 @@
+"""Checks of a composed config that YAML types cannot express; each failure names the key and a fix.
+
+Imports neither torch nor Hydra, so the CLI can check a whole sweep before any work starts.
+"""
+import re
+from numbers import Integral, Real
+
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+from sharebench.errors import UserError
+
+SCHEDULES = ("none", "cosine", "onecycle")
+POOLS = (None, "max", "avg")
+DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+
+def _get(cfg: DictConfig, key: str):
+    return OmegaConf.select(cfg, key, throw_on_missing=False)
+
+
+def _fail(key: str, value, want: str, example: str):
+    raise UserError(f"{key}={value!r} is not valid: it must be {want} (for example {key}={example})")
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, Integral) and not isinstance(v, bool)
+
+
+def _is_num(v) -> bool:
+    return isinstance(v, Real) and not isinstance(v, bool)
+
+
+def positive_int(cfg, key, example="10", optional=False):
+    v = _get(cfg, key)
+    if v is None and optional:
+        return
+    if not (_is_int(v) and v > 0):
+        _fail(key, v, "a positive integer" + (" or null" if optional else ""), example)
+
+
+def number(cfg, key, example, low=0.0, strict=True, high=None):
+    v = _get(cfg, key)
+    ok = _is_num(v) and (v > low if strict else v >= low) and (high is None or v < high)
+    if not ok:
+        bound = f"> {low}" if strict else f">= {low}"
+        _fail(key, v, f"a number {bound}" + (f" and < {high}" if high is not None else ""), example)
+
+
+def int_or_ints(cfg, key, example, low=1):
+    v = _get(cfg, key)
+    values = list(v) if isinstance(v, ListConfig) else [v]
+    if not values or not all(_is_int(x) and x >= low for x in values):
+        _fail(key, v, f"an integer >= {low} or a list of them", example)
+
+
+def check_config(cfg: DictConfig) -> None:
+    """Raise UserError for the first value that cannot work."""
+    v = _get(cfg, "seed")
+    if not (_is_int(v) and v >= 0):
+        _fail("seed", v, "a non-negative integer", "0")
+    if not DEVICE.match(str(_get(cfg, "device"))):
+        _fail("device", _get(cfg, "device"), "auto, cpu, cuda, cuda:N or mps", "auto")
+
+    number(cfg, "optim.lr", "0.001")
+    if _get(cfg, "optim.weight_decay") is not None:
+        number(cfg, "optim.weight_decay", "0.0", strict=False)
+    if _get(cfg, "optim.momentum") is not None:
+        number(cfg, "optim.momentum", "0.9", strict=False, high=1.0)
+
+    positive_int(cfg, "trainer.epochs", "10")
+    positive_int(cfg, "trainer.max_steps", "1000", optional=True)
+    positive_int(cfg, "trainer.batch_size", "100")
+    positive_int(cfg, "trainer.eval_batch_size", "1000")
+    positive_int(cfg, "trainer.eval_every", "100", optional=True)
+    if _get(cfg, "trainer.schedule") not in SCHEDULES:
+        _fail("trainer.schedule", _get(cfg, "trainer.schedule"), " | ".join(SCHEDULES), "cosine")
+    if _get(cfg, "trainer.grad_clip") is not None:
+        number(cfg, "trainer.grad_clip", "1.0")
+    for flag in ("trainer.amp", "trainer.progress", "trainer.plots"):
+        if not isinstance(_get(cfg, flag), bool):
+            _fail(flag, _get(cfg, flag), "true or false", "false")
+
+    model = cfg.get("model") or {}
+    if "channels" in model:
+        int_or_ints(cfg, "model.channels", "[16,32]")
+    for key, low in (("kernel_size", 1), ("stride", 1), ("dilation", 1), ("padding", 0), ("pool_size", 1)):
+        if key in model:
+            int_or_ints(cfg, f"model.{key}", str(max(low, 1)), low=low)
+    if "pool" in model and model.pool not in POOLS:
+        _fail("model.pool", model.pool, "null, max or avg", "max")
+    if "hidden" in model:
+        int_or_ints(cfg, "model.hidden", "[100,100]")
+
+    dataset = cfg.get("dataset") or {}
+    for key in ("val_size", "train_size", "test_size"):
+        if key in dataset:
+            v = dataset[key]
+            if not (_is_int(v) and v >= 0):
+                _fail(f"dataset.{key}", v, "a non-negative integer", "500")
