@@ -6,3 +6,12 @@ class UserError(Exception):
 
 
 EXIT_USER_ERROR = 2
+
+
+def user_error_in(err: BaseException) -> UserError | None:
+    """The UserError behind `err`, if any: Hydra's instantiate wraps what a constructor raises."""
+    while err is not None:
+        if isinstance(err, UserError):
+            return err
+        err = err.__cause__
+    return None

@@ -5,6 +5,8 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
+from sharebench.errors import user_error_in
+
 Pair = tuple[torch.Tensor, torch.Tensor]
 
 
@@ -49,4 +51,9 @@ def carve_validation(x: torch.Tensor, y: torch.Tensor, val_size: int, seed: int)
 
 def load(dataset_cfg: DictConfig) -> Splits:
     """Build the dataset named by the config's `_target_` (a loader function returning Splits)."""
-    return instantiate(dataset_cfg, _convert_="all")
+    try:
+        return instantiate(dataset_cfg, _convert_="all")
+    except Exception as err:
+        if user_error_in(err) is not None:
+            raise user_error_in(err) from None
+        raise
