@@ -41,10 +41,10 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)  # also seeds every CUDA device
 
 
-def _best(metrics: list[dict], split: str) -> tuple[float, float]:
-    """Best accuracy of a split over the evaluations (NaN when it has none)."""
-    values = [r[f"{split}_acc"] for r in metrics if math.isfinite(r[f"{split}_acc"])]
-    return max(values) if values else math.nan
+def _best(metrics: list[dict], key: str, pick=max) -> float:
+    """Best value of a metric over the evaluations (NaN when it has none)."""
+    values = [r[key] for r in metrics if math.isfinite(r[key])]
+    return pick(values) if values else math.nan
 
 
 def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None) -> dict:
@@ -99,8 +99,8 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None) -> di
         "epochs": result.epochs if result else last.get("epoch", 0),
         **{f"final_{k}": last.get(k, math.nan) for k in
            ("test_acc", "test_loss", "val_acc", "val_loss", "train_acc", "train_loss")},
-        "best_test_acc": _best(recorder.metrics, "test"), "best_val_acc": _best(recorder.metrics, "val"),
-        "best_val_loss": min((r["val_loss"] for r in recorder.metrics), default=math.nan),
+        **{f"best_{k}": _best(recorder.metrics, k) for k in ("test_acc", "val_acc")},
+        **{f"best_{k}": _best(recorder.metrics, k, min) for k in ("test_loss", "val_loss")},
         "train_seconds": round(result.train_seconds, 3) if result else math.nan,
         "wall_seconds": round(time.perf_counter() - started, 3),
         "samples_per_second": round(result.samples_seen / result.train_seconds, 1)
