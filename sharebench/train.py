@@ -1,6 +1,6 @@
 """The training loop. Knows nothing about files: it reports through two callbacks.
 
-Data are device-resident tensors and a batch is an index slice of a per-epoch permutation. The
+Data are device-resident tensors, shuffled once per epoch; a batch is a contiguous slice of them. The
 step loop never synchronises with the device: losses stay on it until an evaluation flushes them.
 """
 import math
@@ -81,15 +81,15 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
     bar = tqdm(total=total, unit="step", leave=False, dynamic_ncols=True,
                disable=not (cfg.progress and sys.stderr.isatty()))
     model.train()
-    losses, corrects, step_lrs, seen_since = [], [], [], 0
+    losses, predictions, labels, step_lrs = [], [], [], []
     status, seen, train_seconds = "completed", 0, 0.0
     start = resumed = time.perf_counter()
     for step in range(1, total + 1):
         pos = (step - 1) % steps_per_epoch
-        if pos == 0:
+        if pos == 0:  # shuffle once per epoch; each batch is then a contiguous slice (a view)
             order = torch.randperm(n, generator=order_gen).to(device, non_blocking=True)
-        idx = order[pos * batch:(pos + 1) * batch]
-        xb, yb = x[idx], y[idx]
+            x_epoch, y_epoch = x.index_select(0, order), y.index_select(0, order)
+        xb, yb = x_epoch[pos * batch:(pos + 1) * batch], y_epoch[pos * batch:(pos + 1) * batch]
         with autocast():
             out = model(xb)
             loss = loss_fn(out.float(), yb)
@@ -102,10 +102,10 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
         if scheduler is not None:
             scheduler.step()
         losses.append(loss.detach())
-        if splits.task == "classification":
-            corrects.append((out.argmax(1) == yb).sum())
-        seen += len(idx)
-        seen_since += len(idx)
+        if splits.task == "classification":  # compared with the labels at the flush, in one go
+            predictions.append(out.argmax(1))
+            labels.append(yb)
+        seen += len(xb)
         bar.update()
         if step % eval_every and step != total:
             continue
@@ -118,14 +118,14 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
                    "lr": lr} for i, (v, lr) in enumerate(zip(step_losses, step_lrs))])
         row = {"step": step, "epoch": round(epoch, 4), "lr": step_lrs[-1],
                "train_loss": sum(step_losses) / len(step_losses),
-               "train_acc": (torch.stack(corrects).sum().item() / seen_since) if corrects else math.nan}
+               "train_acc": (torch.cat(predictions) == torch.cat(labels)).float().mean().item() if labels else math.nan}
         for name, pair in (("val", splits.val), ("test", splits.test)):
             row[f"{name}_loss"], row[f"{name}_acc"] = (
                 evaluate(model, pair, splits.task, cfg.eval_batch_size, autocast) if pair else (math.nan,) * 2)
         row["elapsed_s"] = round(time.perf_counter() - start, 3)
         on_evaluation(row)
         bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_acc=f"{row['val_acc']:.3f}")
-        losses, corrects, step_lrs, seen_since = [], [], [], 0
+        losses, predictions, labels, step_lrs = [], [], [], []
         if not all(math.isfinite(v) for v in step_losses):
             status = "diverged"
             break

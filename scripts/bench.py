@@ -1,0 +1,279 @@
+"""sharebench's benchmark suite: every claim is a ratio of variants timed side by side in this one
+process (interleaved, after warm-up, median over repeats), because the machine is shared and noisy.
+On a GPU the same code times with synchronisation (CUDA events) and reports peak GPU memory.
+
+Run:  python scripts/bench.py [--quick] [--out results/bench] [--device auto]
+Writes results/bench/<part>.csv for each part and results/bench/bench.md with all the tables.
+"""
+import argparse
+import copy
+import json
+import math
+import os
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from hydra import compose, initialize_config_module
+
+from sharebench import data, models
+from sharebench.experiment import pick_device
+from sharebench.models.layers import LocallyConnected2d
+from sharebench.train import fit
+
+PAPER_CNN = ["model=shared_cnn", "model.channels=[25,25,25]", "model.kernel_size=5", "model.stride=2",
+             "model.padding=1"]  # the MNIST-1D paper's CNN: 3 conv layers, 25 channels, k5, stride 2
+
+
+def cfg(*overrides):
+    with initialize_config_module(config_module="sharebench.conf", version_base="1.3"):
+        return compose("config", overrides=list(overrides))
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def clock(fn, device) -> float:
+    """Seconds for one call of fn, synchronised on the device."""
+    sync(device)
+    start = time.perf_counter()
+    fn()
+    sync(device)
+    return time.perf_counter() - start
+
+
+def side_by_side(variants: dict, device, repeats: int, warmup: int = 1) -> dict[str, float]:
+    """Median seconds per variant; variants are interleaved so drifts in machine load hit all alike."""
+    for fn in variants.values():
+        for _ in range(warmup):
+            fn()
+    times = {name: [] for name in variants}
+    for _ in range(repeats):
+        for name, fn in variants.items():
+            times[name].append(clock(fn, device))
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+# 1. Runner overhead ----------------------------------------------------------------------------
+def runner_overhead(device, quick):
+    steps = 300 if quick else 1000
+    c = cfg(*PAPER_CNN, "trainer.progress=false", f"trainer.max_steps={steps}", f"trainer.eval_every={steps}")
+    splits = data.load(c.dataset).to(device)
+    torch.manual_seed(0)
+    initial = models.build(c.model, splits.input_shape, splits.num_outputs).to(device)
+    x, y = splits.train
+    xt, yt = splits.test
+
+    def sharebench_fit():
+        model = copy.deepcopy(initial)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+        fit(model, splits, opt, c.trainer, device, 0, lambda row: None, lambda rows: None)
+
+    def hand_loop():  # the MNIST-1D paper's loop: tensors in memory, consecutive slices
+        model = copy.deepcopy(initial)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+        for step in range(steps):
+            bix = (step * 100) % len(x)
+            loss = F.cross_entropy(model(x[bix:bix + 100]), y[bix:bix + 100])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        with torch.no_grad():  # the paper evaluates at the end too
+            for v in (splits.val, splits.test):
+                F.cross_entropy(model(v[0]), v[1]).item()
+
+    t = side_by_side({"sharebench": sharebench_fit, "hand-written loop": hand_loop}, device, 3 if quick else 7)
+    return [{"runner": name, "steps": steps, "seconds": round(s, 4), "ms_per_step": round(1e3 * s / steps, 4),
+             "ratio_to_hand_loop": round(s / t["hand-written loop"], 3)} for name, s in t.items()]
+
+
+# 2. Data path ----------------------------------------------------------------------------------
+def write_mnist_idx(root: Path, n: int) -> None:
+    """Genuine MNIST IDX files (random pixels) where torchvision.datasets.MNIST looks for them."""
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    gen = torch.Generator().manual_seed(0)
+    for split, count in (("train", n), ("t10k", 1000)):
+        images = torch.randint(0, 256, (count, 28, 28), dtype=torch.uint8, generator=gen)
+        labels = torch.randint(0, 10, (count,), dtype=torch.uint8, generator=gen)
+        (raw / f"{split}-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 2051, count, 28, 28) + images.numpy().tobytes())
+        (raw / f"{split}-labels-idx1-ubyte").write_bytes(struct.pack(">II", 2049, count) + labels.numpy().tobytes())
+
+
+def data_path(device, quick):
+    from torch.utils.data import DataLoader
+    from torchvision import datasets, transforms
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for model_name, n in (("mlp", 6000 if quick else 60000), ("shared_cnn", 1000 if quick else 5000)):
+            write_mnist_idx(Path(tmp), n)
+            ds = datasets.MNIST(tmp, train=True, download=False, transform=transforms.ToTensor())
+            x = (ds.data[:n].float() / 255).unsqueeze(1)
+            y = ds.targets[:n].clone()
+            splits = data.Splits(train=(x, y), val=None, test=None, task="classification", num_outputs=10).to(device)
+            c = cfg(f"model={model_name}", "trainer.progress=false", "trainer.epochs=1", "trainer.plots=false")
+            torch.manual_seed(0)
+            initial = models.build(c.model, (1, 28, 28), 10).to(device)
+            loader = DataLoader(ds, batch_size=100, shuffle=True, num_workers=0)
+
+            def resident():
+                model = copy.deepcopy(initial)
+                fit(model, splits, torch.optim.Adam(model.parameters(), 1e-3), c.trainer, device, 0,
+                    lambda row: None, lambda rows: None)
+
+            def dataloader():  # what a reader of the seed posts writes
+                model = copy.deepcopy(initial)
+                opt = torch.optim.Adam(model.parameters(), 1e-3)
+                for xb, yb in loader:
+                    xb, yb = xb.to(device), yb.to(device)
+                    loss = F.cross_entropy(model(xb), yb)
+                    opt.zero_grad()
+                    loss.backward()
+                    opt.step()
+
+            t = side_by_side({"device-resident tensors": resident, "DataLoader + ToTensor": dataloader}, device,
+                             2 if quick else 3, warmup=0 if quick else 1)
+            for name, s in t.items():
+                rows.append({"model": model_name, "examples": n, "data_path": name, "epoch_seconds": round(s, 3),
+                             "speedup_vs_dataloader": round(t["DataLoader + ToTensor"] / s, 2)})
+    return rows
+
+
+# 3. Locally connected layer --------------------------------------------------------------------
+def broadcast_lc(x, w, k, padding):
+    """The common implementation: unfold, then broadcast-multiply a (B, O, K, L) temporary and sum."""
+    cols = F.unfold(x, k, padding=padding)  # (B, K, L)
+    return (cols.unsqueeze(1) * w.unsqueeze(0)).sum(2)  # w: (O, K, L)
+
+
+def loop_lc(x, w, k, padding):
+    """One small matmul per output position: the naive loop."""
+    cols = F.unfold(x, k, padding=padding)
+    return torch.stack([cols[:, :, i] @ w[:, :, i].t() for i in range(cols.shape[2])], dim=2)
+
+
+def peak_bytes(fn, device) -> int | None:
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+        base = torch.cuda.memory_allocated(device)
+        fn()
+        return torch.cuda.max_memory_allocated(device) - base
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        fn()
+    level = peak = 0
+    for e in sorted(prof.events(), key=lambda e: e.time_range.start):
+        level += e.cpu_memory_usage if e.name == "[memory]" else 0
+        peak = max(peak, level)
+    return peak
+
+
+def locally_connected(device, quick):
+    shapes = [(128, 16, 32, 28, 3), (128, 1, 16, 28, 3), (64, 32, 32, 14, 3)]
+    if quick:
+        shapes = [(32, 16, 32, 14, 3)]
+    rows = []
+    for b, cin, cout, size, k in shapes:
+        torch.manual_seed(0)
+        x = torch.randn(b, cin, size, size, device=device, requires_grad=True)
+        layer = LocallyConnected2d(cin, cout, size, k, padding=k // 2).to(device)
+        conv_w = torch.randn(cout, cin, k, k, device=device, requires_grad=True)
+        L, K = size * size, cin * k * k
+        cols = torch.randn(L, b, K, device=device, requires_grad=True)
+        bw = torch.randn(L, K, cout, device=device, requires_grad=True)
+        flat_w = layer.weight.detach().reshape(L, cout, K).permute(1, 2, 0).contiguous().requires_grad_()
+        variants = {
+            "LocallyConnected2d": lambda: layer(x).sum().backward(),
+            "F.conv2d (same FLOPs)": lambda: F.conv2d(x, conv_w, padding=k // 2).sum().backward(),
+            "bmm of the layer's shape": lambda: torch.bmm(cols, bw).sum().backward(),
+            "broadcast-multiply": lambda: broadcast_lc(x, flat_w, k, k // 2).sum().backward(),
+        }
+        if L * b <= 128 * 196 or not quick:
+            variants["per-position loop"] = lambda: loop_lc(x, flat_w, k, k // 2).sum().backward()
+        t = side_by_side(variants, device, 3 if quick else 5)
+        flops = 3 * 2 * b * L * K * cout  # forward + backward (input and weight gradients)
+        for name, s in t.items():
+            rows.append({"shape": f"B{b} {cin}->{cout} k{k} {size}x{size}", "variant": name,
+                         "ms": round(1e3 * s, 2), "gflops": round(flops / s / 1e9, 1),
+                         "fraction_of_bmm": round(t["bmm of the layer's shape"] / s, 3),
+                         "peak_mib": round((peak_bytes(variants[name], device) or 0) / 2**20, 1)})
+    return rows
+
+
+# 5. Time to accuracy ---------------------------------------------------------------------------
+def time_to_accuracy(device, quick):
+    exe = str(Path(sys.executable).with_name("sharebench"))
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, args in (("default `sharebench run`", []),
+                            ("MNIST-1D paper CNN, to 90% test accuracy", [*PAPER_CNN, "trainer.epochs=100"])):
+            run_dir = Path(tmp) / str(len(rows))
+            start = time.perf_counter()
+            subprocess.run([exe, "run", *args, f"hydra.run.dir={run_dir}", f"device={device}",
+                            "trainer.progress=false"], check=True, capture_output=True)
+            wall = time.perf_counter() - start
+            summary = json.loads((run_dir / "summary.json").read_text())
+            import csv
+
+            metrics = list(csv.DictReader(open(run_dir / "metrics.csv")))
+            hit = next((r for r in metrics if float(r["test_acc"]) >= 0.9), None)
+            rows.append({"job": label, "process_wall_s": round(wall, 2), "train_s": summary["train_seconds"],
+                         "final_test_acc": summary["final_test_acc"],
+                         "seconds_to_90pct": float(hit["elapsed_s"]) if hit else math.nan,
+                         "steps_to_90pct": int(hit["step"]) if hit else None})
+            if quick:
+                break
+    return rows
+
+
+PARTS = {"runner_overhead": runner_overhead, "data_path": data_path,
+         "locally_connected": locally_connected, "time_to_accuracy": time_to_accuracy}
+
+
+def markdown(name: str, rows: list[dict]) -> str:
+    cols = list(rows[0])
+    lines = [f"### {name}", "", "| " + " | ".join(cols) + " |", "|" + " --- |" * len(cols)]
+    lines += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default="results/bench")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--quick", action="store_true", help="small sizes, few repeats (a smoke test)")
+    parser.add_argument("--parts", nargs="*", default=list(PARTS), choices=list(PARTS))
+    args = parser.parse_args()
+    device = pick_device(args.device)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    header = (f"Benchmarks on {device} ({os.cpu_count()} CPUs, torch {torch.__version__}, "
+              f"{torch.get_num_threads()} threads), {time.strftime('%Y-%m-%d')}: "
+              f"`python scripts/bench.py {' '.join(sys.argv[1:])}`\n")
+    sections = [header]
+    for name in args.parts:
+        rows = PARTS[name](device, args.quick)
+        import csv
+
+        with open(out / f"{name}.csv", "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        sections.append(markdown(name, rows))
+        print(sections[-1], flush=True)
+    (out / "bench.md").write_text("\n".join(sections))
+
+
+if __name__ == "__main__":
+    main()
