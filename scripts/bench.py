@@ -162,52 +162,68 @@ def loop_lc(x, w, k, padding):
     return torch.stack([cols[:, :, i] @ w[:, :, i].t() for i in range(cols.shape[2])], dim=2)
 
 
-def peak_bytes(fn, device) -> int | None:
+LC_SHAPES = [(128, 16, 32, 28, 3), (128, 1, 16, 28, 3), (64, 32, 32, 14, 3)]
+LC_QUICK = [(32, 16, 32, 14, 3)]
+
+
+def lc_variants(shape, device) -> dict:
+    """Forward+backward of each way to compute one locally connected layer of `shape`."""
+    b, cin, cout, size, k = shape
+    torch.manual_seed(0)
+    x = torch.randn(b, cin, size, size, device=device, requires_grad=True)
+    layer = LocallyConnected2d(cin, cout, size, k, padding=k // 2).to(device)
+    conv_w = torch.randn(cout, cin, k, k, device=device, requires_grad=True)
+    L, K = size * size, cin * k * k
+    cols = torch.randn(L, b, K, device=device, requires_grad=True)
+    bw = torch.randn(L, K, cout, device=device, requires_grad=True)
+    flat_w = layer.weight.detach().reshape(L, cout, K).permute(1, 2, 0).contiguous().requires_grad_()
+    return {
+        "LocallyConnected2d": lambda: layer(x).sum().backward(),
+        "F.conv2d (same FLOPs)": lambda: F.conv2d(x, conv_w, padding=k // 2).sum().backward(),
+        "bmm of the layer's shape": lambda: torch.bmm(cols, bw).sum().backward(),
+        "broadcast-multiply": lambda: broadcast_lc(x, flat_w, k, k // 2).sum().backward(),
+        "per-position loop": lambda: loop_lc(x, flat_w, k, k // 2).sum().backward(),
+    }
+
+
+def peak_mib(shape, variant: str, device) -> float:
+    """Extra peak memory of one call: CUDA's allocator stats, or on CPU the growth of the
+    process's resident high-water mark, measured in a fresh process so earlier work cannot hide it."""
     if device.type == "cuda":
+        fn = lc_variants(shape, device)[variant]
         torch.cuda.reset_peak_memory_stats(device)
         base = torch.cuda.memory_allocated(device)
         fn()
-        return torch.cuda.max_memory_allocated(device) - base
-    from torch.profiler import ProfilerActivity, profile
+        return round((torch.cuda.max_memory_allocated(device) - base) / 2**20, 1)
+    out = subprocess.run([sys.executable, __file__, "--peak", json.dumps([list(shape), variant])],
+                         check=True, capture_output=True, text=True).stdout
+    return float(out.strip().splitlines()[-1])
 
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-        fn()
-    level = peak = 0
-    for e in sorted(prof.events(), key=lambda e: e.time_range.start):
-        level += e.cpu_memory_usage if e.name == "[memory]" else 0
-        peak = max(peak, level)
-    return peak
+
+def measure_peak_here(spec: str) -> None:
+    import resource
+
+    shape, variant = json.loads(spec)
+    fn = lc_variants(tuple(shape), torch.device("cpu"))[variant]
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    fn()
+    print(round((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024, 1))  # KiB → MiB
 
 
 def locally_connected(device, quick):
-    shapes = [(128, 16, 32, 28, 3), (128, 1, 16, 28, 3), (64, 32, 32, 14, 3)]
-    if quick:
-        shapes = [(32, 16, 32, 14, 3)]
     rows = []
-    for b, cin, cout, size, k in shapes:
-        torch.manual_seed(0)
-        x = torch.randn(b, cin, size, size, device=device, requires_grad=True)
-        layer = LocallyConnected2d(cin, cout, size, k, padding=k // 2).to(device)
-        conv_w = torch.randn(cout, cin, k, k, device=device, requires_grad=True)
-        L, K = size * size, cin * k * k
-        cols = torch.randn(L, b, K, device=device, requires_grad=True)
-        bw = torch.randn(L, K, cout, device=device, requires_grad=True)
-        flat_w = layer.weight.detach().reshape(L, cout, K).permute(1, 2, 0).contiguous().requires_grad_()
-        variants = {
-            "LocallyConnected2d": lambda: layer(x).sum().backward(),
-            "F.conv2d (same FLOPs)": lambda: F.conv2d(x, conv_w, padding=k // 2).sum().backward(),
-            "bmm of the layer's shape": lambda: torch.bmm(cols, bw).sum().backward(),
-            "broadcast-multiply": lambda: broadcast_lc(x, flat_w, k, k // 2).sum().backward(),
-        }
-        if L * b <= 128 * 196 or not quick:
-            variants["per-position loop"] = lambda: loop_lc(x, flat_w, k, k // 2).sum().backward()
+    for shape in LC_QUICK if quick else LC_SHAPES:
+        b, cin, cout, size, k = shape
+        variants = lc_variants(shape, device)
+        if size * size * b > 64 * 196:  # the Python loop over positions is timed only where it ends soon
+            del variants["per-position loop"]
         t = side_by_side(variants, device, 3 if quick else 5)
-        flops = 3 * 2 * b * L * K * cout  # forward + backward (input and weight gradients)
+        flops = 3 * 2 * b * size * size * cin * k * k * cout  # forward + input and weight gradients
         for name, s in t.items():
             rows.append({"shape": f"B{b} {cin}->{cout} k{k} {size}x{size}", "variant": name,
                          "ms": round(1e3 * s, 2), "gflops": round(flops / s / 1e9, 1),
                          "fraction_of_bmm": round(t["bmm of the layer's shape"] / s, 3),
-                         "peak_mib": round((peak_bytes(variants[name], device) or 0) / 2**20, 1)})
+                         "peak_mib": peak_mib(shape, name, device)})
     return rows
 
 
@@ -254,7 +270,10 @@ def main():
     parser.add_argument("--device", default="auto")
     parser.add_argument("--quick", action="store_true", help="small sizes, few repeats (a smoke test)")
     parser.add_argument("--parts", nargs="*", default=list(PARTS), choices=list(PARTS))
+    parser.add_argument("--peak", help=argparse.SUPPRESS)  # internal: one peak-memory measurement
     args = parser.parse_args()
+    if args.peak:
+        return measure_peak_here(args.peak)
     device = pick_device(args.device)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
