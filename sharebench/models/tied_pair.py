@@ -35,6 +35,8 @@ class TiedPair(nn.Module):
             raise UserError(f"model.task_b={task_b!r} is not valid: use shift or relabel")
         if not base or "_target_" not in base:
             raise UserError("model.base names no model: choose one with model@model.base=shared_cnn")
+        if str(base["_target_"]).endswith("TiedPair"):
+            raise UserError("model.base cannot itself be a tied_pair: choose e.g. model@model.base=shared_cnn")
         self.mode, self.lam, self.task_b, self.shift = mode, float(lam), task_b, int(shift)
         self.a = models.build(base, input_shape, num_outputs)
         self.b = self.a if mode == "hard" else models.build(base, input_shape, num_outputs)  # own init
