@@ -144,3 +144,12 @@ def test_every_run_saves_model_pt(tmp_path):
     experiment.run(make_cfg(*TINY, "model=mlp", "trainer.max_steps=2", "trainer.plots=false",
                             "trainer.save_model=false"), tmp_path / "nosave")
     assert not (tmp_path / "nosave" / "model.pt").exists()
+
+
+def test_cached_features_train_the_head_exactly_as_the_full_model_would(tmp_path):
+    common = (*IMAGES, "model=resnet_transfer", "model.weights=none", "trainer.max_steps=4", "trainer.eval_every=2")
+    cached = experiment.run(make_cfg(*common), tmp_path / "cached")
+    direct = experiment.run(make_cfg(*common, "+trainer.augment=true"), tmp_path / "direct")  # turns caching off
+    heads = [torch.load(tmp_path / name / "model.pt", weights_only=True)["fc.weight"] for name in ("cached", "direct")]
+    assert torch.allclose(*heads, atol=1e-5)
+    assert abs(cached["final_test_loss"] - direct["final_test_loss"]) < 1e-4
