@@ -8,7 +8,7 @@ import torch
 import torchvision
 from omegaconf import OmegaConf
 
-from conftest import make_cfg, sharebench
+from conftest import TINY, make_cfg, sharebench
 from sharebench import experiment, models
 from sharebench.accounting import parameter_table, parameter_totals
 from sharebench.errors import UserError
@@ -135,8 +135,6 @@ def test_bad_checkpoint_and_depth_are_one_line_errors(tmp_path):
 
 
 def test_every_run_saves_model_pt(tmp_path):
-    from conftest import TINY
-
     summary = experiment.run(make_cfg(*TINY, "model=mlp", "trainer.max_steps=2", "trainer.plots=false"), tmp_path)
     state = torch.load(tmp_path / "model.pt", weights_only=True)
     assert set(state) == {n for n, _ in models.build(make_cfg("model=mlp").model, (1, 8, 8), 10).state_dict().items()}
