@@ -13,8 +13,10 @@ from omegaconf import DictConfig, OmegaConf
 
 from sharebench import __version__, data, models
 from sharebench.accounting import parameter_table, parameter_totals
+from sharebench.checkpoints import save_model
 from sharebench.errors import UserError
-from sharebench.records import RunRecorder, read_csv
+from sharebench.feature_cache import with_cached_features
+from sharebench.records import METRIC_COLUMNS, RunRecorder, read_csv
 from sharebench.train import fit
 from sharebench.validate import check_config
 
@@ -84,8 +86,12 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None) -> di
 
     started = time.perf_counter()
     try:
-        result = fit(model, splits, optimizer, cfg.trainer, device, cfg.seed, on_evaluation, recorder.add_steps)
+        # a frozen backbone's features are computed once: then only the head trains, on them
+        trained, data_in = with_cached_features(model, splits, cfg)
+        result = fit(trained, data_in, optimizer, cfg.trainer, device, cfg.seed, on_evaluation, recorder.add_steps)
         summary["status"] = result.status
+        if cfg.trainer.get("save_model", True):
+            summary["model_file"] = str(save_model(model, run_dir))
     except KeyboardInterrupt:
         summary["status"] = "interrupted"
         result = None
@@ -99,6 +105,7 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None) -> di
         "epochs": result.epochs if result else last.get("epoch", 0),
         **{f"final_{k}": last.get(k, math.nan) for k in
            ("test_acc", "test_loss", "val_acc", "val_loss", "train_acc", "train_loss")},
+        **{f"final_{k}": v for k, v in last.items() if k not in METRIC_COLUMNS},  # a model's own metrics
         **{f"best_{k}": _best(recorder.metrics, k) for k in ("test_acc", "val_acc")},
         **{f"best_{k}": _best(recorder.metrics, k, min) for k in ("test_loss", "val_loss")},
         "train_seconds": round(result.train_seconds, 3) if result else math.nan,

@@ -2,6 +2,15 @@
 
 Data are device-resident tensors, shuffled once per epoch; a batch is a contiguous slice of them. The
 step loop never synchronises with the device: losses stay on it until an evaluation flushes them.
+
+Optional model hooks (methods a model may define; every other model is trained as it is):
+  targets(y) -> y'             the labels for the model's output rows, when it answers each example
+                               more than once (models/tied_pair.py: task A's rows, then task B's);
+                               losses and accuracies are then over all the answers.
+  penalty() -> scalar tensor   added to every step's loss (e.g. λ·‖w_A − w_B‖²).
+  evaluation_metrics(splits, batch_size) -> dict
+                               extra columns for each evaluation row (they land in metrics.csv and
+                               as final_<column> in summary.json).
 """
 import math
 import sys
@@ -46,10 +55,13 @@ def evaluate(model: nn.Module, pair: Pair, task: str, batch_size: int, autocast)
     was_training = model.training
     model.eval()
     x, y = pair
+    targets, answers = getattr(model, "targets", None), 0
     loss_sum = torch.zeros((), device=x.device)
     correct = torch.zeros((), device=x.device, dtype=torch.long)
     for start in range(0, len(x), batch_size):
         xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+        yb = targets(yb) if targets is not None else yb
+        answers += len(yb)
         with autocast():
             out = model(xb)
         if task == "classification":
@@ -58,8 +70,8 @@ def evaluate(model: nn.Module, pair: Pair, task: str, batch_size: int, autocast)
         else:  # mean squared error per target element, summed over examples here
             loss_sum += F.mse_loss(out.float(), yb, reduction="sum") / yb[0].numel()
     model.train(was_training)
-    loss = loss_sum.item() / len(x)
-    return loss, (correct.item() / len(x) if task == "classification" else math.nan)
+    loss = loss_sum.item() / answers
+    return loss, (correct.item() / answers if task == "classification" else math.nan)
 
 
 def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg: DictConfig,
@@ -74,6 +86,8 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
     loss_fn = loss_function(splits.task)
     use_amp = cfg.amp and device.type == "cuda"
     autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_amp else nullcontext
+    targets, penalty = getattr(model, "targets", None), getattr(model, "penalty", None)  # optional hooks
+    extra_metrics = getattr(model, "evaluation_metrics", None)
     order_gen = torch.Generator().manual_seed(seed)  # on CPU: the same batches on every device
 
     from tqdm.auto import tqdm
@@ -90,9 +104,12 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
             order = torch.randperm(n, generator=order_gen).to(device, non_blocking=True)
             x_epoch, y_epoch = x.index_select(0, order), y.index_select(0, order)
         xb, yb = x_epoch[pos * batch:(pos + 1) * batch], y_epoch[pos * batch:(pos + 1) * batch]
+        yb = targets(yb) if targets is not None else yb
         with autocast():
             out = model(xb)
             loss = loss_fn(out.float(), yb)
+            if penalty is not None:
+                loss = loss + penalty()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.grad_clip:
@@ -122,6 +139,8 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
         for name, pair in (("val", splits.val), ("test", splits.test)):
             row[f"{name}_loss"], row[f"{name}_acc"] = (
                 evaluate(model, pair, splits.task, cfg.eval_batch_size, autocast) if pair else (math.nan,) * 2)
+        if extra_metrics is not None:
+            row.update(extra_metrics(splits, cfg.eval_batch_size))
         row["elapsed_s"] = round(time.perf_counter() - start, 3)
         on_evaluation(row)
         bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_acc=f"{row['val_acc']:.3f}")

@@ -76,7 +76,7 @@ def check_config(cfg: DictConfig) -> None:
         _fail("trainer.schedule", _get(cfg, "trainer.schedule"), " | ".join(SCHEDULES), "cosine")
     if _get(cfg, "trainer.grad_clip") is not None:
         number(cfg, "trainer.grad_clip", "1.0")
-    for flag in ("trainer.amp", "trainer.progress", "trainer.plots"):
+    for flag in ("trainer.amp", "trainer.progress", "trainer.plots", "trainer.save_model"):
         if not isinstance(_get(cfg, flag), bool):
             _fail(flag, _get(cfg, flag), "true or false", "false")
 
@@ -90,6 +90,7 @@ def check_config(cfg: DictConfig) -> None:
         _fail("model.pool", model.pool, "null, max or avg", "max")
     if "hidden" in model:
         int_or_ints(cfg, "model.hidden", "[100,100]")
+    check_transfer_and_tying(cfg)
 
     dataset = cfg.get("dataset") or {}
     for key in ("val_size", "train_size", "test_size"):
@@ -97,3 +98,26 @@ def check_config(cfg: DictConfig) -> None:
             v = dataset[key]
             if not (_is_int(v) and v >= 0):
                 _fail(f"dataset.{key}", v, "a non-negative integer", "500")
+
+
+def check_transfer_and_tying(cfg: DictConfig) -> None:
+    """Options of model=resnet_transfer and model=tied_pair."""
+    target = str(_get(cfg, "model._target_"))
+    if target.endswith("ResNetTransfer"):
+        if _get(cfg, "model.depth") not in (18, 34, 50, 101, 152):
+            _fail("model.depth", _get(cfg, "model.depth"), "one of 18, 34, 50, 101, 152", "18")
+        if not isinstance(_get(cfg, "model.freeze"), bool):
+            _fail("model.freeze", _get(cfg, "model.freeze"), "true or false", "true")
+        positive_int(cfg, "model.input_size", "224", optional=True)
+        if not isinstance(_get(cfg, "model.weights"), str) or not _get(cfg, "model.weights"):
+            _fail("model.weights", _get(cfg, "model.weights"), "imagenet, none or a checkpoint path", "imagenet")
+    if target.endswith("TiedPair"):
+        if _get(cfg, "model.mode") not in ("soft", "hard"):
+            _fail("model.mode", _get(cfg, "model.mode"), "soft or hard", "soft")
+        number(cfg, "model.lam", "0.01", strict=False)
+        if _get(cfg, "model.task_b") not in ("shift", "relabel"):
+            _fail("model.task_b", _get(cfg, "model.task_b"), "shift or relabel", "shift")
+        if not _is_int(_get(cfg, "model.shift")):
+            _fail("model.shift", _get(cfg, "model.shift"), "an integer", "1")
+        if not (_is_int(_get(cfg, "model.relabel_seed")) and _get(cfg, "model.relabel_seed") >= 0):
+            _fail("model.relabel_seed", _get(cfg, "model.relabel_seed"), "a non-negative integer", "0")
