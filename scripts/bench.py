@@ -227,6 +227,32 @@ def locally_connected(device, quick):
     return rows
 
 
+# 4. Frozen-backbone transfer ------------------------------------------------------------------
+def frozen_transfer(device, quick):
+    from sharebench.feature_cache import with_cached_features
+
+    n = 256 if quick else 2000
+    c = cfg("model=resnet_transfer", "model.weights=none", "model.freeze=true", "dataset=synthetic",
+            "dataset.shape=[3,32,32]", f"dataset.train_size={n}", "dataset.val_size=0", "dataset.test_size=0",
+            "trainer.epochs=1", "trainer.progress=false", "trainer.batch_size=100")
+    splits = data.load(c.dataset).to(device)
+    torch.manual_seed(0)
+    model = models.build(c.model, splits.input_shape, splits.num_outputs).to(device)
+    caching_s = clock(lambda: with_cached_features(model, splits, c), device)  # the one-time cost
+    head, features = with_cached_features(model, splits, c)
+
+    def one_epoch(module, split_data):
+        opt = torch.optim.SGD([p for p in module.parameters() if p.requires_grad], lr=0.01, momentum=0.9)
+        fit(module, split_data, opt, c.trainer, device, 0, lambda row: None, lambda rows: None)
+
+    t = side_by_side({"cached features (head only)": lambda: one_epoch(head, features),
+                      "backbone recomputed each epoch": lambda: one_epoch(model, splits)}, device, 3)
+    return [{"examples": n, "variant": name, "epoch_seconds": round(s, 4),
+             "speedup": round(t["backbone recomputed each epoch"] / s, 1),
+             "one_time_feature_seconds": round(caching_s, 3) if name.startswith("cached") else ""}
+            for name, s in t.items()]
+
+
 # 5. Time to accuracy ---------------------------------------------------------------------------
 def time_to_accuracy(device, quick):
     exe = str(Path(sys.executable).with_name("sharebench"))
@@ -254,7 +280,8 @@ def time_to_accuracy(device, quick):
 
 
 PARTS = {"runner_overhead": runner_overhead, "data_path": data_path,
-         "locally_connected": locally_connected, "time_to_accuracy": time_to_accuracy}
+         "locally_connected": locally_connected, "frozen_transfer": frozen_transfer,
+         "time_to_accuracy": time_to_accuracy}
 
 
 def markdown(name: str, rows: list[dict]) -> str:
