@@ -164,3 +164,13 @@ def test_seed_dynamic_net_experiment_reproduces_the_seed(tmp_path):
     assert losses[:30] == pytest.approx(seed_script_losses(30), rel=1e-3)
     assert (tmp_path / "plots" / "loss.png").stat().st_size > 10_000
     assert json.loads((tmp_path / "summary.json").read_text())["macs_per_example"] > 0
+
+
+def test_a_key_only_swept_models_have_needs_plus_plus_in_a_sweep():
+    from sharebench.preflight import check_run_args
+
+    # Hydra composes a sweep's base config with the default model first, which has no `cell`
+    with pytest.raises(UserError, match=r"write \+\+model.cell=gru"):
+        check_run_args(["-m", "model=rnn,unrolled_rnn", "model.cell=gru"])
+    check_run_args(["-m", "model=rnn,unrolled_rnn", "++model.cell=gru"])
+    check_run_args(["model=rnn", "model.cell=gru"])
