@@ -129,9 +129,10 @@ def format_summary(s: dict) -> str:
     lines = [
         f"── sharebench: {s['model']} on {s['dataset']} · seed {s['seed']} · {s['status']} ──",
         f"  parameters  {s['params_total']:,} (trainable {s['params_trainable']:,}, frozen {s['params_frozen']:,})",
-        f"  if unshared {s['params_effective']:,} (sharing ×{s['sharing_factor']:,}), "
-        f"{s['macs_per_example']:,} MACs per example",
     ]
+    if "params_effective" in s:
+        lines.append(f"  if unshared {s['params_effective']:,} (sharing ×{s['sharing_factor']:,.2f}), "
+                     f"{s['macs_per_example']:,} MACs per example")
     if s["task"] == "classification":
         lines.append(f"  accuracy    test {pct(s['final_test_acc'])} · val {pct(s['final_val_acc'])} "
                      f"· best val {pct(s['best_val_acc'])}")

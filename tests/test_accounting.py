@@ -132,3 +132,13 @@ def test_params_command_compares_models_and_writes_nothing(tmp_path):
 def test_params_reports_an_input_the_model_cannot_read(capsys):
     assert params_main(["model=rnn", "dataset=synthetic", "dataset.shape=[5]"]) == 2
     assert "recurrent model reads [C, L] sequences" in capsys.readouterr().err
+
+
+def test_params_help_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys; from sharebench.cli import main; main(['params', '--help']); "
+            "assert 'torch' not in sys.modules and 'hydra' not in sys.modules")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert "usage: sharebench params" in out.stdout

@@ -33,9 +33,12 @@ def to_sequence(x: torch.Tensor) -> torch.Tensor:
     return x.permute(0, 2, 1, 3).flatten(2)
 
 
-def _check_cell(cell: str) -> None:
+def _check(cell: str, hidden) -> None:
     if cell not in CELLS:
         raise UserError(f"model.cell={cell!r} is not valid: use {', '.join(CELLS)} (e.g. model.cell=gru)")
+    if not (isinstance(hidden, int) and hidden > 0):
+        raise UserError(f"model.hidden={hidden!r} is not valid for a recurrent model: give one positive "
+                        f"integer (e.g. model.hidden=64)")
 
 
 class RNN(nn.Module):
@@ -43,7 +46,7 @@ class RNN(nn.Module):
 
     def __init__(self, input_shape, num_outputs, cell="rnn", hidden=64):
         super().__init__()
-        _check_cell(cell)
+        _check(cell, hidden)
         self.steps, features = sequence_view(input_shape)
         self.rnn = CELLS[cell][0](features, hidden, batch_first=True)
         self.fc = nn.Linear(hidden, num_outputs)
@@ -58,7 +61,7 @@ class UnrolledRNN(nn.Module):
 
     def __init__(self, input_shape, num_outputs, cell="rnn", hidden=64):
         super().__init__()
-        _check_cell(cell)
+        _check(cell, hidden)
         self.steps, features = sequence_view(input_shape)
         self.cell, self.hidden = cell, hidden
         self.cells = nn.ModuleList(CELLS[cell][1](features, hidden) for _ in range(self.steps))
