@@ -34,19 +34,24 @@ def main(args: list[str]) -> int:
         jobs = compose_jobs(args)
         import torch  # noqa: F401  (after the checks: a typo costs no torch import)
 
-        results = [(label, cfg, *count(cfg)) for label, cfg in jobs]
+        results = [(label, f"{name} ({label})" if label else name, *count(cfg)) for label, name, cfg in jobs]
     except UserError as err:
         print(f"sharebench: error: {err}", file=sys.stderr)
         return EXIT_USER_ERROR
-    for label, cfg, shape, table, totals in results:
-        print(format_job(label, shape, table, totals), end="\n\n")
-    if len(results) > 1:
-        print(format_comparison([(label, totals) for label, _, _, _, totals in results]))
+    try:
+        for _, title, shape, table, totals in results:
+            print(format_job(title, shape, table, totals), end="\n\n")
+        if len(results) > 1:
+            print(format_comparison([(label, totals) for label, _, _, _, totals in results]), flush=True)
+    except BrokenPipeError:  # `sharebench params … | head`: the reader has what it wanted
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
-def compose_jobs(args: list[str]) -> list[tuple[str, object]]:
-    """(label, composed config) per job; the same checks as `sharebench run` raise UserError."""
+def compose_jobs(args: list[str]) -> list[tuple[str, str, object]]:
+    """(overrides, "model on dataset", composed config) per job; the same checks as `sharebench run` raise UserError."""
     from hydra import compose, initialize_config_module
     from hydra._internal.utils import get_args_parser
     from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -77,11 +82,12 @@ def compose_jobs(args: list[str]) -> list[tuple[str, object]]:
             for more in itertools.product(*expand(extra)):
                 final = combo + list(more)
                 try:
-                    cfg = compose("config", overrides=final)
+                    cfg = compose("config", overrides=final, return_hydra_config=True)
                 except Exception as err:
                     raise UserError(_explain(err, final)) from None
                 check_config(cfg)
-                jobs.append((" ".join(final), cfg))
+                choices = cfg.hydra.runtime.choices
+                jobs.append((" ".join(final), f"{choices.model} on {choices.dataset}", cfg))
     return jobs
 
 
@@ -109,8 +115,8 @@ def human_bytes(n: int) -> str:
         n /= 1000
 
 
-def format_job(label: str, shape, table: list[dict], totals: dict) -> str:
-    head = (f"── {label or 'defaults'} · input {'×'.join(map(str, shape.input_shape))} → "
+def format_job(title: str, shape, table: list[dict], totals: dict) -> str:
+    head = (f"── {title} · input {'×'.join(map(str, shape.input_shape))} → "
             f"{shape.num_outputs} {'classes' if shape.task == 'classification' else 'outputs'} ──")
     cols = [("name", "<"), ("shape", "<"), ("count", ">"), ("effective", ">"), ("sharing", ">"),
             ("trainable", "<"), ("bytes", ">")]
