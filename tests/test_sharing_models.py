@@ -174,3 +174,19 @@ def test_a_key_only_swept_models_have_needs_plus_plus_in_a_sweep():
         check_run_args(["-m", "model=rnn,unrolled_rnn", "model.cell=gru"])
     check_run_args(["-m", "model=rnn,unrolled_rnn", "++model.cell=gru"])
     check_run_args(["model=rnn", "model.cell=gru"])
+
+
+def test_new_models_run_in_one_sweep(tmp_path):
+    from conftest import sharebench
+
+    out = sharebench("run", "-m", *TINY, "trainer.max_steps=2", "trainer.plots=false",
+                     "model=tiled_cnn,rnn,unrolled_rnn,dynamic_net", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    runs = sorted((tmp_path / "results" / "multirun").glob("*/*/*/summary.json"))
+    summaries = {json.loads(p.read_text())["model"]: json.loads(p.read_text()) for p in runs}
+    assert set(summaries) == {"tiled_cnn", "rnn", "unrolled_rnn", "dynamic_net"}
+    assert all(s["status"] == "completed" and s["macs_per_example"] > 0 for s in summaries.values())
+    # on 1×8×8 the rnn reads 8 rows of 8: its unrolled twin has the rnn's effective count as unique
+    assert summaries["rnn"]["params_effective"] == summaries["unrolled_rnn"]["params_total"]
+    with open(runs[0].parent / "params.csv") as f:
+        assert {"effective", "sharing", "bytes"} <= set(next(csv.DictReader(f)))
