@@ -20,11 +20,14 @@ def build_parser() -> argparse.ArgumentParser:
         "  sharebench run                               # shared CNN on MNIST-1D (offline)\n"
         "  sharebench run model=local_cnn               # same topology, no weight sharing\n"
         "  sharebench run -m model=shared_cnn,local_cnn,mlp seed=0,1,2\n"
+        "  sharebench params -m model=shared_cnn,local_cnn,mlp   # parameter counts, no training\n"
         "  sharebench run --help                        # config groups and every key\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("run", add_help=False, help="train one config, or sweep with -m (arguments are Hydra overrides)")
+    sub.add_parser("params", add_help=False,
+                   help="count each model's parameters (unique, if unshared) and MACs without training (-m compares)")
     sub.add_parser("list", help="list the models, datasets, optimizers, trainers and experiments available")
     return parser
 
@@ -64,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "run":  # everything after `run` belongs to Hydra, untouched
         return run_command(argv[1:])
+    if argv and argv[0] == "params":  # Hydra overrides too; counted on the meta device, nothing written
+        from sharebench.params_command import main as params_main
+
+        return params_main(argv[1:])
     args = build_parser().parse_args(argv)
     if args.command == "list":
         return list_command()

@@ -12,7 +12,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from sharebench import __version__, data, models
-from sharebench.accounting import parameter_table, parameter_totals
+from sharebench.accounting import account
 from sharebench.checkpoints import save_model
 from sharebench.errors import UserError
 from sharebench.feature_cache import with_cached_features
@@ -60,14 +60,14 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None) -> di
     seed_everything(cfg.seed)
     model = models.build(cfg.model, splits.input_shape, splits.num_outputs).to(device)
     optimizer = instantiate(cfg.optim, params=model.parameters())
-    table = parameter_table(model)
+    table, totals = account(model, splits.input_shape)  # effective counts, MACs: one forward
 
     recorder = RunRecorder(run_dir)
     recorder.write_params(table)
     names = {"model": choices.get("model") or cfg.model.get("_target_", "?").rsplit(".", 1)[-1],
              "dataset": choices.get("dataset") or cfg.dataset.get("_target_", "?").rsplit(".", 2)[-2],
              "optim": choices.get("optim") or cfg.optim.get("_target_", "?").rsplit(".", 1)[-1]}
-    summary = {**names, "seed": cfg.seed, "status": "running", **parameter_totals(table),
+    summary = {**names, "seed": cfg.seed, "status": "running", **totals,
                "task": splits.task, "input_shape": list(splits.input_shape),
                **{f"{k}_size": v for k, v in splits.sizes().items()},
                "device": str(device), "torch_version": torch.__version__,
@@ -137,6 +137,9 @@ def format_summary(s: dict) -> str:
         f"── sharebench: {s['model']} on {s['dataset']} · seed {s['seed']} · {s['status']} ──",
         f"  parameters  {s['params_total']:,} (trainable {s['params_trainable']:,}, frozen {s['params_frozen']:,})",
     ]
+    if "params_effective" in s:
+        lines.append(f"  if unshared {s['params_effective']:,} (sharing ×{s['sharing_factor']:,.2f}), "
+                     f"{s['macs_per_example']:,} MACs per example")
     if s["task"] == "classification":
         lines.append(f"  accuracy    test {pct(s['final_test_acc'])} · val {pct(s['final_val_acc'])} "
                      f"· best val {pct(s['best_val_acc'])}")

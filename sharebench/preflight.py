@@ -44,6 +44,22 @@ def check_run_args(args: list[str]) -> None:
             except (HydraException, OmegaConfBaseException) as err:
                 raise UserError(_explain(err, combo)) from None
             check_config(cfg)
+        if flags.multirun:  # after the jobs' own checks, which name typos better
+            _check_sweep_base([o for o in overrides if not o.is_sweep_override()], flags.config_name or "config")
+
+
+def _check_sweep_base(fixed, config_name: str) -> None:
+    """Hydra's multirun first composes the config with the swept values left out (so with default
+    choices): a key that only a swept choice has fails there even though every job would be fine."""
+    try:
+        compose(config_name, overrides=[o.input_line for o in fixed])
+    except (HydraException, OmegaConfBaseException) as err:
+        for o in fixed:
+            key = o.get_key_element()
+            if not key.startswith(("+", "~")) and re.search(rf"\b{re.escape(key)}\b", str(err.__cause__ or err)):
+                raise UserError(f"{o.input_line} is not a key of the config Hydra composes before "
+                                f"sweeping (the defaults with the swept values left out): write "
+                                f"++{o.input_line} to set it in every job") from None
 
 
 def _combinations(overrides, multirun: bool) -> list[list[str]]:

@@ -12,7 +12,7 @@ from pathlib import Path
 METRIC_COLUMNS = ["step", "epoch", "elapsed_s", "lr", "train_loss", "train_acc",
                   "val_loss", "val_acc", "test_loss", "test_acc"]
 STEP_COLUMNS = ["step", "epoch", "loss", "lr"]
-PARAM_COLUMNS = ["name", "shape", "count", "trainable"]
+PARAM_COLUMNS = ["name", "shape", "count", "trainable", "bytes", "effective", "sharing"]
 
 
 def write_atomic(path: Path, text: str) -> None:

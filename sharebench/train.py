@@ -17,6 +17,7 @@ import sys
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 import torch
@@ -36,8 +37,10 @@ class FitResult:
     samples_seen: int
 
 
-def loss_function(task: str) -> Callable:
-    return F.cross_entropy if task == "classification" else F.mse_loss
+def loss_function(task: str, reduction: str = "mean") -> Callable:
+    """The training loss; reduction "sum" adds over the batch (and target elements), as the seed's MSE does."""
+    loss = F.cross_entropy if task == "classification" else F.mse_loss
+    return loss if reduction == "mean" else partial(loss, reduction=reduction)
 
 
 def make_scheduler(optimizer, schedule: str, total_steps: int):
@@ -83,7 +86,7 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
     total = cfg.max_steps or cfg.epochs * steps_per_epoch
     eval_every = cfg.eval_every or steps_per_epoch
     scheduler = make_scheduler(optimizer, cfg.schedule, total)
-    loss_fn = loss_function(splits.task)
+    loss_fn = loss_function(splits.task, cfg.get("loss_reduction", "mean"))
     use_amp = cfg.amp and device.type == "cuda"
     autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_amp else nullcontext
     targets, penalty = getattr(model, "targets", None), getattr(model, "penalty", None)  # optional hooks

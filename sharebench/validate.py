@@ -76,6 +76,8 @@ def check_config(cfg: DictConfig) -> None:
         _fail("trainer.schedule", _get(cfg, "trainer.schedule"), " | ".join(SCHEDULES), "cosine")
     if _get(cfg, "trainer.grad_clip") is not None:
         number(cfg, "trainer.grad_clip", "1.0")
+    if _get(cfg, "trainer.loss_reduction") not in (None, "mean", "sum"):
+        _fail("trainer.loss_reduction", _get(cfg, "trainer.loss_reduction"), "mean or sum", "sum")
     for flag in ("trainer.amp", "trainer.progress", "trainer.plots", "trainer.save_model"):
         if not isinstance(_get(cfg, flag), bool):
             _fail(flag, _get(cfg, flag), "true or false", "false")
@@ -88,6 +90,12 @@ def check_config(cfg: DictConfig) -> None:
             int_or_ints(cfg, f"model.{key}", str(max(low, 1)), low=low)
     if "pool" in model and model.pool not in POOLS:
         _fail("model.pool", model.pool, "null, max or avg", "max")
+    if "cell" in model and model.cell not in ("rnn", "gru", "lstm"):
+        _fail("model.cell", model.cell, "rnn, gru or lstm", "gru")
+    if "tile" in model:
+        int_or_ints(cfg, "model.tile", "2")
+    if "max_reuse" in model and not (_is_int(model.max_reuse) and model.max_reuse >= 0):
+        _fail("model.max_reuse", model.max_reuse, "a non-negative integer", "3")
     if "hidden" in model:
         int_or_ints(cfg, "model.hidden", "[100,100]")
     check_transfer_and_tying(cfg)

@@ -71,4 +71,5 @@ def test_tied_tensor_counts_once():
     frozen = torch.nn.Linear(4, 2)
     frozen.requires_grad_(False)
     totals = parameter_totals(parameter_table(torch.nn.Sequential(net, frozen)))
-    assert totals == {"params_total": 20 + 10, "params_trainable": 20, "params_frozen": 10}
+    assert totals == {"params_total": 20 + 10, "params_trainable": 20, "params_frozen": 10,
+                      "params_bytes": 4 * 30}

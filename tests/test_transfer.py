@@ -33,7 +33,8 @@ def test_counts_by_hand_frozen_and_fine_tuned():
     frozen = build(outputs=7)
     assert totals(frozen) == {"params_total": RESNET18_TOTAL - 513 * 1000 + 512 * 7 + 7,
                               "params_trainable": 512 * 7 + 7,
-                              "params_frozen": RESNET18_TOTAL - 513 * 1000}
+                              "params_frozen": RESNET18_TOTAL - 513 * 1000,
+                              "params_bytes": 4 * (RESNET18_TOTAL - 513 * 1000 + 512 * 7 + 7)}
     names = [name for name, _ in frozen.named_parameters()]
     assert names[:3] == ["conv1.weight", "bn1.weight", "bn1.bias"] and names[-2:] == ["fc.weight", "fc.bias"]
     assert tuple(frozen.fc.weight.shape) == (7, 512)
@@ -103,7 +104,8 @@ def test_checkpoint_round_trip_trains_only_the_head_and_runs_the_backbone_once(t
     summary = experiment.run(make_cfg(*IMAGES, "model=resnet_transfer", f"model.weights={source}",
                                       "dataset.num_classes=5", "trainer.max_steps=12", "trainer.eval_every=2",
                                       "optim.lr=0.001"), target)
-    assert sum(seen) == 16 + 8 + 8  # every example through the backbone exactly once, over 6 epochs
+    assert seen[0] == 1  # accounting's measuring pass: one example
+    assert sum(seen[1:]) == 16 + 8 + 8  # then every example through the backbone exactly once, over 6 epochs
     after = torch.load(target / "model.pt", weights_only=True)
     backbone = [k for k in trained if not k.startswith("fc.")]
     assert backbone and all(torch.equal(after[k], trained[k]) for k in backbone)  # bit for bit, BN stats too

@@ -1,4 +1,5 @@
 """Datasets as device-resident tensors: every loader returns a Splits."""
+import importlib
 from dataclasses import dataclass, replace
 
 import torch
@@ -47,6 +48,30 @@ def carve_validation(x: torch.Tensor, y: torch.Tensor, val_size: int, seed: int)
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
     val, train = order[:val_size], order[val_size:]
     return (x[train], y[train]), (x[val], y[val])
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a model needs to know of a dataset, without its data: `describe` returns it."""
+
+    input_shape: tuple[int, ...]
+    num_outputs: int
+    task: str
+
+
+def describe(dataset_cfg: DictConfig) -> Shape:
+    """The dataset's input shape and outputs, cheaply: each loader module's `describe` takes the
+    loader's arguments and reads no data; a module without one is loaded (slow but right)."""
+    module, _, func = dataset_cfg.get("_target_", "").rpartition(".")
+    try:
+        if func == "load" and hasattr(importlib.import_module(module), "describe"):
+            return instantiate({**dataset_cfg, "_target_": f"{module}.describe"}, _convert_="all")
+    except Exception as err:
+        if user_error_in(err) is not None:
+            raise user_error_in(err) from None
+        raise
+    splits = load(dataset_cfg)
+    return Shape(splits.input_shape, splits.num_outputs, splits.task)
 
 
 def load(dataset_cfg: DictConfig) -> Splits:

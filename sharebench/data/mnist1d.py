@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sharebench.data import Splits, carve_validation
+from sharebench.data import Shape, Splits, carve_validation
 
 
 def generate(shuffle_seq: bool) -> dict[str, np.ndarray]:
@@ -52,3 +52,8 @@ def load(root: str, shuffle_seq: bool = False, val_size: int = 500, split_seed: 
     y_test = torch.from_numpy(data["y_test"]).long()
     train, val = carve_validation(x, y, val_size, split_seed)
     return Splits(train=train, val=val, test=(x_test, y_test), task="classification", num_outputs=10)
+
+
+def describe(root: str = "", shuffle_seq: bool = False, val_size: int = 500, split_seed: int = 0) -> Shape:
+    """Shape of `load`'s output without generating anything: 1-channel sequences of 40, 10 classes."""
+    return Shape(input_shape=(1, 40), num_outputs=10, task="classification")

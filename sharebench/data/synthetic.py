@@ -3,12 +3,12 @@ import math
 
 import torch
 
-from sharebench.data import Splits
+from sharebench.data import Shape, Splits
 from sharebench.errors import UserError
 
 
-def load(shape, task="classification", num_classes=10, out_dim=10, teacher=True,
-         train_size=2000, val_size=500, test_size=500, data_seed=0) -> Splits:
+def describe(shape, task="classification", num_classes=10, out_dim=10, train_size=2000, **_) -> Shape:
+    """Check the settings and return the shape of `load`'s output, without making any data."""
     if task not in ("classification", "regression"):
         raise UserError(f"dataset.task={task!r} is not valid: use classification or regression")
     if train_size < 1:
@@ -16,6 +16,12 @@ def load(shape, task="classification", num_classes=10, out_dim=10, teacher=True,
     shape = tuple(shape)
     if not shape or any(s < 1 for s in shape):
         raise UserError(f"dataset.shape={list(shape)} is not valid: give positive sizes, e.g. [1,28,28]")
+    return Shape(shape, num_classes if task == "classification" else out_dim, task)
+
+
+def load(shape, task="classification", num_classes=10, out_dim=10, teacher=True,
+         train_size=2000, val_size=500, test_size=500, data_seed=0) -> Splits:
+    shape = describe(shape, task, num_classes, out_dim, train_size).input_shape
     gen = torch.Generator().manual_seed(data_seed)
     n = train_size + val_size + test_size
     x = torch.randn(n, *shape, generator=gen)
