@@ -13,8 +13,10 @@ from omegaconf import DictConfig, OmegaConf
 
 from sharebench import __version__, data, models
 from sharebench.accounting import parameter_table, parameter_totals
+from sharebench.data.augment import make_augment
 from sharebench.errors import UserError
 from sharebench.records import RunRecorder, read_csv
+from sharebench.robustness import shifted_accuracy
 from sharebench.train import fit
 from sharebench.validate import check_config
 
@@ -76,7 +78,12 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None) -> di
              names["model"], names["dataset"], f"{summary['params_total']:,}", *splits.sizes().values(),
              "×".join(map(str, splits.input_shape)), device)
 
+    shifts, augment = cfg.get("eval") or {}, cfg.get("augment") or {}
+    augment = make_augment(augment.get("translate", 0), augment.get("flip", False), splits.fill, cfg.seed, device)
+
     def on_evaluation(row: dict) -> None:
+        row.update(shifted_accuracy(model, splits, shifts.get("shifts") or [], shifts.get("shift_axes", "both"),
+                                    cfg.trainer.eval_batch_size, amp=cfg.trainer.amp))
         recorder.add_evaluation(row)
         log.info("step %d (epoch %.2f): train loss %.4f | val loss %.4f acc %.4f | test loss %.4f acc %.4f",
                  row["step"], row["epoch"], row["train_loss"], row["val_loss"], row["val_acc"],
@@ -84,7 +91,8 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None) -> di
 
     started = time.perf_counter()
     try:
-        result = fit(model, splits, optimizer, cfg.trainer, device, cfg.seed, on_evaluation, recorder.add_steps)
+        result = fit(model, splits, optimizer, cfg.trainer, device, cfg.seed, on_evaluation, recorder.add_steps,
+                     augment=augment)
         summary["status"] = result.status
     except KeyboardInterrupt:
         summary["status"] = "interrupted"
@@ -101,6 +109,7 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None) -> di
            ("test_acc", "test_loss", "val_acc", "val_loss", "train_acc", "train_loss")},
         **{f"best_{k}": _best(recorder.metrics, k) for k in ("test_acc", "val_acc")},
         **{f"best_{k}": _best(recorder.metrics, k, min) for k in ("test_loss", "val_loss")},
+        **{f"final_{k}": v for k, v in last.items() if k.startswith("test_acc_shift")},
         "train_seconds": round(result.train_seconds, 3) if result else math.nan,
         "wall_seconds": round(time.perf_counter() - started, 3),
         "samples_per_second": round(result.samples_seen / result.train_seconds, 1)

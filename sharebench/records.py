@@ -55,7 +55,8 @@ class RunRecorder:
 
     def add_evaluation(self, row: dict) -> None:
         self.metrics.append(row)
-        self.write_csv("metrics.csv", self.metrics, METRIC_COLUMNS)
+        extra = [k for k in row if k not in METRIC_COLUMNS]  # e.g. test_acc_shift2 (eval.shifts)
+        self.write_csv("metrics.csv", self.metrics, METRIC_COLUMNS + extra)
 
     def add_steps(self, rows: list[dict]) -> None:
         """Append whole lines in one write: rewriting the (long) loss curve at every flush would

@@ -64,7 +64,8 @@ def evaluate(model: nn.Module, pair: Pair, task: str, batch_size: int, autocast)
 
 def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg: DictConfig,
         device: torch.device, seed: int, on_evaluation: Callable[[dict], None],
-        on_steps: Callable[[list[dict]], None]) -> FitResult:
+        on_steps: Callable[[list[dict]], None], augment: Callable | None = None) -> FitResult:
+    """Train for cfg's steps; `augment`, when given, maps each training batch to an augmented one."""
     x, y = splits.train
     n, batch = len(x), min(cfg.batch_size, len(x))
     steps_per_epoch = math.ceil(n / batch)
@@ -90,6 +91,8 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
             order = torch.randperm(n, generator=order_gen).to(device, non_blocking=True)
         idx = order[pos * batch:(pos + 1) * batch]
         xb, yb = x[idx], y[idx]
+        if augment is not None:
+            xb = augment(xb)
         with autocast():
             out = model(xb)
             loss = loss_fn(out.float(), yb)
