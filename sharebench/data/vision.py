@@ -27,18 +27,18 @@ class Spec:
 MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
                "t10k-labels-idx1-ubyte")
 SPECS = {
-    "mnist": Spec("MNIST/raw", MNIST_FILES, 10, "https://ossci-datasets.s3.amazonaws.com/mnist/ (gunzip the .gz files)"),
+    "mnist": Spec("MNIST/raw", MNIST_FILES, 10, "https://ossci-datasets.s3.amazonaws.com/mnist/, gunzipped"),
     "fashion_mnist": Spec("FashionMNIST/raw", MNIST_FILES, 10,
-                          "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/ (gunzip the .gz files)"),
+                          "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/, gunzipped"),
     "kmnist": Spec("KMNIST/raw", MNIST_FILES, 10,
-                   "http://codh.rois.ac.jp/kmnist/dataset/kmnist/ (gunzip the .gz files)"),
+                   "http://codh.rois.ac.jp/kmnist/dataset/kmnist/, gunzipped"),
     "emnist": Spec("EMNIST/raw", tuple(f"emnist-balanced-{s}-{k}-ubyte" for s in ("train", "test")
                                        for k in ("images-idx3", "labels-idx1")), 47,
-                   "https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip (gunzip the emnist-balanced-* files)"),
+                   "https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip: the emnist-balanced-* files, gunzipped"),
     "cifar10": Spec("cifar-10-batches-py", tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch", "batches.meta"),
-                    10, "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz (extract it in dataset.root)"),
+                    10, "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz, extracted in dataset.root"),
     "cifar100": Spec("cifar-100-python", ("train", "test", "meta"), 100,
-                     "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz (extract it in dataset.root)"),
+                     "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz, extracted in dataset.root"),
     "svhn": Spec("SVHN", ("train_32x32.mat", "test_32x32.mat"), 10, "http://ufldl.stanford.edu/housenumbers/"),
 }
 
@@ -93,8 +93,8 @@ def _missing_message(name: str, folder: Path, download: bool, reason: str) -> st
     spec = SPECS[name]
     missing = [f for f in spec.files if not (folder / f).is_file()] or list(spec.files)
     why = f"the download failed ({reason})" if download else "dataset.download=false"
-    return (f"{name}: {why}: put {', '.join(missing)} in {folder} (from {spec.source}), "
-            f"or point dataset.root at the folder that holds {spec.folder}/")
+    return (f"{name}: files missing and {why}: put {', '.join(missing)} in {folder} (get them from "
+            f"{spec.source}), or point dataset.root at the folder that holds {spec.folder}/")
 
 
 def decode(name: str, root: Path, download: bool, check_md5: bool) -> dict[str, torch.Tensor]:
