@@ -111,7 +111,7 @@ def check_data_options(cfg: DictConfig) -> None:
             and dataset.get("train_size") is not None:
         raise UserError("set dataset.train_fraction or dataset.train_size, not both "
                         "(e.g. dataset.train_fraction=0.1 dataset.train_size=null)")
-    if "path" in dataset and OmegaConf.is_missing(dataset, "path"):
+    if "path" in list(dataset.keys()) and OmegaConf.is_missing(dataset, "path"):  # `in` skips ??? values
         raise UserError("dataset=image_folder needs dataset.path=/folder/with/one/subfolder/per/class")
     if _get(cfg, "augment.translate") is not None:
         v = _get(cfg, "augment.translate")
