@@ -103,7 +103,7 @@ def test_mnist1d_benchmark_preset_runs_end_to_end(tmp_path):
     assert out.returncode == 0, out.stderr
     dirs = [p.parent for p in (tmp_path / "results" / "multirun").glob("*/*/*/summary.json")]
     overrides = [(d / ".hydra" / "overrides.yaml").read_text() for d in dirs]
-    assert len(dirs) == 6 and sum("dataset.shuffle_seq=true" in o for o in overrides) == 3
+    assert len(dirs) == 6 and sum("dataset.shuffle_seq=True" in o for o in overrides) == 3
     summaries = [json.loads((d / "summary.json").read_text()) for d in dirs]
     assert {s["model"] for s in summaries} == {"mnist1d_cnn", "mnist1d_local_cnn", "mlp"}
     assert {s["steps"] for s in summaries} == {2}
