@@ -142,6 +142,9 @@ def format_summary(s: dict) -> str:
     if s["task"] == "classification":
         lines.append(f"  accuracy    test {pct(s['final_test_acc'])} · val {pct(s['final_val_acc'])} "
                      f"· best val {pct(s['best_val_acc'])}")
+        shifted = [(k.rsplit("shift", 1)[1], v) for k, v in s.items() if k.startswith("final_test_acc_shift")]
+        if shifted:  # eval.shifts
+            lines.append("  shifted     " + " · ".join(f"{k} px {pct(v)}" for k, v in shifted))
     lines += [
         f"  loss        test {num(s['final_test_loss'], '.4f')} · val {num(s['final_val_loss'], '.4f')} "
         f"· train {num(s['final_train_loss'], '.4f')}",
