@@ -52,7 +52,8 @@ def carve_validation(x: torch.Tensor, y: torch.Tensor, val_size: int, seed: int)
                         f"use a smaller dataset.val_size")
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
     val, train = order[:val_size], order[val_size:]
-    return (x[train], y[train]), (x[val], y[val])
+    take = torch.index_select  # same as x[train], several times faster on large uint8 image sets
+    return (take(x, 0, train), take(y, 0, train)), (take(x, 0, val), take(y, 0, val))
 
 
 def load(dataset_cfg: DictConfig) -> Splits:

@@ -51,4 +51,4 @@ def take_subset(pair, train_fraction, train_size, seed):
     if size is None or size == len(x):
         return pair
     idx = balanced_indices(y, size, seed)
-    return x[idx], y[idx]
+    return x.index_select(0, idx), y.index_select(0, idx)
