@@ -16,7 +16,7 @@ from sharebench.accounting import parameter_table, parameter_totals
 from sharebench.data.augment import make_augment
 from sharebench.errors import UserError
 from sharebench.records import RunRecorder, read_csv
-from sharebench.robustness import shifted_accuracy
+from sharebench.robustness import require_positions, shifted_accuracy
 from sharebench.train import fit
 from sharebench.validate import check_config
 
@@ -79,6 +79,7 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None) -> di
              "×".join(map(str, splits.input_shape)), device)
 
     shifts, augment = cfg.get("eval") or {}, cfg.get("augment") or {}
+    require_positions(splits.input_shape, shifts.get("shifts"), augment.get("translate", 0))
     augment = make_augment(augment.get("translate", 0), augment.get("flip", False), splits.fill, cfg.seed, device)
 
     def on_evaluation(row: dict) -> None:

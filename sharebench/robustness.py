@@ -12,6 +12,15 @@ import torch.nn as nn
 
 from sharebench.data import Splits
 from sharebench.data.augment import shift
+from sharebench.errors import UserError
+
+
+def require_positions(input_shape: tuple[int, ...], shifts, translate: int) -> None:
+    """Shifts need positions to move along: images (C, H, W) or sequences (C, L), not flat vectors."""
+    if (shifts or translate) and len(input_shape) < 2:
+        key = "eval.shifts" if shifts else "augment.translate"
+        raise UserError(f"{key} moves images or sequences, but this dataset's examples are flat vectors "
+                        f"of shape {list(input_shape)}: drop {key} or use [C, L] / [C, H, W] data")
 
 
 def directions(s: int, spatial_dims: int, axes: str) -> list[tuple[int, ...]]:

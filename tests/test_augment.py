@@ -63,6 +63,12 @@ def test_shift_zero_is_the_test_accuracy_exactly(tmp_path):
     assert "final_test_acc_shift1" in on_disk and "final_test_acc_shift2" in on_disk
 
 
+def test_shifts_on_flat_vectors_are_a_user_error(tmp_path):
+    cfg = make_cfg("dataset=synthetic", "dataset.shape=[16]", "model=mlp", "eval.shifts=[1]")
+    with pytest.raises(UserError, match="eval.shifts.*flat vectors"):
+        experiment.run(cfg, tmp_path)
+
+
 def test_shift_directions():
     assert directions(0, 2, "both") == [(0, 0)]
     assert sorted(directions(2, 2, "both")) == sorted([(0, 2), (0, -2), (2, 0), (-2, 0)])

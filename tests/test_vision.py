@@ -66,6 +66,18 @@ def test_download_true_with_files_present_stays_offline(tmp_path, monkeypatch):
     assert vision.load("mnist", str(tmp_path), download=True, val_size=0).sizes()["train"] == 300
 
 
+def test_failed_download_names_the_files_to_put_by_hand(tmp_path, monkeypatch):
+    import urllib.error
+    import urllib.request
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("offline")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    with pytest.raises(UserError, match=r"the download failed .*put train-images-idx3-ubyte"):
+        vision.load("fashion_mnist", str(tmp_path), download=True)
+
+
 def test_missing_files_with_download_off_name_each_file_and_folder(tmp_path):
     datafiles.write_mnist(tmp_path)
     (tmp_path / "MNIST" / "raw" / "t10k-labels-idx1-ubyte").unlink()
