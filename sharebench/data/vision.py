@@ -126,8 +126,10 @@ def load(name: str, root: str, download: bool = True, check_md5: bool = True, va
     root_path = Path(root).expanduser()
     folder = root_path / SPECS[name].folder
     files = [folder / f for f in SPECS[name].files]
-    # the cache lives beside the files it was decoded from: one file, read in one go
-    cache = folder / f"sharebench-{name}-uint8.pt"
+    # the cache lives beside the files it was decoded from: one file, read in one go; files read
+    # without their md5 check get a cache of their own, which a checking run never takes for checked
+    unchecked = not check_md5 and name in ("cifar10", "cifar100", "svhn")
+    cache = folder / f"sharebench-{name}-uint8{'-unchecked' if unchecked else ''}.pt"
     tensors = cached_decode(cache, files, lambda: decode(name, root_path, download, check_md5))
     return image_splits(tensors, SPECS[name].num_classes, val_size, split_seed, train_fraction,
                         train_size, subset_seed)
