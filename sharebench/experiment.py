@@ -14,9 +14,11 @@ from omegaconf import DictConfig, OmegaConf
 from sharebench import __version__, data, models
 from sharebench.accounting import account
 from sharebench.checkpoints import save_model
+from sharebench.data.augment import make_augment
 from sharebench.errors import UserError
 from sharebench.feature_cache import with_cached_features
 from sharebench.records import METRIC_COLUMNS, RunRecorder, read_csv
+from sharebench.robustness import require_positions, shifted_accuracy
 from sharebench.train import fit
 from sharebench.validate import check_config
 
@@ -78,7 +80,13 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None) -> di
              names["model"], names["dataset"], f"{summary['params_total']:,}", *splits.sizes().values(),
              "×".join(map(str, splits.input_shape)), device)
 
+    shifts, augment = cfg.get("eval") or {}, cfg.get("augment") or {}
+    require_positions(splits.input_shape, shifts.get("shifts"), augment.get("translate", 0))
+    augment = make_augment(augment.get("translate", 0), augment.get("flip", False), splits.fill, cfg.seed, device)
+
     def on_evaluation(row: dict) -> None:
+        row.update(shifted_accuracy(model, splits, shifts.get("shifts") or [], shifts.get("shift_axes", "both"),
+                                    cfg.trainer.eval_batch_size, amp=cfg.trainer.amp))
         recorder.add_evaluation(row)
         log.info("step %d (epoch %.2f): train loss %.4f | val loss %.4f acc %.4f | test loss %.4f acc %.4f",
                  row["step"], row["epoch"], row["train_loss"], row["val_loss"], row["val_acc"],
@@ -88,7 +96,8 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None) -> di
     try:
         # a frozen backbone's features are computed once: then only the head trains, on them
         trained, data_in = with_cached_features(model, splits, cfg)
-        result = fit(trained, data_in, optimizer, cfg.trainer, device, cfg.seed, on_evaluation, recorder.add_steps)
+        result = fit(trained, data_in, optimizer, cfg.trainer, device, cfg.seed, on_evaluation, recorder.add_steps,
+                     augment=augment)
         summary["status"] = result.status
         if cfg.trainer.get("save_model", True):
             summary["model_file"] = str(save_model(model, run_dir))
@@ -105,7 +114,8 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None) -> di
         "epochs": result.epochs if result else last.get("epoch", 0),
         **{f"final_{k}": last.get(k, math.nan) for k in
            ("test_acc", "test_loss", "val_acc", "val_loss", "train_acc", "train_loss")},
-        **{f"final_{k}": v for k, v in last.items() if k not in METRIC_COLUMNS},  # a model's own metrics
+        # a model's own metrics and test_acc_shift<k>
+        **{f"final_{k}": v for k, v in last.items() if k not in METRIC_COLUMNS},
         **{f"best_{k}": _best(recorder.metrics, k) for k in ("test_acc", "val_acc")},
         **{f"best_{k}": _best(recorder.metrics, k, min) for k in ("test_loss", "val_loss")},
         "train_seconds": round(result.train_seconds, 3) if result else math.nan,
@@ -143,6 +153,9 @@ def format_summary(s: dict) -> str:
     if s["task"] == "classification":
         lines.append(f"  accuracy    test {pct(s['final_test_acc'])} · val {pct(s['final_val_acc'])} "
                      f"· best val {pct(s['best_val_acc'])}")
+        shifted = [(k.rsplit("shift", 1)[1], v) for k, v in s.items() if k.startswith("final_test_acc_shift")]
+        if shifted:  # eval.shifts
+            lines.append("  shifted     " + " · ".join(f"{k} px {pct(v)}" for k, v in shifted))
     lines += [
         f"  loss        test {num(s['final_test_loss'], '.4f')} · val {num(s['final_val_loss'], '.4f')} "
         f"· train {num(s['final_train_loss'], '.4f')}",

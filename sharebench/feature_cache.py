@@ -21,8 +21,11 @@ log = logging.getLogger("sharebench")
 def augmentation_enabled(cfg: DictConfig) -> bool:
     """True when the inputs change from epoch to epoch, so cached features would be stale.
 
-    Any truthy `dataset.augment*` or `trainer.augment*` key counts; extend here as augmentations appear.
+    Any truthy key of the `augment` group (translate, flip) counts, and any truthy `dataset.augment*`
+    or `trainer.augment*` key (for a dataset or trainer that brings its own).
     """
+    if any((cfg.get("augment") or {}).values()):
+        return True
     for section in (cfg.get("dataset") or {}, cfg.get("trainer") or {}):
         if any(str(key).startswith("augment") and section[key] for key in section):
             return True

@@ -55,7 +55,7 @@ class RunRecorder:
 
     def add_evaluation(self, row: dict) -> None:
         self.metrics.append(row)
-        extra = [k for k in row if k not in METRIC_COLUMNS]  # a model's own metrics, after the standard ones
+        extra = [k for k in row if k not in METRIC_COLUMNS]  # a model's own metrics, test_acc_shift<k>, …
         self.write_csv("metrics.csv", self.metrics, METRIC_COLUMNS + extra)
 
     def add_steps(self, rows: list[dict]) -> None:

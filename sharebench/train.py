@@ -79,7 +79,8 @@ def evaluate(model: nn.Module, pair: Pair, task: str, batch_size: int, autocast)
 
 def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg: DictConfig,
         device: torch.device, seed: int, on_evaluation: Callable[[dict], None],
-        on_steps: Callable[[list[dict]], None]) -> FitResult:
+        on_steps: Callable[[list[dict]], None], augment: Callable | None = None) -> FitResult:
+    """Train for cfg's steps; `augment`, when given, maps each training batch to an augmented one."""
     x, y = splits.train
     n, batch = len(x), min(cfg.batch_size, len(x))
     steps_per_epoch = math.ceil(n / batch)
@@ -107,6 +108,8 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
             order = torch.randperm(n, generator=order_gen).to(device, non_blocking=True)
             x_epoch, y_epoch = x.index_select(0, order), y.index_select(0, order)
         xb, yb = x_epoch[pos * batch:(pos + 1) * batch], y_epoch[pos * batch:(pos + 1) * batch]
+        if augment is not None:
+            xb = augment(xb)
         yb = targets(yb) if targets is not None else yb
         with autocast():
             out = model(xb)

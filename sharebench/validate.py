@@ -104,8 +104,9 @@ def check_config(cfg: DictConfig) -> None:
     for key in ("val_size", "train_size", "test_size"):
         if key in dataset:
             v = dataset[key]
-            if not (_is_int(v) and v >= 0):
+            if not (_is_int(v) and v >= 0) and not (v is None and key == "train_size"):
                 _fail(f"dataset.{key}", v, "a non-negative integer", "500")
+    check_data_options(cfg)
 
 
 def check_transfer_and_tying(cfg: DictConfig) -> None:
@@ -129,3 +130,29 @@ def check_transfer_and_tying(cfg: DictConfig) -> None:
             _fail("model.shift", _get(cfg, "model.shift"), "an integer", "1")
         if not (_is_int(_get(cfg, "model.relabel_seed")) and _get(cfg, "model.relabel_seed") >= 0):
             _fail("model.relabel_seed", _get(cfg, "model.relabel_seed"), "a non-negative integer", "0")
+
+
+def check_data_options(cfg: DictConfig) -> None:
+    """Subsets, augmentation and shifted evaluation (see sharebench/data/ and robustness.py)."""
+    dataset = cfg.get("dataset") or {}
+    for key in ("train_fraction", "val_fraction", "test_fraction"):
+        v = dataset.get(key) if key in dataset else None
+        if v is not None and not (_is_num(v) and 0 <= v <= 1 and (v > 0 or key == "val_fraction")):
+            _fail(f"dataset.{key}", v, "a fraction in (0, 1]" + (" or null" if key == "train_fraction" else ""), "0.1")
+    if "train_fraction" in dataset and dataset.get("train_fraction") is not None \
+            and dataset.get("train_size") is not None:
+        raise UserError("set dataset.train_fraction or dataset.train_size, not both "
+                        "(e.g. dataset.train_fraction=0.1 dataset.train_size=null)")
+    if "path" in list(dataset.keys()) and OmegaConf.is_missing(dataset, "path"):  # `in` skips ??? values
+        raise UserError("dataset=image_folder needs dataset.path=/folder/with/one/subfolder/per/class")
+    if _get(cfg, "augment.translate") is not None:
+        v = _get(cfg, "augment.translate")
+        if not (_is_int(v) and v >= 0):
+            _fail("augment.translate", v, "a non-negative integer (pixels)", "2")
+    if _get(cfg, "augment.flip") is not None and not isinstance(_get(cfg, "augment.flip"), bool):
+        _fail("augment.flip", _get(cfg, "augment.flip"), "true or false", "true")
+    shifts = _get(cfg, "eval.shifts")
+    if shifts is not None and not (isinstance(shifts, ListConfig) and all(_is_int(s) and s >= 0 for s in shifts)):
+        _fail("eval.shifts", shifts, "a list of non-negative integers", "[0,1,2,4]")
+    if _get(cfg, "eval.shift_axes") not in (None, "both", "x"):
+        _fail("eval.shift_axes", _get(cfg, "eval.shift_axes"), "both or x", "both")

@@ -123,6 +123,7 @@ def test_no_caching_when_fine_tuning_or_augmenting():
     assert tuned.split_frozen() is None and build().split_frozen() is not None
     assert augmentation_enabled(OmegaConf.create({"dataset": {"augment": True}, "trainer": {}}))
     assert augmentation_enabled(OmegaConf.create({"dataset": {}, "trainer": {"augment_flip": True}}))
+    assert augmentation_enabled(make_cfg("augment.translate=2")) and augmentation_enabled(make_cfg("augment.flip=true"))
     assert not augmentation_enabled(make_cfg())
 
 

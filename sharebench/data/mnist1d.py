@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from sharebench.data import Shape, Splits, carve_validation
+from sharebench.data.subset import take_subset
 
 
 def generate(shuffle_seq: bool) -> dict[str, np.ndarray]:
@@ -43,7 +44,8 @@ def cached(root: str, shuffle_seq: bool) -> dict[str, np.ndarray]:
     return data
 
 
-def load(root: str, shuffle_seq: bool = False, val_size: int = 500, split_seed: int = 0) -> Splits:
+def load(root: str, shuffle_seq: bool = False, val_size: int = 500, split_seed: int = 0,
+         train_fraction: float | None = None, train_size: int | None = None, subset_seed: int = 0) -> Splits:
     data = cached(root, shuffle_seq)
     # channels-first (N, 1, 40): a 1-channel sequence, as a Conv1d expects it
     x = torch.from_numpy(data["x"]).float().unsqueeze(1)
@@ -51,9 +53,10 @@ def load(root: str, shuffle_seq: bool = False, val_size: int = 500, split_seed: 
     x_test = torch.from_numpy(data["x_test"]).float().unsqueeze(1)
     y_test = torch.from_numpy(data["y_test"]).long()
     train, val = carve_validation(x, y, val_size, split_seed)
+    train = take_subset(train, train_fraction, train_size, subset_seed)
     return Splits(train=train, val=val, test=(x_test, y_test), task="classification", num_outputs=10)
 
 
-def describe(root: str = "", shuffle_seq: bool = False, val_size: int = 500, split_seed: int = 0) -> Shape:
+def describe(**_) -> Shape:
     """Shape of `load`'s output without generating anything: 1-channel sequences of 40, 10 classes."""
     return Shape(input_shape=(1, 40), num_outputs=10, task="classification")
