@@ -15,6 +15,7 @@ from sharebench import __version__, data, models
 from sharebench.accounting import parameter_table, parameter_totals
 from sharebench.errors import UserError
 from sharebench.records import RunRecorder, read_csv
+from sharebench.sinks import build_sinks
 from sharebench.train import fit
 from sharebench.validate import check_config
 
@@ -60,7 +61,7 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None) -> di
     optimizer = instantiate(cfg.optim, params=model.parameters())
     table = parameter_table(model)
 
-    recorder = RunRecorder(run_dir)
+    recorder = RunRecorder(run_dir, sinks=build_sinks(cfg.get("logger"), run_dir))  # logger=tensorboard
     recorder.write_params(table)
     names = {"model": choices.get("model") or cfg.model.get("_target_", "?").rsplit(".", 1)[-1],
              "dataset": choices.get("dataset") or cfg.dataset.get("_target_", "?").rsplit(".", 2)[-2],
@@ -107,6 +108,7 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None) -> di
         if result and result.train_seconds > 0 else math.nan,
     })
     recorder.write_summary(summary)
+    recorder.close()
     if cfg.trainer.plots and recorder.metrics:
         steps = read_csv(run_dir / "steps.csv") if (run_dir / "steps.csv").exists() else []
         from sharebench.plots import plot_run
