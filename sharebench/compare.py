@@ -21,9 +21,12 @@ SUMMARY_METRICS = ["final_test_acc", "final_test_loss", "final_val_acc", "final_
                    "best_val_acc", "best_test_acc", "params_total", "params_effective", "train_seconds",
                    "wall_seconds", "samples_per_second", "steps"]
 SHIFT_KEY = re.compile(r"^(?:final_)?test_(acc|loss)_shift(.+)$")
+CHOICE_KEYS = {"model", "dataset", "optim", "trainer", "logger", "experiment"}  # config groups: the option says it all
 NOT_AXES = {"seed"}  # overrides that repeat an experiment rather than change it
 UNFINISHED = "unfinished"  # .hydra/ but no summary.json: killed before it wrote one, or still starting
 CORRUPT = "corrupt"  # summary.json that cannot be parsed
+MISSING = "missing"  # a numbered job dir absent from its sweep
+NO_RECORD = "(no record)"  # the group of runs that left nothing to say what they were
 
 
 @dataclass
@@ -36,6 +39,11 @@ class Run:
     config: dict = field(default_factory=dict)  # flattened .hydra/config.yaml, dotted keys
     metrics: pd.DataFrame | None = None
     note: str = ""
+
+    @property
+    def known(self) -> bool:
+        """Whether anything says what this run was (a dir deleted or never started says nothing)."""
+        return bool(self.overrides or self.config or self.summary or self.choices)
 
     def value(self, key: str):
         """What this run used for `key`: a group choice, a config value, an override or a summary field."""
@@ -58,10 +66,23 @@ def find_run_dirs(paths: list[str | Path]) -> list[Path]:
                 found.add(Path(root).resolve())
                 dirs[:] = []  # a run dir holds no further runs
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+    found |= _sweep_job_dirs(found)
     if not found:
         raise UserError(f"no runs found under {', '.join(map(str, paths))}: a run dir holds .hydra/ or "
                         "summary.json (make some with `sharebench run`)")
     return sorted(found, key=_natural_key)
+
+
+def _sweep_job_dirs(found: set[Path]) -> set[Path]:
+    """Job dirs 0…N of a sweep (it has multirun.yaml) that hold no run yet, or that are gone: a job
+    never started or killed early, or a dir deleted by hand, is reported instead of silently missing."""
+    extra = set()
+    for sweep in {d.parent for d in found if (d.parent / "multirun.yaml").exists()}:
+        jobs = {int(d.name) for d in sweep.iterdir() if d.name.isdigit() and d.is_dir()}
+        jobs |= {int(d.name) for d in found if d.parent == sweep and d.name.isdigit()}
+        if jobs:
+            extra |= {sweep / str(n) for n in range(max(jobs) + 1)}
+    return extra
 
 
 def _natural_key(path: Path):
@@ -115,6 +136,8 @@ def read_metrics(path: Path) -> tuple[pd.DataFrame | None, str]:
 
 def load_run(run_dir: Path) -> Run:
     """Read one run dir; whatever is missing or broken becomes its status and note, never an error."""
+    if not run_dir.exists():
+        return Run(run_dir, MISSING, note="job dir missing from its sweep (deleted?)")
     notes = []
     summary_path = run_dir / "summary.json"
     summary, status = {}, UNFINISHED
@@ -151,7 +174,8 @@ def axis_keys(runs: list[Run]) -> list[str]:
                 keys.append(key)
     if not any(r.overrides for r in runs):  # runs without Hydra's record: fall back on their identity
         keys = ["model", "dataset", "optim"]
-    return [k for k in keys if len({format_value(r.value(k)) for r in runs}) > 1]
+    known = [r for r in runs if r.known]
+    return [k for k in keys if len({format_value(r.value(k)) for r in known}) > 1]
 
 
 def format_value(value) -> str:
@@ -163,11 +187,13 @@ def format_value(value) -> str:
 
 
 def group_label(values: dict[str, str]) -> str:
+    """Short and unambiguous: a group choice shows its option (mlp), a value its leaf key (lr=0.1)."""
     if not values:
         return "all runs"
-    if len(values) == 1:
-        return next(iter(values.values()))
-    return ", ".join(f"{k}={v}" for k, v in values.items())
+    leaves = [k.rsplit(".", 1)[-1] for k in values]
+    names = leaves if len(set(leaves)) == len(leaves) else list(values)
+    return ", ".join(v if "." not in k and k in CHOICE_KEYS else f"{name}={v}"
+                     for (k, v), name in zip(values.items(), names))
 
 
 @dataclass
@@ -186,8 +212,9 @@ class Comparison:
 def compare(paths: list[str | Path], by: list[str] | None = None, metric: str = "test_acc") -> Comparison:
     runs = [load_run(d) for d in find_run_dirs(paths)]
     keys = list(by) if by else axis_keys(runs)
-    labels = [group_label({k: format_value(r.value(k)) for k in keys}) for r in runs]
-    return Comparison(runs, keys, labels, list(dict.fromkeys(labels)), metric)
+    labels = [group_label({k: format_value(r.value(k)) for k in keys}) if r.known else NO_RECORD for r in runs]
+    groups = sorted(dict.fromkeys(labels), key=lambda g: g == NO_RECORD)  # runs without a record last
+    return Comparison(runs, keys, labels, groups, metric)
 
 
 def shift_keys(runs: list[Run]) -> list[str]:
@@ -201,7 +228,7 @@ def runs_table(cmp: Comparison) -> pd.DataFrame:
     rows = []
     extra = shift_keys(cmp.runs)
     for run, label in zip(cmp.runs, cmp.labels):
-        row = {"group": label, "status": run.status, "seed": run.value("seed"),
+        row = {"group": label, "status": run.status, "seed": format_value(run.value("seed")),
                **{k: format_value(run.value(k)) for k in cmp.keys}}
         row.update({k: run.summary.get(k) for k in SUMMARY_METRICS + extra})
         row.update(run_dir=str(run.dir), note=run.note)

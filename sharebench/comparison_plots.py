@@ -60,6 +60,33 @@ def _save(fig, out_dir: Path, stem: str, formats: list[str]) -> list[Path]:
     return paths
 
 
+def _short(metric: str) -> str:
+    return metric_label(metric).split(" (")[0]
+
+
+def _size(labels: list[str]) -> tuple[float, float]:
+    """Room on the right for a legend outside the axes when there are many entries."""
+    return (6.4 + 0.07 * max(len(s) for s in labels), 4.4) if len(labels) > 8 else (6.4, 4.4)
+
+
+def _human(x: float) -> str:
+    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if x >= scale:
+            return f"{x / scale:g}{suffix}"
+    return f"{x:g}"
+
+
+def _count_ticks(ax) -> None:
+    """Parameter counts as 20k, 1.5M; minor ticks labelled at 2× and 5× only, so labels never collide."""
+    from matplotlib.ticker import FuncFormatter
+
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: _human(x)))
+    lo, hi = ax.get_xlim()
+    few_decades = hi / lo < 100
+    ax.xaxis.set_minor_formatter(FuncFormatter(
+        lambda x, _: _human(x) if few_decades and round(x / 10 ** math.floor(math.log10(x)), 6) in (2, 5) else ""))
+
+
 def _legend(ax, n: int) -> None:
     if n > 8:  # many groups: outside the axes, so no point hides behind it
         ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -78,7 +105,7 @@ def accuracy_vs_params(cmp: Comparison, out_dir: Path, formats: list[str]) -> li
     _, plt = _plt()
     key, scale = _summary_key(cmp, cmp.metric), _scale(cmp.metric)
     effective = any(_num(r.summary.get("params_effective")) is not None for r in cmp.runs)
-    fig, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
+    fig, ax = plt.subplots(figsize=_size(cmp.groups), layout="constrained")
     drawn = 0
     for label, color in zip(cmp.groups, _colors(len(cmp.groups))):
         y, err, _ = _stats(cmp, label, key, scale)
@@ -95,9 +122,10 @@ def accuracy_vs_params(cmp: Comparison, out_dir: Path, formats: list[str]) -> li
         plt.close(fig)
         return []
     ax.set_xscale("log")
-    what = "parameters (filled: unique, hollow: effective if unshared)" if effective else "unique parameters"
+    _count_ticks(ax)
+    what = "parameters (filled: unique; hollow: effective)" if effective else "unique parameters"
     ax.set(xlabel=f"{what}, log scale", ylabel=metric_label(cmp.metric),
-           title=f"{metric_label(cmp.metric).split(' (')[0]} vs parameter count (mean ± std over seeds)")
+           title=f"{_short(cmp.metric)} vs parameters (mean ± std over seeds)")
     ax.grid(alpha=0.3, which="both")
     _legend(ax, len(cmp.groups))
     return _save(fig, out_dir, f"{cmp.metric}_vs_params", formats)
@@ -107,7 +135,7 @@ def curves_figure(cmp: Comparison, out_dir: Path, formats: list[str], kind: str)
     """kind 'loss': test loss solid, train loss dashed; kind 'acc': the headline metric's curve."""
     _, plt = _plt()
     columns = ["test_loss", "train_loss"] if kind == "loss" else [cmp.metric if cmp.metric.endswith("acc") else "test_acc"]
-    fig, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
+    fig, ax = plt.subplots(figsize=_size(cmp.groups), layout="constrained")
     drawn = False
     for label, color in zip(cmp.groups, _colors(len(cmp.groups))):
         for column, style in zip(columns, ("-", "--")):
@@ -131,7 +159,7 @@ def curves_figure(cmp: Comparison, out_dir: Path, formats: list[str], kind: str)
             ax.set_yscale("log")
     ylabel = "loss" if kind == "loss" else metric_label(columns[0])
     ax.set(xlabel="optimizer step", ylabel=ylabel,
-           title=f"{ylabel.split(' (')[0]} during training (mean, band ±1 std over seeds)")
+           title=f"{ylabel.split(' (')[0]} during training (mean ± std over seeds)")
     ax.grid(alpha=0.3)
     _legend(ax, len(cmp.groups) + (2 if kind == "loss" else 0))
     return _save(fig, out_dir, f"curves_{kind}", formats)
@@ -140,14 +168,17 @@ def curves_figure(cmp: Comparison, out_dir: Path, formats: list[str], kind: str)
 def bars(cmp: Comparison, out_dir: Path, formats: list[str]) -> list[Path]:
     _, plt = _plt()
     key, scale = _summary_key(cmp, cmp.metric), _scale(cmp.metric)
-    stats = [_stats(cmp, label, key, scale) for label in cmp.groups]
-    if not any(s[2] for s in stats):
+    colors = dict(zip(cmp.groups, _colors(len(cmp.groups))))
+    groups = [g for g in cmp.groups if _stats(cmp, g, key, scale)[2]]  # groups with no finished run: see runs.csv
+    if not groups:
         return []
-    colors = _colors(len(cmp.groups))
-    horizontal = len(cmp.groups) > 6 or max(len(g) for g in cmp.groups) > 14
-    height = max(3.0, 0.35 * len(cmp.groups) + 1.2) if horizontal else 4.4
-    fig, ax = plt.subplots(figsize=(6.4, height), layout="constrained")
-    pos = np.arange(len(cmp.groups))
+    stats = [_stats(cmp, label, key, scale) for label in groups]
+    colors = [colors[g] for g in groups]
+    horizontal = len(groups) > 6 or max(len(g) for g in groups) > 14
+    height = max(3.0, 0.35 * len(groups) + 1.2) if horizontal else 4.4
+    width = max(6.4, 3.5 + 0.075 * max(len(g) for g in groups)) if horizontal else 6.4
+    fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
+    pos = np.arange(len(groups))
     means = [0.0 if not math.isfinite(m) else m for m, _, _ in stats]
     errs = [0.0 if not math.isfinite(e) else e for _, e, _ in stats]
     (ax.barh if horizontal else ax.bar)(pos, means, **({"xerr": errs} if horizontal else {"yerr": errs}),
@@ -156,7 +187,7 @@ def bars(cmp: Comparison, out_dir: Path, formats: list[str]) -> list[Path]:
         jitter = np.linspace(-0.25, 0.25, len(values)) if len(values) > 1 else [0.0]
         pts = (values, i + np.asarray(jitter)) if horizontal else (i + np.asarray(jitter), values)
         ax.plot(*pts, "o", color="black", ms=3)
-    labels = [f"{g}\n(n={len(s[2])})" if not horizontal else f"{g} (n={len(s[2])})" for g, s in zip(cmp.groups, stats)]
+    labels = [f"{g}\n(n={len(s[2])})" if not horizontal else f"{g} (n={len(s[2])})" for g, s in zip(groups, stats)]
     if horizontal:
         ax.set_yticks(pos, labels)
         ax.invert_yaxis()
@@ -166,7 +197,7 @@ def bars(cmp: Comparison, out_dir: Path, formats: list[str]) -> list[Path]:
         ax.set_xticks(pos, labels)
         ax.set_ylabel(metric_label(cmp.metric))
         ax.grid(alpha=0.3, axis="y")
-    ax.set_title(f"final {metric_label(cmp.metric).split(' (')[0]} per group (bar: mean ± std; dots: seeds)")
+    ax.set_title(f"final {_short(cmp.metric)} (mean ± std; dots: seeds)")
     return _save(fig, out_dir, f"{cmp.metric}_by_group", formats)
 
 
@@ -188,13 +219,13 @@ def accuracy_vs_axis(cmp: Comparison, out_dir: Path, formats: list[str], axis: s
     _, plt = _plt()
     key, scale = _summary_key(cmp, cmp.metric), _scale(cmp.metric)
     series = _lines(cmp, axis)
-    fig, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
+    fig, ax = plt.subplots(figsize=_size(list(series)), layout="constrained")
     for (name, points), color in zip(series.items(), _colors(len(series))):
         points.sort()
         ys = [_stats(cmp, label, key, scale) for _, label in points]
         ax.errorbar([x * 100 for x, _ in points], [m for m, _, _ in ys], yerr=[e for _, e, _ in ys],
                     marker="o", color=color, capsize=4, label=name)
-    ax.set(xlabel=xlabel, ylabel=metric_label(cmp.metric), title=f"{metric_label(cmp.metric).split(' (')[0]} vs {xlabel.split(' (')[0]} (mean ± std over seeds)")
+    ax.set(xlabel=xlabel, ylabel=metric_label(cmp.metric), title=f"{_short(cmp.metric)} vs {xlabel.split(' (')[0]} (mean ± std over seeds)")
     ax.grid(alpha=0.3)
     _legend(ax, len(series))
     return _save(fig, out_dir, stem, formats)
@@ -209,7 +240,7 @@ def accuracy_vs_shift(cmp: Comparison, out_dir: Path, formats: list[str]) -> lis
     names = [re.sub(r"^(final_)?test_acc_shift", "", k) for k in keys]
     numeric = all(_num(n) is not None for n in names)
     xs = [float(n) for n in names] if numeric else list(range(len(names)))
-    fig, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
+    fig, ax = plt.subplots(figsize=_size(cmp.groups), layout="constrained")
     for label, color in zip(cmp.groups, _colors(len(cmp.groups))):
         ys = [_stats(cmp, label, k, 100.0) for k in keys]
         ax.errorbar(xs, [m for m, _, _ in ys], yerr=[e for _, e, _ in ys], marker="o", color=color, capsize=4, label=label)

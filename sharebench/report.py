@@ -62,9 +62,10 @@ def table_rows(cmp: Comparison, table) -> tuple[list[str], list[list[str]]]:
     head += ["train s", "other runs"]
     rows = []
     for _, row in table.iterrows():
+        done = row["n"] > 0
         cells = [row["group"], str(row["n"]),
-                 f"{_fmt(row.get(f'{key}_mean'), percent)} ± {_fmt(row.get(f'{key}_std'), percent)}",
-                 f"{_fmt(row.get(f'{key}_min'), percent)} – {_fmt(row.get(f'{key}_max'), percent)}",
+                 f"{_fmt(row.get(f'{key}_mean'), percent)} ± {_fmt(row.get(f'{key}_std'), percent)}" if done else "—",
+                 f"{_fmt(row.get(f'{key}_min'), percent)} – {_fmt(row.get(f'{key}_max'), percent)}" if done else "—",
                  _fmt(row.get("params_total_mean"))]
         if effective:
             cells.append(_fmt(row.get("params_effective_mean")))
