@@ -29,11 +29,9 @@ def compare_command(args: argparse.Namespace) -> int:
     from sharebench.report import terminal_table, write_comparison, write_report
 
     try:
-        if args.command == "report":
-            path = write_report(args.dirs, args.out, args.by, args.metric, tuple(args.formats))
-            print(f"report: {path}")
-            return 0
         cmp, table, files = write_comparison(args.dirs, args.out, args.by, args.metric, tuple(args.formats))
+        if args.command == "report":
+            files.append(write_report(args.dirs, cmp, table, files))
     except UserError as err:
         print(f"sharebench: error: {err}", file=sys.stderr)
         return EXIT_USER_ERROR

@@ -215,19 +215,29 @@ def _lines(cmp: Comparison, axis: str):
     return series
 
 
-def accuracy_vs_axis(cmp: Comparison, out_dir: Path, formats: list[str], axis: str, xlabel: str, stem: str):
+def accuracy_vs_axis(cmp: Comparison, out_dir: Path, formats: list[str], axis: str, xlabel: str, stem: str,
+                     percent: bool = False):
+    """Final metric against one numeric grouping key, one line per combination of the other keys."""
     _, plt = _plt()
     key, scale = _summary_key(cmp, cmp.metric), _scale(cmp.metric)
     series = _lines(cmp, axis)
     fig, ax = plt.subplots(figsize=_size(list(series)), layout="constrained")
+    xs_all = []
     for (name, points), color in zip(series.items(), _colors(len(series))):
         points.sort()
         ys = [_stats(cmp, label, key, scale) for _, label in points]
-        ax.errorbar([x * 100 for x, _ in points], [m for m, _, _ in ys], yerr=[e for _, e, _ in ys],
-                    marker="o", color=color, capsize=4, label=name)
-    ax.set(xlabel=xlabel, ylabel=metric_label(cmp.metric), title=f"{_short(cmp.metric)} vs {xlabel.split(' (')[0]} (mean ± std over seeds)")
-    ax.grid(alpha=0.3)
-    _legend(ax, len(series))
+        xs = [x * (100 if percent else 1) for x, _ in points]
+        xs_all += xs
+        ax.errorbar(xs, [m for m, _, _ in ys], yerr=[e for _, e, _ in ys], marker="o", color=color, capsize=4,
+                    label=name)
+    if min(xs_all) > 0 and max(xs_all) / min(xs_all) >= 20:  # learning rates, widths: a log axis reads better
+        ax.set_xscale("log")
+        xlabel += ", log scale"
+    ax.set(xlabel=xlabel, ylabel=metric_label(cmp.metric),
+           title=f"{_short(cmp.metric)} vs {xlabel.split(' (')[0].split(',')[0]} (mean ± std over seeds)")
+    ax.grid(alpha=0.3, which="both")
+    if len(series) > 1:
+        _legend(ax, len(series))
     return _save(fig, out_dir, stem, formats)
 
 
@@ -264,10 +274,14 @@ def plot_comparison(cmp: Comparison, out_dir: Path, formats: list[str]) -> list[
         written += curves_figure(cmp, out_dir, formats, "loss")
         if any(r.metrics is not None and "test_acc" in r.metrics and r.metrics["test_acc"].notna().any() for r in cmp.runs):
             written += curves_figure(cmp, out_dir, formats, "acc")
-        fraction = next((k for k in cmp.keys if k.endswith("train_fraction")), None)
-        if fraction and len({_num(r.value(fraction)) for r in cmp.runs}) > 1:
-            written += accuracy_vs_axis(cmp, out_dir, formats, fraction, "training-set fraction used (%)",
-                                        f"{cmp.metric}_vs_train_fraction")
+        for axis in cmp.keys:  # a numeric axis with a few values or more (train fraction, lr, width)
+            values = {_num(r.value(axis)) for r in cmp.runs if r.known}
+            if None in values or len(values) < (2 if axis.endswith("train_fraction") else 3):
+                continue
+            leaf = axis.rsplit(".", 1)[-1]
+            label = "training-set fraction used (%)" if leaf == "train_fraction" else axis
+            written += accuracy_vs_axis(cmp, out_dir, formats, axis, label, f"{cmp.metric}_vs_{leaf}",
+                                        percent=leaf == "train_fraction")
         written += accuracy_vs_shift(cmp, out_dir, formats)
     return written
 

@@ -113,11 +113,13 @@ CAPTIONS = {
     "curves_acc": "Test accuracy during training, mean over seeds with a ±1 std band.",
     "_vs_train_fraction": "Final {m} against the fraction of the training set used.",
     "_vs_shift": "Test accuracy when the test inputs are shifted.",
+    "_vs_": "Final {m} against the swept value named on the x axis; error bars are ±1 std over seeds.",
 }
 
 
-def write_report(paths: list[str], out=None, by=None, metric="test_acc", formats=("png",)) -> Path:
-    cmp, table, files = write_comparison(paths, out, by, metric, formats)
+def write_report(paths: list[str], cmp: Comparison, table, files: list[Path]) -> Path:
+    """report.md beside the files write_comparison made from `paths`."""
+    metric = cmp.metric
     out_dir = files[0].parent
     figures = [f for f in files if f.suffix == ".png"] or [f for f in files if f.suffix == ".svg"]
     m = metric_label(metric).split(" (")[0]

@@ -136,3 +136,33 @@ def test_report_has_table_and_figures(sweep, tmp_path):
         assert f"]({name}.png)" in text and (tmp_path / "rep" / f"{name}.png").exists()
     assert "differs between groups: `model`" in text and "seeds: 0, 1, 2" in text
     assert text.count("| completed |") == 9
+
+
+def test_optional_axes_appear_when_runs_record_them(sweep, tmp_path):
+    """Train fraction, test shifts and effective parameters: used when present, whoever writes them."""
+    import json
+
+    import yaml
+
+    copy = tmp_path / "sweep"
+    shutil.copytree(sweep[0], copy, ignore=shutil.ignore_patterns("comparison"))
+    for job in copy.iterdir():
+        if not job.name.isdigit():
+            continue
+        fraction = (0.5, 1.0)[int(job.name) % 2]
+        overrides = yaml.safe_load((job / ".hydra" / "overrides.yaml").read_text())
+        (job / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides + [f"dataset.train_fraction={fraction}"]))
+        config = yaml.safe_load((job / ".hydra" / "config.yaml").read_text())
+        config["dataset"]["train_fraction"] = fraction
+        (job / ".hydra" / "config.yaml").write_text(yaml.safe_dump(config))
+        summary = json.loads((job / "summary.json").read_text())
+        summary.update({f"test_acc_shift{k}": 0.5 - 0.01 * k for k in (0, 2, 4)},
+                       params_effective=2 * summary["params_total"])
+        (job / "summary.json").write_text(json.dumps(summary))
+    assert main(["plot", str(copy), "--out", str(tmp_path / "cmp")]) == 0
+    table = pd.read_csv(tmp_path / "cmp" / "comparison.csv")
+    assert "train_fraction=0.5" in table["group"].iloc[0] and len(table) == 6
+    assert table["test_acc_shift4_mean"].tolist() == pytest.approx([0.46] * 6)
+    assert (table["params_effective_mean"] == 2 * table["params_total_mean"]).all()
+    for name in ("test_acc_vs_train_fraction", "test_acc_vs_shift", "test_acc_vs_params"):
+        assert (tmp_path / "cmp" / f"{name}.png").stat().st_size > 5_000, name
