@@ -78,7 +78,10 @@ def _sweep_job_dirs(found: set[Path]) -> set[Path]:
     never started or killed early, or a dir deleted by hand, is reported instead of silently missing."""
     extra = set()
     for sweep in {d.parent for d in found if (d.parent / "multirun.yaml").exists()}:
-        jobs = {int(d.name) for d in sweep.iterdir() if d.name.isdigit() and d.is_dir()}
+        try:
+            jobs = {int(d.name) for d in sweep.iterdir() if d.name.isdigit() and d.is_dir()}
+        except OSError:  # the sweep dir went away while we read it
+            jobs = set()
         jobs |= {int(d.name) for d in found if d.parent == sweep and d.name.isdigit()}
         if jobs:
             extra |= {sweep / str(n) for n in range(max(jobs) + 1)}
