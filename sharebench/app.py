@@ -14,7 +14,8 @@ def main(cfg: DictConfig) -> dict | None:
     from sharebench.experiment import run  # torch is imported only when a run really starts
 
     try:
-        return run(cfg, run_dir=hydra_cfg.runtime.output_dir, choices=dict(hydra_cfg.runtime.choices))
+        summary = run(cfg, run_dir=hydra_cfg.runtime.output_dir, choices=dict(hydra_cfg.runtime.choices))
+        return summary.get(cfg.objective) if cfg.get("objective") else summary  # sweepers (optuna) optimise one number
     except UserError as err:
         print(f"sharebench: error: {err}", file=sys.stderr)
         if hydra_cfg.mode.name == "MULTIRUN":

@@ -8,7 +8,7 @@ from importlib import resources
 
 from sharebench.errors import EXIT_USER_ERROR, UserError
 
-GROUPS = ("model", "dataset", "optim", "trainer", "experiment")
+GROUPS = ("model", "dataset", "optim", "trainer", "logger", "experiment")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("params", add_help=False,
                    help="count each model's parameters (unique, if unshared) and MACs without training (-m compares)")
     sub.add_parser("list", help="list the models, datasets, optimizers, trainers and experiments available")
+    from sharebench.compare_cli import add_compare_commands  # plot and report: files only, no torch
+
+    add_compare_commands(sub)
     return parser
 
 
@@ -74,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "list":
         return list_command()
+    if args.command in ("plot", "report"):
+        from sharebench.compare_cli import compare_command
+
+        return compare_command(args)
     build_parser().print_help()
     return 0
 

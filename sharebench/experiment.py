@@ -19,6 +19,7 @@ from sharebench.errors import UserError
 from sharebench.feature_cache import with_cached_features
 from sharebench.records import METRIC_COLUMNS, RunRecorder, read_csv
 from sharebench.robustness import require_positions, shifted_accuracy
+from sharebench.sinks import build_sinks
 from sharebench.train import fit
 from sharebench.validate import check_config
 
@@ -64,7 +65,7 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None) -> di
     optimizer = instantiate(cfg.optim, params=model.parameters())
     table, totals = account(model, splits.input_shape)  # effective counts, MACs: one forward
 
-    recorder = RunRecorder(run_dir)
+    recorder = RunRecorder(run_dir, sinks=build_sinks(cfg.get("logger"), run_dir))  # logger=tensorboard
     recorder.write_params(table)
     names = {"model": choices.get("model") or cfg.model.get("_target_", "?").rsplit(".", 1)[-1],
              "dataset": choices.get("dataset") or cfg.dataset.get("_target_", "?").rsplit(".", 2)[-2],
@@ -124,6 +125,7 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None) -> di
         if result and result.train_seconds > 0 else math.nan,
     })
     recorder.write_summary(summary)
+    recorder.close()
     if cfg.trainer.plots and recorder.metrics:
         steps = read_csv(run_dir / "steps.csv") if (run_dir / "steps.csv").exists() else []
         from sharebench.plots import plot_run

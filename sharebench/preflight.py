@@ -37,7 +37,10 @@ def check_run_args(args: list[str]) -> None:
     except HydraException as err:
         raise UserError(f"cannot parse the overrides: {_one_line(err)}") from None
     combos = _combinations(overrides, flags.multirun)
+    intervals = [o.input_line for o in overrides if flags.multirun and o.is_interval_sweep()]
     with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+        if intervals:
+            _check_search_sweeper(flags.config_name or "config", combos[0], intervals[0])
         for combo in combos:
             try:
                 cfg = compose(flags.config_name or "config", overrides=combo)
@@ -60,6 +63,17 @@ def _check_sweep_base(fixed, config_name: str) -> None:
                 raise UserError(f"{o.input_line} is not a key of the config Hydra composes before "
                                 f"sweeping (the defaults with the swept values left out): write "
                                 f"++{o.input_line} to set it in every job") from None
+
+
+def _check_search_sweeper(config_name: str, combo: list[str], interval: str) -> None:
+    """interval(…) needs a sweeper that searches (optuna); Hydra's basic sweeper only lists values."""
+    try:
+        cfg = compose(config_name, overrides=combo, return_hydra_config=True)
+    except (HydraException, OmegaConfBaseException):
+        return  # the per-combination checks below explain composition errors
+    if "BasicSweeper" in str(OmegaConf.select(cfg, "hydra.sweeper._target_")):
+        raise UserError(f"{interval} needs a search sweeper: add hydra/sweeper=optuna "
+                        '(pip install -e ".[optuna]") or list values, e.g. optim.lr=0.001,0.01,0.1')
 
 
 def _combinations(overrides, multirun: bool) -> list[list[str]]:

@@ -35,10 +35,15 @@ def _fmt(value) -> str:
 class RunRecorder:
     """Keeps a run's rows and rewrites its files atomically whenever they change."""
 
-    def __init__(self, run_dir: str | Path):
+    def __init__(self, run_dir: str | Path, sinks: list | None = None):
         self.dir = Path(run_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.metrics: list[dict] = []
+        self.sinks = sinks or []  # extra destinations (sinks.py): same rows as the CSVs
+
+    def close(self) -> None:
+        for sink in self.sinks:
+            sink.close()
 
     def write_csv(self, name: str, rows: list[dict], columns: list[str]) -> None:
         from io import StringIO
@@ -57,6 +62,8 @@ class RunRecorder:
         self.metrics.append(row)
         extra = [k for k in row if k not in METRIC_COLUMNS]  # a model's own metrics, test_acc_shift<k>, …
         self.write_csv("metrics.csv", self.metrics, METRIC_COLUMNS + extra)
+        for sink in self.sinks:
+            sink.add_evaluation(row)
 
     def add_steps(self, rows: list[dict]) -> None:
         """Append whole lines in one write: rewriting the (long) loss curve at every flush would
@@ -66,6 +73,8 @@ class RunRecorder:
         lines += [",".join(_fmt(r[c]) for c in STEP_COLUMNS) for r in rows]
         with open(path, "a") as f:
             f.write("\n".join(lines) + "\n")
+        for sink in self.sinks:
+            sink.add_steps(rows)
 
     def write_params(self, table: list[dict]) -> None:
         self.write_csv("params.csv", table, PARAM_COLUMNS)

@@ -59,6 +59,7 @@ def test_cfg_job_prints_config_without_running(tmp_path):
     (["-m", "model=shared_cnn,nope", "seed=0,1"], "unknown model 'nope'"),
     (["model=shared_cnn,mlp"], "--multirun"),
     (["hydra/launcher=nope"], 'pip install -e ".[launchers]"'),
+    (["-m", "optim.lr=interval(0.001,0.1)"], "hydra/sweeper=optuna"),
 ])
 def test_bad_override_is_one_line_and_exit_2(tmp_path, args, needle):
     out = sharebench("run", *args, cwd=tmp_path)

@@ -1,0 +1,288 @@
+"""Aggregation across runs, from files only: find run dirs, read them, group them, summarise over seeds.
+
+A run dir is any directory holding `.hydra/` or `summary.json`. Runs are grouped by the overrides
+whose values differ between them (seed excluded); each group gets mean/std/min/max over its
+completed runs, and every other run is counted by status, never dropped. No torch, no Hydra.
+"""
+import json
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from sharebench.errors import UserError
+
+# summary.json keys aggregated per group, when present, in this order
+SUMMARY_METRICS = ["final_test_acc", "final_test_loss", "final_val_acc", "final_val_loss", "final_train_loss",
+                   "best_val_acc", "best_test_acc", "params_total", "params_effective", "train_seconds",
+                   "wall_seconds", "samples_per_second", "steps"]
+SHIFT_KEY = re.compile(r"^(?:final_)?test_(acc|loss)_shift(.+)$")
+CHOICE_KEYS = {"model", "dataset", "optim", "trainer", "logger", "experiment"}  # config groups: the option says it all
+NOT_AXES = {"seed"}  # overrides that repeat an experiment rather than change it
+UNFINISHED = "unfinished"  # .hydra/ but no summary.json: killed before it wrote one, or still starting
+CORRUPT = "corrupt"  # summary.json that cannot be parsed
+MISSING = "missing"  # a numbered job dir absent from its sweep
+NO_RECORD = "(no record)"  # the group of runs that left nothing to say what they were
+
+
+@dataclass
+class Run:
+    dir: Path
+    status: str
+    summary: dict = field(default_factory=dict)
+    overrides: list[str] = field(default_factory=list)
+    choices: dict = field(default_factory=dict)  # config group → option (from .hydra/hydra.yaml)
+    config: dict = field(default_factory=dict)  # flattened .hydra/config.yaml, dotted keys
+    metrics: pd.DataFrame | None = None
+    note: str = ""
+
+    @property
+    def known(self) -> bool:
+        """Whether anything says what this run was (a dir deleted or never started says nothing)."""
+        return bool(self.overrides or self.config or self.summary or self.choices)
+
+    def value(self, key: str):
+        """What this run used for `key`: a group choice, a config value, an override or a summary field."""
+        for source in (self.choices, self.config, self.summary):
+            if key in source:
+                return source[key]
+        return override_dict(self.overrides).get(key)
+
+
+def find_run_dirs(paths: list[str | Path]) -> list[Path]:
+    """Every run dir under the given paths (a path may itself be a run dir), sorted, without repeats."""
+    found: set[Path] = set()
+    for p in map(Path, paths):
+        if not p.exists():
+            raise UserError(f"{p} does not exist: give a run dir or a sweep dir (e.g. results/multirun/…)")
+        if not p.is_dir():
+            raise UserError(f"{p} is not a directory: give a run dir or a sweep dir (e.g. results/multirun/…)")
+        for root, dirs, files in os.walk(p, onerror=lambda err: None):  # a dir deleted meanwhile is skipped
+            if ".hydra" in dirs or "summary.json" in files:
+                found.add(Path(root).resolve())
+                dirs[:] = []  # a run dir holds no further runs
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+    found |= _sweep_job_dirs(found)
+    if not found:
+        raise UserError(f"no runs found under {', '.join(map(str, paths))}: a run dir holds .hydra/ or "
+                        "summary.json (make some with `sharebench run`)")
+    return sorted(found, key=_natural_key)
+
+
+def _sweep_job_dirs(found: set[Path]) -> set[Path]:
+    """Job dirs 0…N of a sweep (it has multirun.yaml) that hold no run yet, or that are gone: a job
+    never started or killed early, or a dir deleted by hand, is reported instead of silently missing."""
+    extra = set()
+    for sweep in {d.parent for d in found if (d.parent / "multirun.yaml").exists()}:
+        try:
+            jobs = {int(d.name) for d in sweep.iterdir() if d.name.isdigit() and d.is_dir()}
+        except OSError:  # the sweep dir went away while we read it
+            jobs = set()
+        jobs |= {int(d.name) for d in found if d.parent == sweep and d.name.isdigit()}
+        if jobs:
+            extra |= {sweep / str(n) for n in range(max(jobs) + 1)}
+    return extra
+
+
+def _natural_key(path: Path):
+    """Sweep job dirs 0, 1, …, 10 in numeric order."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(path))]
+
+
+def override_dict(overrides: list[str]) -> dict[str, str]:
+    out = {}
+    for text in overrides:
+        key, sep, value = str(text).partition("=")
+        if sep:
+            out[key.lstrip("+~")] = value
+    return out
+
+
+def _read_yaml(path: Path):
+    try:
+        return yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError):
+        return None
+
+
+def _flatten(node, prefix="") -> dict:
+    if not isinstance(node, dict):
+        return {prefix: node} if prefix else {}
+    out = {}
+    for k, v in node.items():
+        out.update(_flatten(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
+    return {k.rstrip("."): v for k, v in out.items()}
+
+
+def read_metrics(path: Path) -> tuple[pd.DataFrame | None, str]:
+    """metrics.csv as numbers; a last line cut short by a kill is dropped and noted."""
+    try:
+        text = path.read_text()
+    except OSError:
+        return None, "no metrics.csv"
+    note = ""
+    if text and not text.endswith("\n"):
+        text, note = text[: text.rfind("\n") + 1], "metrics.csv: last line cut short, dropped"
+    from io import StringIO
+
+    try:
+        df = pd.read_csv(StringIO(text), on_bad_lines="skip")
+    except (pd.errors.EmptyDataError, pd.errors.ParserError):
+        return None, "metrics.csv unreadable"
+    df = df.apply(pd.to_numeric, errors="coerce").dropna(subset=["step"]) if "step" in df else None
+    return df, note
+
+
+def load_run(run_dir: Path) -> Run:
+    """Read one run dir; whatever is missing or broken becomes its status and note, never an error."""
+    if not run_dir.exists():
+        return Run(run_dir, MISSING, note="job dir missing from its sweep (deleted?)")
+    notes = []
+    summary_path = run_dir / "summary.json"
+    summary, status = {}, UNFINISHED
+    if summary_path.exists():
+        try:
+            summary = json.loads(summary_path.read_text())
+            status = str(summary.get("status", UNFINISHED))
+        except (OSError, ValueError):
+            status = CORRUPT
+            notes.append("summary.json cannot be parsed")
+    else:
+        notes.append("no summary.json")
+    hydra_dir = run_dir / ".hydra"
+    overrides = _read_yaml(hydra_dir / "overrides.yaml") or []
+    config = _read_yaml(hydra_dir / "config.yaml") or {}
+    hydra_cfg = _read_yaml(hydra_dir / "hydra.yaml") or {}
+    choices = ((hydra_cfg.get("hydra") or {}).get("runtime") or {}).get("choices") or {}
+    choices = {k: v for k, v in choices.items() if not k.startswith("hydra/")}
+    metrics, note = read_metrics(run_dir / "metrics.csv")
+    if note:
+        notes.append(note)
+    if summary.get("error"):
+        notes.append(str(summary["error"]))
+    return Run(run_dir, status, summary, [str(o) for o in overrides], choices, _flatten(config), metrics,
+               "; ".join(notes))
+
+
+def axis_keys(runs: list[Run]) -> list[str]:
+    """Overrides whose values differ between runs (seed and hydra.* excluded), in first-seen order."""
+    keys: list[str] = []
+    for run in runs:
+        for key in override_dict(run.overrides):
+            if key not in keys and key not in NOT_AXES and not key.startswith("hydra"):
+                keys.append(key)
+    if not any(r.overrides for r in runs):  # runs without Hydra's record: fall back on their identity
+        keys = ["model", "dataset", "optim"]
+    known = [r for r in runs if r.known]
+    return [k for k in keys if len({format_value(r.value(k)) for r in known}) > 1]
+
+
+def format_value(value) -> str:
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, separators=(",", ":"))
+    return "" if value is None else str(value)
+
+
+def group_label(values: dict[str, str]) -> str:
+    """Short and unambiguous: a group choice shows its option (mlp), a value its leaf key (lr=0.1)."""
+    if not values:
+        return "all runs"
+    leaves = [k.rsplit(".", 1)[-1] for k in values]
+    names = leaves if len(set(leaves)) == len(leaves) else list(values)
+    return ", ".join(v if "." not in k and k in CHOICE_KEYS else f"{name}={v}"
+                     for (k, v), name in zip(values.items(), names))
+
+
+@dataclass
+class Comparison:
+    runs: list[Run]
+    keys: list[str]  # the grouping keys
+    labels: list[str]  # group label of each run
+    groups: list[str]  # group labels in order of first appearance
+    metric: str  # the headline metric, e.g. test_acc
+
+    def members(self, label: str, completed_only=True) -> list[Run]:
+        return [r for r, lab in zip(self.runs, self.labels) if lab == label
+                and (not completed_only or r.status == "completed")]
+
+
+def compare(paths: list[str | Path], by: list[str] | None = None, metric: str = "test_acc") -> Comparison:
+    runs = [load_run(d) for d in find_run_dirs(paths)]
+    keys = list(by) if by else axis_keys(runs)
+    labels = [group_label({k: format_value(r.value(k)) for k in keys}) if r.known else NO_RECORD for r in runs]
+    groups = sorted(dict.fromkeys(labels), key=lambda g: g == NO_RECORD)  # runs without a record last
+    return Comparison(runs, keys, labels, groups, metric)
+
+
+def shift_keys(runs: list[Run]) -> list[str]:
+    """summary.json keys of accuracy under test shifts, e.g. test_acc_shift3, when any run has them."""
+    keys = {k for r in runs for k in r.summary if SHIFT_KEY.match(k)}
+    return sorted(keys, key=lambda k: _natural_key(Path(k)))
+
+
+def runs_table(cmp: Comparison) -> pd.DataFrame:
+    """One row per run, whatever its status."""
+    rows = []
+    extra = shift_keys(cmp.runs)
+    for run, label in zip(cmp.runs, cmp.labels):
+        row = {"group": label, "status": run.status, "seed": format_value(run.value("seed")),
+               **{k: format_value(run.value(k)) for k in cmp.keys}}
+        row.update({k: run.summary.get(k) for k in SUMMARY_METRICS + extra})
+        row.update(run_dir=str(run.dir), note=run.note)
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    return df[[c for c in df if c in ("group", "status", "run_dir", "note") or df[c].notna().any()]]
+
+
+def comparison_table(cmp: Comparison) -> pd.DataFrame:
+    """One row per group: mean/std/min/max/n over its completed runs, and how many runs had each status."""
+    present = [k for k in SUMMARY_METRICS + shift_keys(cmp.runs) if any(_num(r.summary.get(k)) is not None for r in cmp.runs)]
+    rows = []
+    for label in cmp.groups:
+        everyone = cmp.members(label, completed_only=False)
+        done = cmp.members(label)
+        row = {"group": label, **{k: format_value(everyone[0].value(k)) for k in cmp.keys},
+               "n": len(done), "n_runs": len(everyone),
+               "other_runs": ", ".join(f"{s}: {n}" for s, n in sorted(_count(r.status for r in everyone).items())
+                                       if s != "completed")}
+        for key in present:
+            values = [v for v in (_num(r.summary.get(key)) for r in done) if v is not None]
+            s = pd.Series(values, dtype=float)
+            row.update({f"{key}_mean": s.mean(), f"{key}_std": s.std(ddof=1) if len(s) > 1 else (0.0 if len(s) else math.nan),
+                        f"{key}_min": s.min(), f"{key}_max": s.max()})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _count(items) -> dict:
+    out: dict = {}
+    for i in items:
+        out[i] = out.get(i, 0) + 1
+    return out
+
+
+def _num(v) -> float | None:
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def curves(cmp: Comparison, label: str, column: str) -> pd.DataFrame | None:
+    """Mean and std of one metrics.csv column over the completed runs of a group, per step."""
+    frames = [r.metrics[["step", column]].dropna() for r in cmp.members(label)
+              if r.metrics is not None and column in r.metrics]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return None
+    both = pd.concat(frames)
+    stats = both.groupby("step")[column].agg(["mean", "std", "count"]).reset_index()
+    stats["std"] = stats["std"].fillna(0.0)
+    return stats

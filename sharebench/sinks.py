@@ -1,0 +1,51 @@
+"""Extra destinations for a run's scalars besides its CSV files (conf/logger/): TensorBoard for now.
+
+A sink receives exactly the rows written to metrics.csv and steps.csv, so both views agree.
+"""
+import math
+from pathlib import Path
+
+from sharebench.errors import UserError, user_error_in
+
+
+def build_sinks(logger_cfg, run_dir: str | Path) -> list:
+    """The sinks named by the `logger` config group (none for logger=csv)."""
+    if not logger_cfg or not logger_cfg.get("_target_"):
+        return []
+    from hydra.utils import instantiate
+
+    try:
+        return [instantiate(logger_cfg, run_dir=str(run_dir))]
+    except Exception as err:
+        if user_error_in(err) is not None:
+            raise user_error_in(err) from None
+        raise
+
+
+class TensorBoardSink:
+    """Scalars as TensorBoard events: metrics/<column> per evaluation, steps/<column> per step."""
+
+    def __init__(self, run_dir: str, subdir: str = "tensorboard"):
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:
+            raise UserError('logger=tensorboard needs the tensorboard package: pip install -e ".[tensorboard]" '
+                            "(or use logger=csv)") from None
+        self.writer = SummaryWriter(log_dir=str(Path(run_dir) / subdir))
+
+    def _add(self, prefix: str, row: dict) -> None:
+        step = int(row["step"])
+        for key, value in row.items():
+            if key != "step" and isinstance(value, (int, float)) and math.isfinite(value):
+                self.writer.add_scalar(f"{prefix}/{key}", value, step)
+
+    def add_evaluation(self, row: dict) -> None:
+        self._add("metrics", row)
+        self.writer.flush()  # evaluations are rare: a crash later still leaves everything so far
+
+    def add_steps(self, rows: list[dict]) -> None:
+        for row in rows:
+            self._add("steps", row)
+
+    def close(self) -> None:
+        self.writer.close()
