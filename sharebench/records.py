@@ -66,6 +66,15 @@ class RunRecorder:
         with open(path, "a") as f:
             f.write("\n".join(lines) + "\n")
 
+    def restore(self, metrics: list[dict], step: int) -> None:
+        """Continue an interrupted run: its evaluations so far, and its loss curve cut back to `step`
+        (the checkpoint's), so the resumed run neither repeats nor skips a step."""
+        self.metrics = list(metrics)
+        self.write_csv("metrics.csv", self.metrics, METRIC_COLUMNS)
+        path = self.dir / "steps.csv"
+        kept = [r for r in read_csv(path) if int(r["step"]) <= step] if path.exists() else []
+        self.write_csv("steps.csv", kept, STEP_COLUMNS)
+
     def write_params(self, table: list[dict]) -> None:
         self.write_csv("params.csv", table, PARAM_COLUMNS)
 
@@ -82,5 +91,9 @@ def read_summary(run_dir: str | Path) -> dict | None:
 
 
 def read_csv(path: str | Path) -> list[dict]:
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
+    """Rows of a CSV. Every write ends its lines with a newline, so a last line without one was cut
+    short by a kill mid-append (steps.csv): it is dropped, never misread as a shorter number."""
+    text = Path(path).read_text()
+    if text and not text.endswith("\n"):
+        text = text[:text.rfind("\n") + 1]
+    return list(csv.DictReader(text.splitlines()))

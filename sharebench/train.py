@@ -16,15 +16,17 @@ import torch.nn.functional as F
 from omegaconf import DictConfig
 
 from sharebench.data import Pair, Splits
+from sharebench.divergence import NonFiniteWatch
 
 
 @dataclass
 class FitResult:
-    status: str  # completed | diverged
+    status: str  # completed | diverged | interrupted
     steps: int
     epochs: float
     train_seconds: float  # time spent in training steps, evaluations excluded
     samples_seen: int
+    state: dict | None = None  # when interrupted: what checkpoint.pt keeps to go on from here
 
 
 def loss_function(task: str) -> Callable:
@@ -64,7 +66,10 @@ def evaluate(model: nn.Module, pair: Pair, task: str, batch_size: int, autocast)
 
 def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg: DictConfig,
         device: torch.device, seed: int, on_evaluation: Callable[[dict], None],
-        on_steps: Callable[[list[dict]], None]) -> FitResult:
+        on_steps: Callable[[list[dict]], None], should_stop: Callable[[], bool] = lambda: False,
+        resume: dict | None = None) -> FitResult:
+    """Train; stop early when a loss turns NaN/inf (diverged) or `should_stop()` (interrupted: the
+    result then carries the loop's state, and `fit(..., resume=that state)` goes on bit for bit)."""
     x, y = splits.train
     n, batch = len(x), min(cfg.batch_size, len(x))
     steps_per_epoch = math.ceil(n / batch)
@@ -75,16 +80,37 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
     use_amp = cfg.amp and device.type == "cuda"
     autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_amp else nullcontext
     order_gen = torch.Generator().manual_seed(seed)  # on CPU: the same batches on every device
+    loop = {"step": 0, "seen": 0, "train_seconds": 0.0, "elapsed": 0.0, "order": None,
+            "carried": [], "carried_correct": 0, "carried_seen": 0}  # carried: this interval, written
+    if resume:
+        loop.update(resume["loop"])
+        restore_training(resume, model, optimizer, scheduler, order_gen)
+    order = None if loop["order"] is None else loop["order"].to(device)
+    watch = NonFiniteWatch(device)
 
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=total, unit="step", leave=False, dynamic_ncols=True,
+    bar = tqdm(total=total, initial=loop["step"], unit="step", leave=False, dynamic_ncols=True,
                disable=not (cfg.progress and sys.stderr.isatty()))
     model.train()
     losses, corrects, step_lrs, seen_since = [], [], [], 0
-    status, seen, train_seconds = "completed", 0, 0.0
-    start = resumed = time.perf_counter()
-    for step in range(1, total + 1):
+    status, seen, train_seconds, step = "completed", loop["seen"], loop["train_seconds"], loop["step"]
+    start = time.perf_counter() - loop["elapsed"]  # elapsed_s runs on across interruptions
+    resumed = time.perf_counter()
+
+    def write_steps(upto: int) -> list[float]:
+        values = torch.stack(losses).float().tolist() if losses else []
+        first = upto - len(values) + 1
+        if values:
+                on_steps([{"step": first + i, "epoch": round((first + i) / steps_per_epoch, 4), "loss": v,
+                       "lr": lr} for i, (v, lr) in enumerate(zip(values, step_lrs))])
+        return values
+
+    while step < total:
+        if should_stop():
+            status = "interrupted"
+            break
+        step += 1
         pos = (step - 1) % steps_per_epoch
         if pos == 0:
             order = torch.randperm(n, generator=order_gen).to(device, non_blocking=True)
@@ -107,18 +133,16 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
         seen += len(idx)
         seen_since += len(idx)
         bar.update()
-        if step % eval_every and step != total:
+        diverging = watch.tripped(losses)
+        if step % eval_every and step != total and not diverging:
             continue
         # flush: the one synchronisation point, every eval_every steps
-        step_losses = torch.stack(losses).float().tolist()
         train_seconds += time.perf_counter() - resumed
-        epoch = step / steps_per_epoch
-        first = step - len(step_losses) + 1
-        on_steps([{"step": first + i, "epoch": round((first + i) / steps_per_epoch, 4), "loss": v,
-                   "lr": lr} for i, (v, lr) in enumerate(zip(step_losses, step_lrs))])
-        row = {"step": step, "epoch": round(epoch, 4), "lr": step_lrs[-1],
+        step_losses = loop["carried"] + write_steps(step)
+        correct = loop["carried_correct"] + (torch.stack(corrects).sum().item() if corrects else 0)
+        row = {"step": step, "epoch": round(step / steps_per_epoch, 4), "lr": step_lrs[-1],
                "train_loss": sum(step_losses) / len(step_losses),
-               "train_acc": (torch.stack(corrects).sum().item() / seen_since) if corrects else math.nan}
+               "train_acc": correct / (loop["carried_seen"] + seen_since) if corrects else math.nan}
         for name, pair in (("val", splits.val), ("test", splits.test)):
             row[f"{name}_loss"], row[f"{name}_acc"] = (
                 evaluate(model, pair, splits.task, cfg.eval_batch_size, autocast) if pair else (math.nan,) * 2)
@@ -126,10 +150,40 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
         on_evaluation(row)
         bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_acc=f"{row['val_acc']:.3f}")
         losses, corrects, step_lrs, seen_since = [], [], [], 0
+        loop.update(carried=[], carried_correct=0, carried_seen=0)
+        watch.reset()
         if not all(math.isfinite(v) for v in step_losses):
             status = "diverged"
             break
         resumed = time.perf_counter()
     bar.close()
+    state = None
+    if status == "interrupted":  # keep the steps taken since the last evaluation, and how to go on
+        train_seconds += time.perf_counter() - resumed
+        carried = loop["carried"] + write_steps(step)
+        loop.update(step=step, seen=seen, train_seconds=train_seconds, elapsed=time.perf_counter() - start,
+                    order=None if order is None else order.cpu(), carried=carried,
+                    carried_correct=loop["carried_correct"] + (torch.stack(corrects).sum().item() if corrects else 0),
+                    carried_seen=loop["carried_seen"] + seen_since)
+        state = training_state(loop, model, optimizer, scheduler, order_gen)
     return FitResult(status=status, steps=step, epochs=round(step / steps_per_epoch, 4),
-                     train_seconds=train_seconds, samples_seen=seen)
+                     train_seconds=train_seconds, samples_seen=seen, state=state)
+
+
+def training_state(loop: dict, model, optimizer, scheduler, order_gen) -> dict:
+    from sharebench.checkpoint import rng_states
+
+    return {"loop": loop, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict() if scheduler is not None else None,
+            "order_gen": order_gen.get_state(), "rng": rng_states()}
+
+
+def restore_training(state: dict, model, optimizer, scheduler, order_gen) -> None:
+    from sharebench.checkpoint import restore_rng
+
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    if scheduler is not None and state["scheduler"] is not None:
+        scheduler.load_state_dict(state["scheduler"])
+    order_gen.set_state(state["order_gen"])
+    restore_rng(state["rng"])
