@@ -15,6 +15,7 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from sharebench.errors import UserError
+from sharebench.dryrun import GROUPS as BUILT_GROUPS, dry_build
 from sharebench.validate import check_config
 
 CONFIG_MODULE = "sharebench.conf"
@@ -44,6 +45,26 @@ def check_run_args(args: list[str]) -> None:
             except (HydraException, OmegaConfBaseException) as err:
                 raise UserError(_explain(err, combo)) from None
             check_config(cfg)
+            _check_added_keys(cfg, combo, flags.config_name or "config")
+            if not flags.cfg:  # --cfg only prints the config: no need to build anything
+                dry_build(cfg)
+
+
+def _keys(node, prefix="") -> set[str]:
+    if not isinstance(node, dict):
+        return {prefix[:-1]}
+    return set().union(*(_keys(v, f"{prefix}{k}.") for k, v in node.items())) if node else {prefix[:-1]}
+
+
+def _check_added_keys(cfg, combo: list[str], config_name: str) -> None:
+    """A `+key=…` that nothing reads would be ignored in silence; the built groups (model, dataset,
+    optim) are checked against their constructors by dry_build, the rest against the shipped keys."""
+    plain = [o for o in combo if not o.startswith(("+", "~")) and "." not in o.split("=", 1)[0]]
+    baseline = _keys(OmegaConf.to_container(compose(config_name, overrides=plain)))
+    for key in sorted(_keys(OmegaConf.to_container(cfg)) - baseline):
+        if key.split(".", 1)[0] not in BUILT_GROUPS:
+            raise UserError(f"unknown key '{key}': nothing reads it (remove +{key}=…); "
+                            f"`sharebench run --cfg job` prints every key")
 
 
 def _combinations(overrides, multirun: bool) -> list[list[str]]:

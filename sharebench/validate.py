@@ -92,6 +92,15 @@ def check_config(cfg: DictConfig) -> None:
         int_or_ints(cfg, "model.hidden", "[100,100]")
 
     dataset = cfg.get("dataset") or {}
+    if "shape" in dataset:
+        v = _get(cfg, "dataset.shape")
+        if not (isinstance(v, ListConfig) and len(v) and all(_is_int(x) and x > 0 for x in v)):
+            _fail("dataset.shape", v, "a list of positive integers", "[1,28,28]")
+    for key in ("num_classes", "out_dim"):
+        if key in dataset:
+            positive_int(cfg, f"dataset.{key}", "10")
+    if "task" in dataset and dataset.task not in ("classification", "regression"):
+        _fail("dataset.task", dataset.task, "classification or regression", "classification")
     for key in ("val_size", "train_size", "test_size"):
         if key in dataset:
             v = dataset[key]
