@@ -62,7 +62,7 @@ def run_command(args: list[str]) -> int:
         app.main()
     except KeyboardInterrupt:  # outside a run (e.g. while Hydra starts): nothing to save
         return 130
-    return 1 if job.failed_in_sweep else 0
+    return 1 if job.failed_in_sweep or job.unrecorded_failures else 0
 
 
 def main(argv: list[str] | None = None) -> int:

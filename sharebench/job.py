@@ -19,6 +19,7 @@ from sharebench.records import RunRecorder, read_summary
 log = logging.getLogger("sharebench")
 EXIT_FAILED = 1
 failed_in_sweep = 0  # set by SweepOutcome when a multirun ends; read by the CLI for its exit code
+unrecorded_failures = 0  # jobs refused before they could write anything (this process only)
 
 
 def run_job(cfg: DictConfig, run_dir: str, choices: dict, multirun: bool) -> dict | None:
@@ -26,15 +27,23 @@ def run_job(cfg: DictConfig, run_dir: str, choices: dict, multirun: bool) -> dic
     from sharebench.stopping import StopRequest
 
     run_dir = Path(run_dir)
-    try:
-        state = None
-        if cfg.get("resume"):
+    state = None
+    if cfg.get("resume"):
+        try:
             action, state = resume.plan(run_dir, cfg)
-            if action == "skip":
-                print(f"sharebench: {run_dir} already completed: skipped", flush=True)
-                return state
-            if action == "continue":
-                log.info("resuming from step %d (checkpoint.pt)", state["loop"]["step"])
+        except UserError as err:  # e.g. other overrides than the run had: leave its records as they are
+            print(f"sharebench: error: {err}", file=sys.stderr, flush=True)
+            if not multirun:
+                raise SystemExit(EXIT_USER_ERROR) from None
+            global unrecorded_failures
+            unrecorded_failures += 1
+            return None
+        if action == "skip":
+            print(f"sharebench: {run_dir} already completed: skipped", flush=True)
+            return state
+        if action == "continue":
+            log.info("resuming from step %d (checkpoint.pt)", state["loop"]["step"])
+    try:
         with StopRequest() as stop:
             summary = experiment.run(cfg, run_dir, choices, should_stop=stop, resume=state)
             RunRecorder(run_dir).write_summary({**summary, "config_sha": resume.config_sha(cfg)})
@@ -50,6 +59,8 @@ def run_job(cfg: DictConfig, run_dir: str, choices: dict, multirun: bool) -> dic
         return None
     except Exception as err:
         log.exception("run failed")  # the traceback goes to the run's log
+        while err.__cause__ is not None:  # Hydra's instantiate wraps what the constructor raised
+            err = err.__cause__
         _record_failure(run_dir, cfg, choices, f"{type(err).__name__}: {err}")
         print(f"sharebench: error: run failed with {type(err).__name__}: {' '.join(str(err).split())[:300]} "
               f"(traceback in {run_dir / 'sharebench.log'})", file=sys.stderr, flush=True)

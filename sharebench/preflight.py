@@ -42,7 +42,7 @@ def check_run_args(args: list[str]) -> None:
         for combo in combos:
             try:
                 cfg = compose(flags.config_name or "config", overrides=combo)
-            except (HydraException, OmegaConfBaseException) as err:
+            except (HydraException, OmegaConfBaseException, ValueError, TypeError) as err:
                 raise UserError(_explain(err, combo)) from None
             check_config(cfg)
             _check_added_keys(cfg, combo, flags.config_name or "config")
@@ -113,12 +113,24 @@ def _explain(err: Exception, combo: list[str]) -> str:
             hint = _closest(name, options)
             return (f"unknown {kind} '{name}'{hint}: choose one of {', '.join(options)} "
                     f"(e.g. {group}={options[0] if options else '…'}; `sharebench list` shows all)")
+    if isinstance(err, (ValueError, TypeError)):  # Hydra's own type errors, e.g. model=0 or model=[1]
+        for o in combo:
+            group, _, value = o.partition("=")
+            if group in _all_groups() and value not in _group_options(group):
+                return (f"{o} is not valid: {group} takes the name of one option, one of "
+                        f"{', '.join(_group_options(group))} (e.g. {group}={_group_options(group)[0]})")
     struct = re.search(r"Key '([^']+)' is not in struct.*?full_key: ([\w.]+)", text, re.S)
     if struct:
         full_key = struct.group(2)
         return (f"unknown key '{full_key}'{_closest_key(full_key, combo)}; "
                 f"`sharebench run --cfg job` prints every key (use +{full_key}=… only to add a new one)")
     return " ".join(text.split()).split(" Config search path")[0]
+
+
+def _all_groups() -> list[str]:
+    from sharebench.cli import GROUPS
+
+    return list(GROUPS)
 
 
 def _group_options(group: str) -> list[str]:

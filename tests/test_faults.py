@@ -1,0 +1,345 @@
+"""When things go wrong: signals, SIGKILL, crashes, divergence, malformed overrides, corrupted run dirs.
+
+Nothing already written may be lost, every record stays readable, and resuming finishes the job
+with exactly the curves of a run that was never interrupted (CPU, same seed).
+"""
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import TINY, make_cfg, sharebench
+from sharebench import checkpoint, experiment, job
+from sharebench.cli import main as cli_main
+from sharebench.records import read_csv, read_summary
+
+# long enough to be killed mid-training, short enough to finish in seconds
+LONG = (*TINY, "model=mlp", "trainer.max_steps=1000", "trainer.eval_every=7", "trainer.plots=false")
+EXE = str(Path(sys.executable).with_name("sharebench"))
+
+
+def curves(run_dir: Path) -> tuple[list, list]:
+    """metrics.csv without wall-clock time, and steps.csv: what must match bit for bit."""
+    metrics = [{k: v for k, v in r.items() if k != "elapsed_s"} for r in read_csv(run_dir / "metrics.csv")]
+    return metrics, read_csv(run_dir / "steps.csv")
+
+
+def start(*args: str, cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen([EXE, "run", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+
+
+def wait_for(predicate, timeout=60.0):
+    end = time.time() + timeout
+    while not predicate():
+        assert time.time() < end, "timed out waiting"
+        time.sleep(0.05)
+
+
+def training_started(run_dir: Path) -> bool:
+    return (run_dir / "steps.csv").exists()
+
+
+def stopper(after: int):
+    calls = iter(range(10**9))
+    return lambda: next(calls) >= after
+
+
+# ---- interruption and resume --------------------------------------------------------------------
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stops=st.lists(st.integers(0, 12), min_size=1, max_size=3),
+       setup=st.sampled_from([("model=shared_cnn",), ("model=local_cnn", "trainer.schedule=onecycle"),
+                              ("model=mlp", "optim=sgd", "trainer.schedule=cosine", "trainer.batch_size=64")]))
+def test_interrupted_and_resumed_equals_uninterrupted(tmp_path_factory, stops, setup):
+    cfg = make_cfg(*TINY, "trainer.max_steps=13", "trainer.eval_every=3", "trainer.plots=false", *setup)
+    whole, pieces = tmp_path_factory.mktemp("whole"), tmp_path_factory.mktemp("pieces")
+    reference = experiment.run(cfg, whole)
+    for after in stops:  # each session stops `after` steps after it (re)started
+        summary = experiment.run(cfg, pieces, should_stop=stopper(after), resume=checkpoint.load(pieces))
+        if summary["status"] == "completed":
+            break
+        assert summary["status"] == "interrupted" and (pieces / "checkpoint.pt").exists()
+    final = experiment.run(cfg, pieces, resume=checkpoint.load(pieces)) if summary["status"] != "completed" else summary
+    assert final["status"] == "completed" and not (pieces / "checkpoint.pt").exists()
+    assert curves(pieces) == curves(whole)
+    assert [int(r["step"]) for r in read_csv(pieces / "steps.csv")] == list(range(1, 14))
+    for key in ("final_test_acc", "final_test_loss", "final_val_loss", "best_val_acc", "final_train_loss", "steps"):
+        assert final[key] == reference[key], key
+
+
+def reference_run(tmp_path: Path, *overrides: str) -> dict:
+    """The uninterrupted run, in this process but with the subprocesses' one thread (same sums)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return experiment.run(make_cfg(*overrides), tmp_path / "ref")
+    finally:
+        torch.set_num_threads(threads)
+
+
+def test_sigterm_then_resume_dir_gives_the_uninterrupted_run(tmp_path):
+    reference = reference_run(tmp_path, *LONG)
+    proc = start(*LONG, "hydra.run.dir=cut", cwd=tmp_path)
+    wait_for(lambda: training_started(tmp_path / "cut"))
+    time.sleep(random.uniform(0, 0.5))
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    summary = read_summary(tmp_path / "cut")
+    if summary["status"] == "completed":  # the signal came after the last step: nothing to resume
+        pytest.skip("run finished before the signal")
+    assert proc.returncode == 143, err
+    assert summary["status"] == "interrupted" and "resume=" in err
+    assert (tmp_path / "cut" / "checkpoint.pt").exists()
+    done = read_csv(tmp_path / "cut" / "steps.csv")
+    assert [int(r["step"]) for r in done] == list(range(1, summary["steps"] + 1)), "every step so far is kept"
+
+    out = sharebench("run", f"resume={tmp_path / 'cut'}", cwd=tmp_path, env={"OMP_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stderr
+    final = read_summary(tmp_path / "cut")
+    assert final["status"] == "completed" and final["resumed_from_step"] == summary["steps"]
+    assert curves(tmp_path / "cut") == curves(tmp_path / "ref")
+    assert final["final_test_acc"] == reference["final_test_acc"]
+
+
+def test_sigkill_leaves_readable_files_and_resume_starts_over(tmp_path):
+    proc = start(*LONG, "hydra.run.dir=run", cwd=tmp_path)
+    run = tmp_path / "run"
+    wait_for(lambda: training_started(run) and len(read_csv(run / "metrics.csv")) > 2)
+    time.sleep(random.uniform(0, 0.3))
+    proc.kill()
+    proc.wait(timeout=30)
+    summary = read_summary(run)
+    assert summary is not None and summary["status"] in ("running", "completed")
+    metrics, steps = curves(run)  # both parse, whatever moment the kill hit
+    assert [int(r["step"]) for r in steps] == list(range(1, len(steps) + 1))
+    assert all(r["lr"] not in (None, "") for r in steps)
+    assert len(steps) >= int(metrics[-1]["step"])
+    if summary["status"] == "completed":
+        return
+    out = sharebench("run", *LONG, "hydra.run.dir=run", "resume=true", cwd=tmp_path, env={"OMP_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stderr
+    assert read_summary(run)["status"] == "completed"
+    assert [int(r["step"]) for r in read_csv(run / "steps.csv")] == list(range(1, 1001))
+
+
+def test_sweep_interrupted_then_resumed_runs_nothing_twice(tmp_path):
+    sweep = ("-m", *LONG, "trainer.max_steps=400", "seed=0,1,2", "hydra.sweep.dir=sweep")
+    proc = start(*sweep, cwd=tmp_path)
+    wait_for(lambda: training_started(tmp_path / "sweep" / "1"), timeout=120)
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    first = read_summary(tmp_path / "sweep" / "0")
+    assert first["status"] == "completed"
+    cut = read_summary(tmp_path / "sweep" / "1")["steps"]
+    assert not (tmp_path / "sweep" / "2").exists(), "the sweep stops with the interrupted run"
+
+    out = sharebench(*("run", *sweep, "resume=true"), cwd=tmp_path, env={"OMP_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stderr
+    assert "already completed: skipped" in out.stdout
+    summaries = [read_summary(tmp_path / "sweep" / str(i)) for i in range(3)]
+    assert [s["status"] for s in summaries] == ["completed"] * 3
+    assert summaries[0]["wall_seconds"] == first["wall_seconds"], "the completed run was not run again"
+    assert summaries[1]["resumed_from_step"] == cut and summaries[2]["resumed_from_step"] is None
+    assert [int(r["step"]) for r in read_csv(tmp_path / "sweep" / "1" / "steps.csv")] == list(range(1, 401))
+
+
+# ---- failures and divergence --------------------------------------------------------------------
+
+CRASHY = '''
+from sharebench.data import synthetic
+
+def load(data_seed=0, **kwargs):
+    if data_seed == 1:
+        raise RuntimeError("disk on fire")
+    return synthetic.load(data_seed=data_seed, **kwargs)
+'''
+
+
+def test_a_crashing_job_does_not_stop_the_sweep_and_the_sweep_exits_1(tmp_path):
+    (tmp_path / "crashy.py").write_text(CRASHY)
+    args = ("run", "-m", *TINY, "model=mlp", "trainer.max_steps=3", "dataset._target_=crashy.load",
+            "dataset.data_seed=1,0", "hydra.sweep.dir=sweep")
+    out = sharebench(*args, cwd=tmp_path, env={"PYTHONPATH": str(tmp_path)})
+    assert out.returncode == 1, out.stderr
+    failed, done = read_summary(tmp_path / "sweep" / "0"), read_summary(tmp_path / "sweep" / "1")
+    assert failed["status"] == "failed" and "disk on fire" in failed["error"]
+    assert done["status"] == "completed", "the job after the crash still ran"
+    assert "Traceback" in (tmp_path / "sweep" / "0" / "sharebench.log").read_text()
+    assert "Traceback" not in out.stderr
+
+    again = sharebench(*args, "resume=true", cwd=tmp_path, env={"PYTHONPATH": str(tmp_path)})
+    assert again.returncode == 1 and "skipped" in again.stdout
+    assert read_summary(tmp_path / "sweep" / "1")["wall_seconds"] == done["wall_seconds"]
+
+
+def test_a_failing_single_run_exits_1_with_the_error_recorded(tmp_path):
+    (tmp_path / "crashy.py").write_text(CRASHY)
+    out = sharebench("run", *TINY, "dataset._target_=crashy.load", "dataset.data_seed=1", "hydra.run.dir=r",
+                     cwd=tmp_path, env={"PYTHONPATH": str(tmp_path)})
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert out.stderr.strip().splitlines()[-1].startswith("sharebench: error: run failed with RuntimeError")
+    summary = read_summary(tmp_path / "r")
+    assert summary["status"] == "failed" and summary["error"] == "RuntimeError: disk on fire"
+
+
+def test_divergence_stops_within_a_step_on_cpu_and_keeps_the_metrics(tmp_path):
+    cfg = make_cfg(*TINY, "model=mlp", "optim=sgd", "optim.lr=1e6", "optim.momentum=0.0",
+                   "dataset.task=regression", "trainer.max_steps=500", "trainer.eval_every=200")
+    summary = experiment.run(cfg, tmp_path)
+    steps = read_csv(tmp_path / "steps.csv")
+    finite = [float(s["loss"]) < float("inf") for s in steps]  # NaN compares False too
+    assert summary["status"] == "diverged"
+    assert finite.index(False) == len(steps) - 1, "stopped at the first non-finite loss"
+    assert summary["steps"] == len(steps) < 200 and read_csv(tmp_path / "metrics.csv")
+
+
+# ---- reproducibility ----------------------------------------------------------------------------
+
+def test_same_config_and_seed_give_identical_run_files(tmp_path):
+    cfg = make_cfg(*TINY, "model=shared_cnn", "trainer.max_steps=8", "trainer.eval_every=3", "seed=5",
+                   "trainer.plots=false")
+    a, b = experiment.run(cfg, tmp_path / "a"), experiment.run(cfg, tmp_path / "b")
+    timing = ("train_seconds", "wall_seconds", "samples_per_second", "run_dir")
+    assert {k: v for k, v in a.items() if k not in timing} == {k: v for k, v in b.items() if k not in timing}
+    assert curves(tmp_path / "a") == curves(tmp_path / "b")
+    assert (tmp_path / "a" / "params.csv").read_bytes() == (tmp_path / "b" / "params.csv").read_bytes()
+    for key in ("torch_version", "torchvision_version", "hydra_version", "omegaconf_version", "numpy_version",
+                "python_version", "git_commit"):
+        assert key in a
+    assert a["torch_version"] and a["numpy_version"]
+
+
+# ---- malformed overrides ------------------------------------------------------------------------
+
+KEYS = ["seed", "device", "optim.lr", "optim.momentum", "trainer.epochs", "trainer.max_steps", "trainer.batch_size",
+        "trainer.eval_every", "trainer.schedule", "trainer.grad_clip", "trainer.amp", "model.channels",
+        "model.kernel_size", "model.padding", "model.stride", "model.pool", "model.layer", "model.hidden",
+        "dataset.shape", "dataset.val_size", "dataset.task", "model", "optim", "dataset", "+trainer.x",
+        "+model.x", "trainer.epoch", "resume", "~seed", "model._target_"]
+VALUES = st.one_of(
+    st.sampled_from(["0", "-1", "1e-9", "1e9", "null", "[]", "[0]", "[1,2]", "[1,4,4]", "[3,2,2]", "abc", "true",
+                     "nan", "inf", "{a:1}", "''", "mlp", "synthetic", "local", "max", "sgd", "cosine", "9"]),
+    st.text(alphabet="ab1-.,[]{}'\"=:$ ", max_size=6))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(KEYS), VALUES), min_size=1, max_size=3), st.booleans())
+def test_malformed_overrides_end_in_one_line_or_pass(pairs, multirun):
+    """Whatever a user types, the checks before Hydra either accept it or raise one UserError line."""
+    from sharebench.errors import UserError
+    from sharebench.preflight import check_run_args
+    from sharebench.resume import resolve_args
+
+    args = (["-m"] if multirun else []) + [f"{k}={v}" for k, v in pairs] + ["dataset=synthetic"] * 0
+    try:
+        check_run_args(resolve_args(args))
+    except UserError as err:
+        assert str(err) and "\n" not in str(err) and "Traceback" not in str(err)
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["+trainer.foo=1"], "unknown key 'trainer.foo'"),
+    (["+optim.momentum=0.9"], "torch.optim.Adam takes"),
+    (["model._target_=nowhere.Model"], "cannot be imported"),
+    (["dataset=synthetic", "dataset.shape=[1,2,3,4]"], "a CNN takes"),
+    (["dataset=synthetic", "dataset.shape=[0,8]"], "dataset.shape"),
+    (["resume=no/such/dir"], "no sharebench run there"),
+    (["-m", "seed=0,1", "resume=some/dir"], "to resume a sweep"),
+])
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, monkeypatch, capsys, args, needle):
+    monkeypatch.chdir(tmp_path)
+    assert cli_main(["run", *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("sharebench: error:") and needle in err[0], err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_pointing_at_existing_results_without_resume_is_refused(tmp_path, monkeypatch, capsys):
+    (tmp_path / "old" / "0").mkdir(parents=True)
+    (tmp_path / "old" / "0" / "summary.json").write_text("{}")
+    monkeypatch.chdir(tmp_path)
+    assert cli_main(["run", "-m", "seed=0,1", "hydra.sweep.dir=old"]) == 2
+    assert "add resume=true" in capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "old").rglob("*")) == ["0", "summary.json"]
+
+
+# ---- torn and corrupted files -------------------------------------------------------------------
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(losses=st.lists(st.floats(allow_nan=True, allow_infinity=True, width=32), min_size=1, max_size=20),
+       cut=st.floats(0, 1))
+def test_a_steps_csv_cut_anywhere_reads_as_a_prefix_of_its_rows(tmp_path_factory, losses, cut):
+    from sharebench.records import RunRecorder
+
+    rec = RunRecorder(tmp_path_factory.mktemp("run"))
+    rows = [{"step": i + 1, "epoch": i / 4, "loss": v, "lr": 0.01} for i, v in enumerate(losses)]
+    for chunk in (rows[:len(rows) // 2], rows[len(rows) // 2:]):
+        if chunk:
+            rec.add_steps(chunk)
+    path = rec.dir / "steps.csv"
+    full = read_csv(path)
+    data = path.read_bytes()
+    path.write_bytes(data[:int(cut * len(data))])  # a SIGKILL in the middle of an append
+    torn = read_csv(path)
+    assert torn == full[:len(torn)]
+
+
+def interrupted_run(tmp_path: Path, *overrides: str):
+    cfg = make_cfg(*TINY, "model=shared_cnn", "trainer.max_steps=12", "trainer.eval_every=5", "trainer.plots=false",
+                   *overrides)
+    experiment.run(cfg, tmp_path / "ref")
+    experiment.run(cfg, tmp_path / "run", should_stop=stopper(7))
+    return make_cfg(*TINY, "model=shared_cnn", "trainer.max_steps=12", "trainer.eval_every=5",
+                    "trainer.plots=false", "resume=true", *overrides)
+
+
+def corrupt_checkpoint(run):
+    data = (run / "checkpoint.pt").read_bytes()
+    (run / "checkpoint.pt").write_bytes(data[:len(data) // 2])
+
+
+@pytest.mark.parametrize("damage, continues", [
+    (lambda run: (run / "summary.json").write_text('{"status": "compl'), True),
+    (lambda run: (run / "metrics.csv").unlink(), True),
+    (lambda run: open(run / "steps.csv", "a").write("8,2.0,0.12"), True),  # torn line past the checkpoint
+    (lambda run: (run / "steps.csv").write_text("garbage\n"), True),
+    (corrupt_checkpoint, False),
+    (lambda run: (run / "checkpoint.pt").write_text("not a checkpoint"), False),
+])
+def test_a_corrupted_run_dir_resumes_or_starts_over_but_completes(tmp_path, damage, continues):
+    cfg = interrupted_run(tmp_path)
+    run = tmp_path / "run"
+    damage(run)
+    summary = job.run_job(cfg, str(run), {}, multirun=True)
+    assert summary["status"] == "completed"
+    assert summary["resumed_from_step"] == (7 if continues else None)
+    metrics, steps = curves(run)
+    ref_metrics, ref_steps = curves(tmp_path / "ref")
+    assert metrics == ref_metrics
+    if continues and (run / "steps.csv").read_text().count("\n") < 13:  # the garbage case lost steps 1-7
+        assert [r["step"] for r in steps] == [str(i) for i in range(8, 13)]
+    else:
+        assert steps == ref_steps
+
+
+def test_resume_with_other_overrides_is_refused_and_leaves_the_run_alone(tmp_path, capsys):
+    cfg = interrupted_run(tmp_path)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir() if p.is_file()}
+    other = make_cfg(*TINY, "model=shared_cnn", "trainer.max_steps=12", "trainer.eval_every=5",
+                     "trainer.plots=false", "resume=true", "optim.lr=0.5")
+    assert cfg.optim.lr != other.optim.lr
+    assert job.run_job(other, str(tmp_path / "run"), {}, multirun=True) is None
+    assert "optim.lr=0.01" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir() if p.is_file()} == before
