@@ -142,7 +142,7 @@ def resolve_args(args: list[str]) -> list[str]:
               f"starting a new one", file=sys.stderr)
         return args
     print(f"sharebench: resuming {found}", file=sys.stderr)
-    return [*options, *overrides, f"{dir_key}={_quote(found)}"]
+    return [*options, *overrides, f"{dir_key}={_quote(found.resolve())}"]
 
 
 def _find_previous(flags, overrides: list[str]) -> Path | None:

@@ -45,7 +45,7 @@ def wait_for(predicate, timeout=60.0):
 
 
 def training_started(run_dir: Path) -> bool:
-    return (run_dir / "steps.csv").exists()
+    return (run_dir / "steps.csv").exists() and len(read_csv(run_dir / "steps.csv")) > 0
 
 
 def stopper(after: int):
@@ -76,46 +76,64 @@ def test_interrupted_and_resumed_equals_uninterrupted(tmp_path_factory, stops, s
         assert final[key] == reference[key], key
 
 
-def reference_run(tmp_path: Path, *overrides: str) -> dict:
-    """The uninterrupted run, in this process but with the subprocesses' one thread (same sums)."""
+def one_thread():
+    """Subprocesses run with OMP_NUM_THREADS=1; in-process runs compared with them must too."""
+    import contextlib
+
     import torch
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return experiment.run(make_cfg(*overrides), tmp_path / "ref")
-    finally:
-        torch.set_num_threads(threads)
+    @contextlib.contextmanager
+    def scope():
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(threads)
+    return scope()
+
+
+def resume_in_process(args: list[str]) -> tuple[dict, Path]:
+    """What `sharebench run ARGS` does after its checks, minus Hydra's process: resolve, compose, run."""
+    from sharebench.resume import resolve_args
+
+    resolved = resolve_args(args)
+    (run_dir,) = [a.split("=", 1)[1] for a in resolved if a.startswith("hydra.run.dir=")]
+    cfg = make_cfg(*[a for a in resolved if not a.startswith("hydra.")])
+    with one_thread():
+        return job.run_job(cfg, run_dir, {}, multirun=False), Path(run_dir)
 
 
 def test_sigterm_then_resume_dir_gives_the_uninterrupted_run(tmp_path):
-    reference = reference_run(tmp_path, *LONG)
     proc = start(*LONG, "hydra.run.dir=cut", cwd=tmp_path)
-    wait_for(lambda: training_started(tmp_path / "cut"))
+    cut = tmp_path / "cut"
+    wait_for(lambda: training_started(cut))
     time.sleep(random.uniform(0, 0.5))
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
-    summary = read_summary(tmp_path / "cut")
+    summary = read_summary(cut)
     if summary["status"] == "completed":  # the signal came after the last step: nothing to resume
         pytest.skip("run finished before the signal")
     assert proc.returncode == 143, err
-    assert summary["status"] == "interrupted" and "resume=" in err
-    assert (tmp_path / "cut" / "checkpoint.pt").exists()
-    done = read_csv(tmp_path / "cut" / "steps.csv")
+    assert summary["status"] == "interrupted" and f"sharebench run resume={cut}" in err
+    assert (cut / "checkpoint.pt").exists()
+    done = read_csv(cut / "steps.csv")
     assert [int(r["step"]) for r in done] == list(range(1, summary["steps"] + 1)), "every step so far is kept"
 
-    out = sharebench("run", f"resume={tmp_path / 'cut'}", cwd=tmp_path, env={"OMP_NUM_THREADS": "1"})
-    assert out.returncode == 0, out.stderr
-    final = read_summary(tmp_path / "cut")
+    final, run_dir = resume_in_process([f"resume={cut}"])  # the saved overrides come back by themselves
+    assert run_dir == cut
     assert final["status"] == "completed" and final["resumed_from_step"] == summary["steps"]
-    assert curves(tmp_path / "cut") == curves(tmp_path / "ref")
+    with one_thread():
+        reference = experiment.run(make_cfg(*LONG), tmp_path / "ref")
+    assert curves(cut) == curves(tmp_path / "ref")
     assert final["final_test_acc"] == reference["final_test_acc"]
 
 
-def test_sigkill_leaves_readable_files_and_resume_starts_over(tmp_path):
-    proc = start(*LONG, "hydra.run.dir=run", cwd=tmp_path)
-    run = tmp_path / "run"
-    wait_for(lambda: training_started(run) and len(read_csv(run / "metrics.csv")) > 2)
+def test_sigkill_leaves_readable_files_and_resume_true_finds_the_run(tmp_path, monkeypatch):
+    proc = start(*LONG, cwd=tmp_path)
+    wait_for(lambda: list(tmp_path.glob("results/runs/*/*/steps.csv")))
+    (run,) = tmp_path.glob("results/runs/*/*")
+    wait_for(lambda: len(read_csv(run / "metrics.csv")) > 2)
     time.sleep(random.uniform(0, 0.3))
     proc.kill()
     proc.wait(timeout=30)
@@ -127,35 +145,11 @@ def test_sigkill_leaves_readable_files_and_resume_starts_over(tmp_path):
     assert len(steps) >= int(metrics[-1]["step"])
     if summary["status"] == "completed":
         return
-    out = sharebench("run", *LONG, "hydra.run.dir=run", "resume=true", cwd=tmp_path, env={"OMP_NUM_THREADS": "1"})
-    assert out.returncode == 0, out.stderr
-    assert read_summary(run)["status"] == "completed"
+    monkeypatch.chdir(tmp_path)
+    final, run_dir = resume_in_process([*LONG, "resume=true"])  # no checkpoint: starts over in place
+    assert run_dir == run.resolve() and final["status"] == "completed"
     assert [int(r["step"]) for r in read_csv(run / "steps.csv")] == list(range(1, 1001))
 
-
-def test_sweep_interrupted_then_resumed_runs_nothing_twice(tmp_path):
-    sweep = ("-m", *LONG, "trainer.max_steps=400", "seed=0,1,2", "hydra.sweep.dir=sweep")
-    proc = start(*sweep, cwd=tmp_path)
-    wait_for(lambda: training_started(tmp_path / "sweep" / "1"), timeout=120)
-    proc.send_signal(signal.SIGINT)
-    proc.communicate(timeout=60)
-    assert proc.returncode == 130
-    first = read_summary(tmp_path / "sweep" / "0")
-    assert first["status"] == "completed"
-    cut = read_summary(tmp_path / "sweep" / "1")["steps"]
-    assert not (tmp_path / "sweep" / "2").exists(), "the sweep stops with the interrupted run"
-
-    out = sharebench(*("run", *sweep, "resume=true"), cwd=tmp_path, env={"OMP_NUM_THREADS": "1"})
-    assert out.returncode == 0, out.stderr
-    assert "already completed: skipped" in out.stdout
-    summaries = [read_summary(tmp_path / "sweep" / str(i)) for i in range(3)]
-    assert [s["status"] for s in summaries] == ["completed"] * 3
-    assert summaries[0]["wall_seconds"] == first["wall_seconds"], "the completed run was not run again"
-    assert summaries[1]["resumed_from_step"] == cut and summaries[2]["resumed_from_step"] is None
-    assert [int(r["step"]) for r in read_csv(tmp_path / "sweep" / "1" / "steps.csv")] == list(range(1, 401))
-
-
-# ---- failures and divergence --------------------------------------------------------------------
 
 CRASHY = '''
 from sharebench.data import synthetic
@@ -167,31 +161,46 @@ def load(data_seed=0, **kwargs):
 '''
 
 
-def test_a_crashing_job_does_not_stop_the_sweep_and_the_sweep_exits_1(tmp_path):
+def test_sweep_goes_on_past_a_crash_and_resumes_without_running_anything_twice(tmp_path):
+    """Job 0 completes, job 1 crashes, job 2 is interrupted; resuming skips 0, re-does 1, continues 2."""
     (tmp_path / "crashy.py").write_text(CRASHY)
-    args = ("run", "-m", *TINY, "model=mlp", "trainer.max_steps=3", "dataset._target_=crashy.load",
-            "dataset.data_seed=1,0", "hydra.sweep.dir=sweep")
-    out = sharebench(*args, cwd=tmp_path, env={"PYTHONPATH": str(tmp_path)})
-    assert out.returncode == 1, out.stderr
-    failed, done = read_summary(tmp_path / "sweep" / "0"), read_summary(tmp_path / "sweep" / "1")
-    assert failed["status"] == "failed" and "disk on fire" in failed["error"]
-    assert done["status"] == "completed", "the job after the crash still ran"
-    assert "Traceback" in (tmp_path / "sweep" / "0" / "sharebench.log").read_text()
-    assert "Traceback" not in out.stderr
+    sweep = ("-m", *LONG, "trainer.max_steps=250", "dataset._target_=crashy.load", "dataset.data_seed=0,1,2",
+             "hydra.sweep.dir=sweep")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(tmp_path)}
+    proc = subprocess.Popen([EXE, "run", *sweep], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+    wait_for(lambda: training_started(tmp_path / "sweep" / "2"), timeout=120)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    first, crashed, cut = (read_summary(tmp_path / "sweep" / str(i)) for i in range(3))
+    assert first["status"] == "completed" and cut["status"] == "interrupted"
+    assert crashed["status"] == "failed" and crashed["error"] == "RuntimeError: disk on fire"
+    assert "Traceback" in (tmp_path / "sweep" / "1" / "sharebench.log").read_text()
+    assert "Traceback" not in err
 
-    again = sharebench(*args, "resume=true", cwd=tmp_path, env={"PYTHONPATH": str(tmp_path)})
-    assert again.returncode == 1 and "skipped" in again.stdout
-    assert read_summary(tmp_path / "sweep" / "1")["wall_seconds"] == done["wall_seconds"]
+    out = sharebench("run", *sweep, "resume=true", cwd=tmp_path, env=env)
+    assert out.returncode == 1, out.stderr  # the sweep finished, but with a failed run
+    assert "already completed: skipped" in out.stdout and "1 of 3 runs failed" in out.stderr
+    summaries = [read_summary(tmp_path / "sweep" / str(i)) for i in range(3)]
+    assert [s["status"] for s in summaries] == ["completed", "failed", "completed"]
+    assert summaries[0]["wall_seconds"] == first["wall_seconds"], "the completed run was not run again"
+    assert summaries[2]["resumed_from_step"] == cut["steps"] > 0
+    assert [int(r["step"]) for r in read_csv(tmp_path / "sweep" / "2" / "steps.csv")] == list(range(1, 251))
 
 
-def test_a_failing_single_run_exits_1_with_the_error_recorded(tmp_path):
+def test_a_failing_single_run_exits_1_with_the_error_recorded(tmp_path, monkeypatch, capsys):
     (tmp_path / "crashy.py").write_text(CRASHY)
-    out = sharebench("run", *TINY, "dataset._target_=crashy.load", "dataset.data_seed=1", "hydra.run.dir=r",
-                     cwd=tmp_path, env={"PYTHONPATH": str(tmp_path)})
-    assert out.returncode == 1 and "Traceback" not in out.stderr
-    assert out.stderr.strip().splitlines()[-1].startswith("sharebench: error: run failed with RuntimeError")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    cfg = make_cfg(*TINY, "dataset._target_=crashy.load", "dataset.data_seed=1")
+    with pytest.raises(SystemExit) as exited:
+        job.run_job(cfg, str(tmp_path / "r"), {"model": "shared_cnn"}, multirun=False)
+    assert exited.value.code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("sharebench: error: run failed with RuntimeError: disk on fire")
     summary = read_summary(tmp_path / "r")
     assert summary["status"] == "failed" and summary["error"] == "RuntimeError: disk on fire"
+    assert summary["model"] == "shared_cnn" and "torch_version" in summary
 
 
 def test_divergence_stops_within_a_step_on_cpu_and_keeps_the_metrics(tmp_path):
