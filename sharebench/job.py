@@ -67,8 +67,10 @@ def run_job(cfg: DictConfig, run_dir: str, choices: dict, multirun: bool) -> dic
         if not multirun:
             raise SystemExit(EXIT_FAILED) from None
         return None
-    if stop:  # the run is saved; now stop the command (and the sweep) as the signal asked
+    if stop and summary["status"] == "interrupted":  # saved; now stop the command (and a sweep)
         print(f"sharebench: interrupted; continue with: sharebench run resume={run_dir}", file=sys.stderr)
+        raise SystemExit(stop.exit_code)
+    if stop and multirun:  # the signal came after the last step: this run is complete, the sweep stops
         raise SystemExit(stop.exit_code)
     return summary
 
