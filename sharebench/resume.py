@@ -92,7 +92,7 @@ def _latest_match(root: Path, marker: str, overrides: list[str], multirun: bool)
     for path in root.glob(marker) if root.is_dir() else []:
         try:
             saved = OmegaConf.load(path)
-            saved = list(saved.hydra.overrides.task) if multirun else list(saved)
+            saved = [str(o) for o in (saved.hydra.overrides.task if multirun else saved)]
         except Exception:  # a corrupted record is not the run we are looking for
             continue
         if sorted(_without_resume(saved)) == want:
@@ -148,10 +148,13 @@ def resolve_args(args: list[str]) -> list[str]:
 def _find_previous(flags, overrides: list[str]) -> Path | None:
     from hydra import compose, initialize_config_module
 
-    try:
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:  # the directory pattern, from a config without the sweep's lists (compose cannot take them)
+        plain = [o.input_line for o in OverridesParser.create().parse_overrides(overrides)
+                 if not o.is_sweep_override() and not o.input_line.startswith("hydra")]
         with initialize_config_module(config_module="sharebench.conf", version_base="1.3"):
-            cfg = compose(flags.config_name or "config", overrides=[o for o in overrides if not o.startswith("hydra")],
-                          return_hydra_config=True)
+            cfg = compose(flags.config_name or "config", overrides=plain, return_hydra_config=True)
         key = "sweep" if flags.multirun else "run"
         pattern = OmegaConf.to_container(cfg.hydra[key], resolve=False)["dir"]
     except Exception:  # a config that does not compose is reported by the checks that follow

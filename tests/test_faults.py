@@ -352,3 +352,18 @@ def test_resume_with_other_overrides_is_refused_and_leaves_the_run_alone(tmp_pat
     assert job.run_job(other, str(tmp_path / "run"), {}, multirun=True) is None
     assert "optim.lr=0.01" in capsys.readouterr().err
     assert {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir() if p.is_file()} == before
+
+
+def test_resume_true_finds_the_latest_sweep_with_the_same_overrides(tmp_path, monkeypatch):
+    from sharebench.resume import resolve_args
+
+    monkeypatch.chdir(tmp_path)
+    for name, task in (("00-00-00-000001", ["model=mlp", "seed=0,1"]), ("00-00-00-000002", ["seed=0,1", "model=mlp"]),
+                       ("00-00-00-000003", ["model=mlp", "seed=0,1,2"])):
+        sweep = tmp_path / "results" / "multirun" / "2026-01-01" / name
+        sweep.mkdir(parents=True)
+        (sweep / "multirun.yaml").write_text(json.dumps({"hydra": {"overrides": {"task": task}}}))
+        os.utime(sweep, (time.time() + len(name), int(name[-1])))  # the later the name, the newer
+    args = resolve_args(["-m", "model=mlp", "seed=0,1", "resume=true"])
+    assert args[-1] == f"hydra.sweep.dir={tmp_path / 'results/multirun/2026-01-01/00-00-00-000002'}"
+    assert resolve_args(["-m", "model=mlp", "seed=5", "resume=true"]) == ["-m", "model=mlp", "seed=5", "resume=true"]
