@@ -67,7 +67,7 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None,
 
     recorder = RunRecorder(run_dir)
     # a resumed run keeps its records up to the checkpoint; a new one starts from empty files
-    recorder.restore(resume["metrics"], resume["loop"]["step"]) if resume else recorder.restore([], 0)
+    recorder.restore(resume["metrics"] if resume else [], resume["loop"]["step"] if resume else 0)
     recorder.write_params(table)
     names = {"model": choices.get("model") or cfg.model.get("_target_", "?").rsplit(".", 1)[-1],
              "dataset": choices.get("dataset") or cfg.dataset.get("_target_", "?").rsplit(".", 2)[-2],

@@ -72,7 +72,7 @@ class RunRecorder:
         self.metrics = list(metrics)
         self.write_csv("metrics.csv", self.metrics, METRIC_COLUMNS)
         path = self.dir / "steps.csv"
-        kept = [r for r in read_csv(path) if int(r["step"]) <= step] if path.exists() else []
+        kept = [r for r in read_csv(path) if _int(r.get("step")) <= step] if path.exists() else []
         self.write_csv("steps.csv", kept, STEP_COLUMNS)
 
     def write_params(self, table: list[dict]) -> None:
@@ -80,6 +80,14 @@ class RunRecorder:
 
     def write_summary(self, summary: dict) -> None:
         self.write_json("summary.json", summary)
+
+
+def _int(text) -> float:
+    """A CSV cell as an integer; inf when it is not one (a damaged row sorts after every step)."""
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return math.inf
 
 
 def read_summary(run_dir: str | Path) -> dict | None:

@@ -367,3 +367,14 @@ def test_resume_true_finds_the_latest_sweep_with_the_same_overrides(tmp_path, mo
     args = resolve_args(["-m", "model=mlp", "seed=0,1", "resume=true"])
     assert args[-1] == f"hydra.sweep.dir={tmp_path / 'results/multirun/2026-01-01/00-00-00-000002'}"
     assert resolve_args(["-m", "model=mlp", "seed=5", "resume=true"]) == ["-m", "model=mlp", "seed=5", "resume=true"]
+
+
+def test_a_damaged_steps_row_is_dropped_on_resume(tmp_path):
+    cfg = interrupted_run(tmp_path)
+    run = tmp_path / "run"
+    rows = (run / "steps.csv").read_text().splitlines()
+    rows[3] = "x,y,z,w"  # step 3 damaged
+    (run / "steps.csv").write_text("\n".join(rows) + "\n")
+    assert job.run_job(cfg, str(run), {}, multirun=True)["status"] == "completed"
+    steps = [r["step"] for r in read_csv(run / "steps.csv")]
+    assert steps == [str(i) for i in (1, 2, *range(4, 13))]
