@@ -70,6 +70,14 @@ def dry_build(cfg: DictConfig) -> None:
         except Exception as err:
             inner = user_error_in(err) or err
             raise UserError(f"cannot build {name} for input {list(shape)}: {_one_line(inner)}") from None
+        try:  # the optimizer checks its own arguments (betas, momentum, …) as it is made
+            from hydra.utils import instantiate
+
+            instantiate(cfg.optim, params=model.parameters())
+        except Exception as err:
+            raise UserError(f"cannot make the optimizer {cfg.optim._target_} with these settings: "
+                            f"{_one_line(user_error_in(err) or err.__cause__ or err)} "
+                            f"(`sharebench run --cfg job` shows the optim keys)") from None
         try:
             with torch.no_grad():
                 model(torch.empty(2, *shape))
@@ -78,6 +86,13 @@ def dry_build(cfg: DictConfig) -> None:
         except Exception as err:
             raise UserError(f"{name} cannot take this dataset's input of shape {list(shape)}: "
                             f"{_one_line(err)} (pick another model or dataset, or change its shape)") from None
+
+
+def check_device(cfg: DictConfig) -> None:
+    """The device must exist where the jobs run (only checked when that is here)."""
+    from sharebench.experiment import pick_device
+
+    pick_device(str(cfg.device))
 
 
 def _one_line(err: BaseException) -> str:

@@ -49,8 +49,7 @@ def run_job(cfg: DictConfig, run_dir: str, choices: dict, multirun: bool) -> dic
             RunRecorder(run_dir).write_summary({**summary, "config_sha": resume.config_sha(cfg)})
     except KeyboardInterrupt:
         raise SystemExit(130) from None
-    except UserError as err:
-        log.error("%s", err)
+    except UserError as err:  # one line on the terminal (the log would echo it there a second time)
         if multirun or read_summary(run_dir):  # a sweep lists it; a lone run leaves only its log
             _record_failure(run_dir, cfg, choices, str(err))
         print(f"sharebench: error: {err}", file=sys.stderr, flush=True)

@@ -15,7 +15,7 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from sharebench.errors import UserError
-from sharebench.dryrun import GROUPS as BUILT_GROUPS, dry_build
+from sharebench.dryrun import GROUPS as BUILT_GROUPS, check_device, dry_build
 from sharebench.validate import check_config
 
 CONFIG_MODULE = "sharebench.conf"
@@ -48,6 +48,8 @@ def check_run_args(args: list[str]) -> None:
             _check_added_keys(cfg, combo, flags.config_name or "config")
             if not flags.cfg:  # --cfg only prints the config: no need to build anything
                 dry_build(cfg)
+                if not any(o.startswith(("hydra/launcher", "hydra.launcher")) for o in flags.overrides):
+                    check_device(cfg)  # the basic launcher runs the jobs on this very machine
 
 
 def _keys(node, prefix="") -> set[str]:

@@ -56,8 +56,8 @@ def int_or_ints(cfg, key, example, low=1):
 def check_config(cfg: DictConfig) -> None:
     """Raise UserError for the first value that cannot work."""
     v = _get(cfg, "seed")
-    if not (_is_int(v) and v >= 0):
-        _fail("seed", v, "a non-negative integer", "0")
+    if not (_is_int(v) and 0 <= v < 2**32):  # NumPy takes no larger seed
+        _fail("seed", v, "an integer from 0 to 2**32-1", "0")
     if not DEVICE.match(str(_get(cfg, "device"))):
         _fail("device", _get(cfg, "device"), "auto, cpu, cuda, cuda:N or mps", "auto")
 
@@ -103,6 +103,6 @@ def check_config(cfg: DictConfig) -> None:
         _fail("dataset.task", dataset.task, "classification or regression", "classification")
     for key in ("val_size", "train_size", "test_size"):
         if key in dataset:
-            v = dataset[key]
-            if not (_is_int(v) and v >= 0):
-                _fail(f"dataset.{key}", v, "a non-negative integer", "500")
+            v, low = dataset[key], 1 if key == "train_size" else 0
+            if not (_is_int(v) and v >= low):
+                _fail(f"dataset.{key}", v, f"an integer >= {low}", "500")

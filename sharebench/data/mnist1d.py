@@ -54,7 +54,15 @@ def load(root: str, shuffle_seq: bool = False, val_size: int = 500, split_seed: 
     return Splits(train=train, val=val, test=(x_test, y_test), task="classification", num_outputs=10)
 
 
-def describe(**_) -> tuple[tuple[int, ...], int]:
+TRAIN_SIZE = 4000  # the published split: 4000 train / 1000 test
+
+
+def describe(val_size: int = 500, **_) -> tuple[tuple[int, ...], int]:
     """(input shape, outputs) without generating anything, for checks before a run: the published
     settings' final_seq_length is 40 (importing mnist1d to ask takes a second; a test keeps this true)."""
+    if val_size >= TRAIN_SIZE:
+        from sharebench.errors import UserError
+
+        raise UserError(f"dataset.val_size={val_size} leaves no training data ({TRAIN_SIZE} examples): "
+                        f"use a smaller dataset.val_size")
     return (1, 40), 10
