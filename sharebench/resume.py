@@ -18,8 +18,8 @@ from omegaconf import OmegaConf
 from sharebench.errors import UserError
 from sharebench.records import read_summary
 
-# keys that may change between an interrupted run and its continuation
-FREE_KEYS = ("resume", "device", "trainer.progress", "trainer.plots")
+# keys that may change between an interrupted run and its continuation (they change no number)
+FREE_KEYS = ("resume", "device", "trainer.progress", "trainer.plots", "dataset.root")
 RECORDS = ("metrics.csv", "steps.csv", "summary.json", "checkpoint.pt")
 
 

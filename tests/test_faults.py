@@ -266,6 +266,10 @@ def test_malformed_overrides_end_in_one_line_or_pass(pairs, multirun):
     (["dataset=synthetic", "dataset.shape=[0,8]"], "dataset.shape"),
     (["resume=no/such/dir"], "no sharebench run there"),
     (["-m", "seed=0,1", "resume=some/dir"], "to resume a sweep"),
+    (["model=0"], "model takes the name of one option"),
+    (["seed=4294967296"], "seed=4294967296"),
+    (["dataset.val_size=4000"], "leaves no training data"),
+    (["optim=sgd", "optim.nesterov=true", "optim.momentum=0"], "cannot make the optimizer torch.optim.SGD"),
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, monkeypatch, capsys, args, needle):
     monkeypatch.chdir(tmp_path)
@@ -378,3 +382,15 @@ def test_a_damaged_steps_row_is_dropped_on_resume(tmp_path):
     assert job.run_job(cfg, str(run), {}, multirun=True)["status"] == "completed"
     steps = [r["step"] for r in read_csv(run / "steps.csv")]
     assert steps == [str(i) for i in (1, 2, *range(4, 13))]
+
+
+@pytest.mark.parametrize("overrides", [(), ("dataset=synthetic", "dataset.shape=[3,5,7]", "dataset.task=regression",
+                                            "dataset.out_dim=4", "dataset.train_size=10")])
+def test_describe_tells_the_shape_load_gives(overrides):
+    """The checks before a run trust describe(); it must say what loading the data would give."""
+    from sharebench import data
+    from sharebench.dryrun import describe
+
+    cfg = make_cfg(*overrides)
+    splits = data.load(cfg.dataset)
+    assert describe(cfg) == (splits.input_shape, splits.num_outputs)
