@@ -102,7 +102,7 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
         values = torch.stack(losses).float().tolist() if losses else []
         first = upto - len(values) + 1
         if values:
-                on_steps([{"step": first + i, "epoch": round((first + i) / steps_per_epoch, 4), "loss": v,
+            on_steps([{"step": first + i, "epoch": round((first + i) / steps_per_epoch, 4), "loss": v,
                        "lr": lr} for i, (v, lr) in enumerate(zip(values, step_lrs))])
         return values
 
