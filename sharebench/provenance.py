@@ -3,6 +3,7 @@
 Recorded in every summary.json so a result can be traced back and reproduced. No torch import
 here beyond what is already loaded; every probe is guarded and yields None when it cannot answer.
 """
+import os
 import platform
 import subprocess
 from importlib import metadata
@@ -40,8 +41,9 @@ def git_commit(path: Path | None = None) -> str | None:
 
 
 def environment() -> dict:
-    """Flat fields for summary.json: `<library>_version`, python_version, git_commit, hostname."""
+    """Flat fields for summary.json: `<library>_version`, python_version, git_commit, and hostname +
+    pid, which tell a reader whether a run still marked `running` can still be alive."""
     record = {f"{name}_version": _version(dist) for name, dist in LIBRARIES.items()}
     record.update(python_version=platform.python_version(), git_commit=git_commit(),
-                  hostname=platform.node())
+                  hostname=platform.node(), pid=os.getpid())
     return record
