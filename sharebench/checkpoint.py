@@ -50,7 +50,8 @@ def load(run_dir: str | Path) -> dict | None:
         state = torch.load(path, map_location="cpu", weights_only=False)
     except Exception:  # truncated or foreign file: unreadable is the same as absent
         return None
-    return state if isinstance(state, dict) and state.get("format") == FORMAT else None
+    needed = {"loop", "model", "optimizer", "scheduler", "order_gen", "rng", "metrics", "config"}
+    return state if isinstance(state, dict) and state.get("format") == FORMAT and needed <= state.keys() else None
 
 
 def remove(run_dir: str | Path) -> None:

@@ -72,7 +72,10 @@ class RunRecorder:
         self.metrics = list(metrics)
         self.write_csv("metrics.csv", self.metrics, METRIC_COLUMNS)
         path = self.dir / "steps.csv"
-        kept = [r for r in read_csv(path) if _int(r.get("step")) <= step] if path.exists() else []
+        try:
+            kept = [r for r in read_csv(path) if _int(r.get("step")) <= step] if path.exists() else []
+        except (ValueError, csv.Error):  # not text, or not CSV: the curve so far is lost, not the run
+            kept = []
         self.write_csv("steps.csv", kept, STEP_COLUMNS)
 
     def write_params(self, table: list[dict]) -> None:
@@ -93,9 +96,10 @@ def _int(text) -> float:
 def read_summary(run_dir: str | Path) -> dict | None:
     """summary.json of a run dir, or None when it is missing or unreadable."""
     try:
-        return json.loads((Path(run_dir) / "summary.json").read_text())
-    except (OSError, ValueError):
+        record = json.loads((Path(run_dir) / "summary.json").read_text())
+    except (OSError, ValueError):  # ValueError covers bad JSON and bytes that are not UTF-8
         return None
+    return record if isinstance(record, dict) else None
 
 
 def read_csv(path: str | Path) -> list[dict]:

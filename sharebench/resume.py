@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from omegaconf import OmegaConf
+from omegaconf import ListConfig, OmegaConf
 
 from sharebench.errors import UserError
 from sharebench.records import read_summary
@@ -128,7 +128,10 @@ def resolve_args(args: list[str]) -> list[str]:
             raise UserError(f"resume={given['resume']}: no sharebench run there (no .hydra/overrides.yaml): "
                             f"give a run directory made by `sharebench run`, or resume=true")
         try:
-            previous = [str(o) for o in OmegaConf.load(saved)]
+            previous = OmegaConf.load(saved)
+            if not isinstance(previous, ListConfig):
+                raise ValueError("not a list of overrides")
+            previous = [str(o) for o in previous]
         except Exception:
             raise UserError(f"resume={given['resume']}: its .hydra/overrides.yaml is unreadable: start a new run") from None
         keys = {o.split("=", 1)[0] for o in rest if "=" in o}

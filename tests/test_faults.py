@@ -328,6 +328,8 @@ def corrupt_checkpoint(run):
     (lambda run: (run / "metrics.csv").unlink(), True),
     (lambda run: open(run / "steps.csv", "a").write("8,2.0,0.12"), True),  # torn line past the checkpoint
     (lambda run: (run / "steps.csv").write_text("garbage\n"), True),
+    (lambda run: (run / "steps.csv").write_bytes(b"\x00\xff\xfe" * 50), True),
+    (lambda run: (run / "summary.json").write_text("[1, 2]"), True),
     (corrupt_checkpoint, False),
     (lambda run: (run / "checkpoint.pt").write_text("not a checkpoint"), False),
 ])
@@ -341,7 +343,7 @@ def test_a_corrupted_run_dir_resumes_or_starts_over_but_completes(tmp_path, dama
     metrics, steps = curves(run)
     ref_metrics, ref_steps = curves(tmp_path / "ref")
     assert metrics == ref_metrics
-    if continues and (run / "steps.csv").read_text().count("\n") < 13:  # the garbage case lost steps 1-7
+    if continues and (run / "steps.csv").read_text().count("\n") < 13:  # the garbage cases lost steps 1-7
         assert [r["step"] for r in steps] == [str(i) for i in range(8, 13)]
     else:
         assert steps == ref_steps
