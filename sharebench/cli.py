@@ -53,17 +53,22 @@ def list_command() -> int:
 
 def run_command(args: list[str]) -> int:
     from sharebench.preflight import check_run_args
+    from sharebench.resume import resolve_args
 
     try:
+        args = resolve_args(args)  # resume=…: point Hydra at the run or sweep to continue
         check_run_args(args)
     except UserError as err:
         print(f"sharebench: error: {err}", file=sys.stderr)
         return EXIT_USER_ERROR
-    from sharebench import app
+    from sharebench import app, job
 
     sys.argv = ["sharebench run", *args]  # Hydra reads its overrides and flags from sys.argv
-    app.main()
-    return 0
+    try:
+        app.main()
+    except KeyboardInterrupt:  # outside a run (e.g. while Hydra starts): nothing to save
+        return 130
+    return 1 if job.failed_in_sweep or job.unrecorded_failures else 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,7 +22,8 @@ SUMMARY_METRICS = ["final_test_acc", "final_test_loss", "final_val_acc", "final_
                    "wall_seconds", "samples_per_second", "steps"]
 SHIFT_KEY = re.compile(r"^(?:final_)?test_(acc|loss)_shift(.+)$")
 CHOICE_KEYS = {"model", "dataset", "optim", "trainer", "logger", "experiment"}  # config groups: the option says it all
-NOT_AXES = {"seed"}  # overrides that repeat an experiment rather than change it
+# overrides that repeat an experiment, or change how it runs rather than what it computes
+NOT_AXES = {"seed", "resume", "trainer.progress", "trainer.plots"}
 UNFINISHED = "unfinished"  # .hydra/ but no summary.json: killed before it wrote one, or still starting
 CORRUPT = "corrupt"  # summary.json that cannot be parsed
 MISSING = "missing"  # a numbered job dir absent from its sweep

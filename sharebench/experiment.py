@@ -1,7 +1,6 @@
 """run(cfg): data → model → accounting → training → records. A plain function, no Hydra inside."""
 import logging
 import math
-import platform
 import random
 import time
 from pathlib import Path
@@ -11,13 +10,15 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from sharebench import __version__, data, models
+from sharebench import __version__, checkpoint, data, models
 from sharebench.accounting import account
 from sharebench.checkpoints import save_model
 from sharebench.data.augment import make_augment
 from sharebench.errors import UserError
 from sharebench.feature_cache import with_cached_features
+from sharebench.provenance import environment
 from sharebench.records import METRIC_COLUMNS, RunRecorder, read_csv
+from sharebench.resume import resume_key
 from sharebench.robustness import require_positions, shifted_accuracy
 from sharebench.sinks import build_sinks
 from sharebench.train import fit
@@ -52,8 +53,12 @@ def _best(metrics: list[dict], key: str, pick=max) -> float:
     return pick(values) if values else math.nan
 
 
-def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None) -> dict:
-    """Train one configuration and write its run directory; returns the summary record."""
+def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None,
+        should_stop=lambda: False, resume: dict | None = None) -> dict:
+    """Train one configuration and write its run directory; returns the summary record.
+
+    `should_stop()` turning true ends the run as `interrupted` with a checkpoint.pt; `resume` (a loaded
+    checkpoint) continues such a run."""
     check_config(cfg)
     choices = choices or {}
     run_dir = Path(run_dir)
@@ -66,6 +71,8 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None) -> di
     table, totals = account(model, splits.input_shape)  # effective counts, MACs: one forward
 
     recorder = RunRecorder(run_dir, sinks=build_sinks(cfg.get("logger"), run_dir))  # logger=tensorboard
+    # a resumed run keeps its records up to the checkpoint; a new one starts from empty files
+    recorder.restore(resume["metrics"] if resume else [], resume["loop"]["step"] if resume else 0)
     recorder.write_params(table)
     names = {"model": choices.get("model") or cfg.model.get("_target_", "?").rsplit(".", 1)[-1],
              "dataset": choices.get("dataset") or cfg.dataset.get("_target_", "?").rsplit(".", 2)[-2],
@@ -73,9 +80,8 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None) -> di
     summary = {**names, "seed": cfg.seed, "status": "running", **totals,
                "task": splits.task, "input_shape": list(splits.input_shape),
                **{f"{k}_size": v for k, v in splits.sizes().items()},
-               "device": str(device), "torch_version": torch.__version__,
-               "sharebench_version": __version__, "python_version": platform.python_version(),
-               "run_dir": str(run_dir)}
+               "device": str(device), "sharebench_version": __version__, **environment(),
+               "run_dir": str(run_dir), "resumed_from_step": resume["loop"]["step"] if resume else None}
     recorder.write_summary(summary)
     log.info("%s on %s: %s parameters, %s train / %s val / %s test examples, input %s, device %s",
              names["model"], names["dataset"], f"{summary['params_total']:,}", *splits.sizes().values(),
@@ -98,9 +104,9 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None) -> di
         # a frozen backbone's features are computed once: then only the head trains, on them
         trained, data_in = with_cached_features(model, splits, cfg)
         result = fit(trained, data_in, optimizer, cfg.trainer, device, cfg.seed, on_evaluation, recorder.add_steps,
-                     augment=augment)
+                     augment=augment, should_stop=should_stop, resume=resume)
         summary["status"] = result.status
-        if cfg.trainer.get("save_model", True):
+        if result.status != "interrupted" and cfg.trainer.get("save_model", True):
             summary["model_file"] = str(save_model(model, run_dir))
     except KeyboardInterrupt:
         summary["status"] = "interrupted"
@@ -108,6 +114,7 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None) -> di
     except Exception as err:
         summary.update(status="failed", error=f"{type(err).__name__}: {err}")
         recorder.write_summary(summary)
+        recorder.close()
         raise
     last = recorder.metrics[-1] if recorder.metrics else {}
     summary.update({
@@ -120,19 +127,24 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None) -> di
         **{f"best_{k}": _best(recorder.metrics, k) for k in ("test_acc", "val_acc")},
         **{f"best_{k}": _best(recorder.metrics, k, min) for k in ("test_loss", "val_loss")},
         "train_seconds": round(result.train_seconds, 3) if result else math.nan,
-        "wall_seconds": round(time.perf_counter() - started, 3),
+        "wall_seconds": round(time.perf_counter() - started + (resume or {}).get("wall_seconds", 0.0), 3),
         "samples_per_second": round(result.samples_seen / result.train_seconds, 1)
         if result and result.train_seconds > 0 else math.nan,
     })
+    if result and result.state is not None:  # interrupted between two steps: keep how to go on
+        checkpoint.save(run_dir, {**result.state, "metrics": recorder.metrics, "config": resume_key(cfg),
+                                  "wall_seconds": summary["wall_seconds"]})
+    elif result:
+        checkpoint.remove(run_dir)
     recorder.write_summary(summary)
     recorder.close()
-    if cfg.trainer.plots and recorder.metrics:
+    if cfg.trainer.plots and recorder.metrics and summary["status"] != "interrupted":
         steps = read_csv(run_dir / "steps.csv") if (run_dir / "steps.csv").exists() else []
         from sharebench.plots import plot_run
 
         plot_run(recorder.metrics, steps, run_dir / "plots", f"{names['model']} on {names['dataset']}")
     print(format_summary(summary), flush=True)
-    if summary["status"] == "interrupted":
+    if result is None:  # a hard KeyboardInterrupt, not a requested stop: pass it on
         raise KeyboardInterrupt
     return summary
 

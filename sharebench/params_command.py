@@ -99,28 +99,15 @@ def count(cfg):
 
     from sharebench import data, models
     from sharebench.accounting import account
+    from sharebench.dryrun import without_pretrained_weights
 
     shape = data.describe(cfg.dataset)
-    model_cfg = _without_pretrained_weights(cfg.model)
+    model_cfg = without_pretrained_weights(cfg.model)  # counts do not depend on weight values
     with torch.device("meta"):
         model = models.build(model_cfg, shape.input_shape, shape.num_outputs)
     random.seed(cfg.seed)  # a model that draws at random (dynamic_net) draws as a run's first step
     table, totals = account(model, shape.input_shape)
     return shape, table, totals
-
-
-def _without_pretrained_weights(model_cfg):
-    """Counts do not depend on weight values, and meta tensors hold none: never read or download them."""
-    from omegaconf import OmegaConf
-
-    plain = OmegaConf.to_container(model_cfg, resolve=True)
-
-    def strip(node):
-        if isinstance(node, dict):
-            return {k: ("none" if k == "weights" else strip(v)) for k, v in node.items()}
-        return node
-
-    return OmegaConf.create(strip(plain))
 
 
 def human_bytes(n: int) -> str:

@@ -15,6 +15,7 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from sharebench.errors import UserError
+from sharebench.dryrun import GROUPS as BUILT_GROUPS, check_device, dry_build
 from sharebench.validate import check_config
 
 CONFIG_MODULE = "sharebench.conf"
@@ -44,11 +45,33 @@ def check_run_args(args: list[str]) -> None:
         for combo in combos:
             try:
                 cfg = compose(flags.config_name or "config", overrides=combo)
-            except (HydraException, OmegaConfBaseException) as err:
+            except (HydraException, OmegaConfBaseException, ValueError, TypeError) as err:
                 raise UserError(_explain(err, combo)) from None
             check_config(cfg)
+            _check_added_keys(cfg, combo, flags.config_name or "config")
+            if not flags.cfg:  # --cfg only prints the config: no need to build anything
+                dry_build(cfg)
+                if not any(o.startswith(("hydra/launcher", "hydra.launcher")) for o in flags.overrides):
+                    check_device(cfg)  # the basic launcher runs the jobs on this very machine
         if flags.multirun:  # after the jobs' own checks, which name typos better
             _check_sweep_base([o for o in overrides if not o.is_sweep_override()], flags.config_name or "config")
+
+
+def _keys(node, prefix="") -> set[str]:
+    if not isinstance(node, dict):
+        return {prefix[:-1]}
+    return set().union(*(_keys(v, f"{prefix}{k}.") for k, v in node.items())) if node else {prefix[:-1]}
+
+
+def _check_added_keys(cfg, combo: list[str], config_name: str) -> None:
+    """A `+key=…` that nothing reads would be ignored in silence; the built groups (model, dataset,
+    optim) are checked against their constructors by dry_build, the rest against the shipped keys."""
+    plain = [o for o in combo if not o.startswith(("+", "~")) and "." not in o.split("=", 1)[0]]
+    baseline = _keys(OmegaConf.to_container(compose(config_name, overrides=plain)))
+    for key in sorted(_keys(OmegaConf.to_container(cfg)) - baseline):
+        if key.split(".", 1)[0] not in BUILT_GROUPS:
+            raise UserError(f"unknown key '{key}': nothing reads it (remove +{key}=…); "
+                            f"`sharebench run --cfg job` prints every key")
 
 
 def _check_sweep_base(fixed, config_name: str) -> None:
@@ -122,12 +145,24 @@ def _explain(err: Exception, combo: list[str]) -> str:
             hint = _closest(name, options)
             return (f"unknown {kind} '{name}'{hint}: choose one of {', '.join(options)} "
                     f"(e.g. {group}={options[0] if options else '…'}; `sharebench list` shows all)")
+    if isinstance(err, (ValueError, TypeError)):  # Hydra's own type errors, e.g. model=0 or model=[1]
+        for o in combo:
+            group, _, value = o.partition("=")
+            if group in _all_groups() and value not in _group_options(group):
+                return (f"{o} is not valid: {group} takes the name of one option, one of "
+                        f"{', '.join(_group_options(group))} (e.g. {group}={_group_options(group)[0]})")
     struct = re.search(r"Key '([^']+)' is not in struct.*?full_key: ([\w.]+)", text, re.S)
     if struct:
         full_key = struct.group(2)
         return (f"unknown key '{full_key}'{_closest_key(full_key, combo)}; "
                 f"`sharebench run --cfg job` prints every key (use +{full_key}=… only to add a new one)")
     return " ".join(text.split()).split(" Config search path")[0]
+
+
+def _all_groups() -> list[str]:
+    from sharebench.cli import GROUPS
+
+    return list(GROUPS)
 
 
 def _group_options(group: str) -> list[str]:

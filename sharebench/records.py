@@ -58,10 +58,14 @@ class RunRecorder:
         clean = {k: _clean(v) for k, v in record.items()}
         write_atomic(self.dir / name, json.dumps(clean, indent=2, default=str) + "\n")
 
+    def _write_metrics(self) -> None:
+        # after the standard columns: a model's own metrics, test_acc_shift<k>, …
+        extra = list(dict.fromkeys(k for row in self.metrics for k in row if k not in METRIC_COLUMNS))
+        self.write_csv("metrics.csv", self.metrics, METRIC_COLUMNS + extra)
+
     def add_evaluation(self, row: dict) -> None:
         self.metrics.append(row)
-        extra = [k for k in row if k not in METRIC_COLUMNS]  # a model's own metrics, test_acc_shift<k>, …
-        self.write_csv("metrics.csv", self.metrics, METRIC_COLUMNS + extra)
+        self._write_metrics()
         for sink in self.sinks:
             sink.add_evaluation(row)
 
@@ -76,6 +80,18 @@ class RunRecorder:
         for sink in self.sinks:
             sink.add_steps(rows)
 
+    def restore(self, metrics: list[dict], step: int) -> None:
+        """Continue an interrupted run: its evaluations so far, and its loss curve cut back to `step`
+        (the checkpoint's), so the resumed run neither repeats nor skips a step."""
+        self.metrics = list(metrics)
+        self._write_metrics()
+        path = self.dir / "steps.csv"
+        try:
+            kept = [r for r in read_csv(path) if _int(r.get("step")) <= step] if path.exists() else []
+        except (ValueError, csv.Error):  # not text, or not CSV: the curve so far is lost, not the run
+            kept = []
+        self.write_csv("steps.csv", kept, STEP_COLUMNS)
+
     def write_params(self, table: list[dict]) -> None:
         self.write_csv("params.csv", table, PARAM_COLUMNS)
 
@@ -83,14 +99,27 @@ class RunRecorder:
         self.write_json("summary.json", summary)
 
 
+def _int(text) -> float:
+    """A CSV cell as an integer; inf when it is not one (a damaged row sorts after every step)."""
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return math.inf
+
+
 def read_summary(run_dir: str | Path) -> dict | None:
     """summary.json of a run dir, or None when it is missing or unreadable."""
     try:
-        return json.loads((Path(run_dir) / "summary.json").read_text())
-    except (OSError, ValueError):
+        record = json.loads((Path(run_dir) / "summary.json").read_text())
+    except (OSError, ValueError):  # ValueError covers bad JSON and bytes that are not UTF-8
         return None
+    return record if isinstance(record, dict) else None
 
 
 def read_csv(path: str | Path) -> list[dict]:
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
+    """Rows of a CSV. Every write ends its lines with a newline, so a last line without one was cut
+    short by a kill mid-append (steps.csv): it is dropped, never misread as a shorter number."""
+    text = Path(path).read_text()
+    if text and not text.endswith("\n"):
+        text = text[:text.rfind("\n") + 1]
+    return list(csv.DictReader(text.splitlines()))

@@ -1,7 +1,9 @@
 """The training loop. Knows nothing about files: it reports through two callbacks.
 
 Data are device-resident tensors, shuffled once per epoch; a batch is a contiguous slice of them. The
-step loop never synchronises with the device: losses stay on it until an evaluation flushes them.
+step loop never synchronises with the device: losses stay on it until an evaluation flushes them
+(a NaN/inf loss is still noticed within a few steps: divergence.py). `should_stop()` ends the loop
+between two steps with the state needed to go on (`fit(..., resume=state)` continues bit for bit).
 
 Optional model hooks (methods a model may define; every other model is trained as it is):
   targets(y) -> y'             the labels for the model's output rows, when it answers each example
@@ -26,15 +28,17 @@ import torch.nn.functional as F
 from omegaconf import DictConfig
 
 from sharebench.data import Pair, Splits
+from sharebench.divergence import NonFiniteWatch
 
 
 @dataclass
 class FitResult:
-    status: str  # completed | diverged
+    status: str  # completed | diverged | interrupted
     steps: int
     epochs: float
     train_seconds: float  # time spent in training steps, evaluations excluded
     samples_seen: int
+    state: dict | None = None  # when interrupted: what checkpoint.pt keeps to go on from here
 
 
 def loss_function(task: str, reduction: str = "mean") -> Callable:
@@ -79,8 +83,11 @@ def evaluate(model: nn.Module, pair: Pair, task: str, batch_size: int, autocast)
 
 def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg: DictConfig,
         device: torch.device, seed: int, on_evaluation: Callable[[dict], None],
-        on_steps: Callable[[list[dict]], None], augment: Callable | None = None) -> FitResult:
-    """Train for cfg's steps; `augment`, when given, maps each training batch to an augmented one."""
+        on_steps: Callable[[list[dict]], None], augment: Callable | None = None,
+        should_stop: Callable[[], bool] = lambda: False, resume: dict | None = None) -> FitResult:
+    """Train; stop early when a loss turns NaN/inf (diverged) or `should_stop()` (interrupted: the
+    result then carries the loop's state). `augment`, when given, maps each training batch to an
+    augmented one."""
     x, y = splits.train
     n, batch = len(x), min(cfg.batch_size, len(x))
     steps_per_epoch = math.ceil(n / batch)
@@ -93,16 +100,46 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
     targets, penalty = getattr(model, "targets", None), getattr(model, "penalty", None)  # optional hooks
     extra_metrics = getattr(model, "evaluation_metrics", None)
     order_gen = torch.Generator().manual_seed(seed)  # on CPU: the same batches on every device
+    augment_gen = getattr(augment, "generator", None)
+    # carried: the steps since the last evaluation, already written when the run was interrupted
+    loop = {"step": 0, "seen": 0, "train_seconds": 0.0, "elapsed": 0.0, "order": None,
+            "carried": [], "carried_correct": 0, "carried_answers": 0}
+    if resume:
+        loop.update(resume["loop"])
+        restore_training(resume, model, optimizer, scheduler, order_gen, augment_gen)
+    order = None if loop["order"] is None else loop["order"].to(device)
+    if order is not None:  # mid-epoch: the epoch's shuffled tensors, as they were
+        x_epoch, y_epoch = x.index_select(0, order), y.index_select(0, order)
+    watch = NonFiniteWatch(device)
 
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=total, unit="step", leave=False, dynamic_ncols=True,
+    bar = tqdm(total=total, initial=loop["step"], unit="step", leave=False, dynamic_ncols=True,
                disable=not (cfg.progress and sys.stderr.isatty()))
     model.train()
     losses, predictions, labels, step_lrs = [], [], [], []
-    status, seen, train_seconds = "completed", 0, 0.0
-    start = resumed = time.perf_counter()
-    for step in range(1, total + 1):
+    status, seen, train_seconds, step = "completed", loop["seen"], loop["train_seconds"], loop["step"]
+    start = time.perf_counter() - loop["elapsed"]  # elapsed_s runs on across interruptions
+    resumed = time.perf_counter()
+
+    def write_steps(upto: int) -> list[float]:
+        values = torch.stack(losses).float().tolist() if losses else []
+        first = upto - len(values) + 1
+        if values:
+            on_steps([{"step": first + i, "epoch": round((first + i) / steps_per_epoch, 4), "loss": v,
+                       "lr": lr} for i, (v, lr) in enumerate(zip(values, step_lrs))])
+        return values
+
+    def correct_and_answers() -> tuple[int, int]:
+        if not labels:
+            return 0, 0
+        return (torch.cat(predictions) == torch.cat(labels)).sum().item(), sum(len(t) for t in labels)
+
+    while step < total:
+        if should_stop():
+            status = "interrupted"
+            break
+        step += 1
         pos = (step - 1) % steps_per_epoch
         if pos == 0:  # shuffle once per epoch; each batch is then a contiguous slice (a view)
             order = torch.randperm(n, generator=order_gen).to(device, non_blocking=True)
@@ -130,18 +167,17 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
             labels.append(yb)
         seen += len(xb)
         bar.update()
-        if step % eval_every and step != total:
+        diverging = watch.tripped(losses)
+        if step % eval_every and step != total and not diverging:
             continue
         # flush: the one synchronisation point, every eval_every steps
-        step_losses = torch.stack(losses).float().tolist()
         train_seconds += time.perf_counter() - resumed
-        epoch = step / steps_per_epoch
-        first = step - len(step_losses) + 1
-        on_steps([{"step": first + i, "epoch": round((first + i) / steps_per_epoch, 4), "loss": v,
-                   "lr": lr} for i, (v, lr) in enumerate(zip(step_losses, step_lrs))])
-        row = {"step": step, "epoch": round(epoch, 4), "lr": step_lrs[-1],
+        step_losses = loop["carried"] + write_steps(step)
+        correct, answers = correct_and_answers()
+        correct, answers = correct + loop["carried_correct"], answers + loop["carried_answers"]
+        row = {"step": step, "epoch": round(step / steps_per_epoch, 4), "lr": step_lrs[-1],
                "train_loss": sum(step_losses) / len(step_losses),
-               "train_acc": (torch.cat(predictions) == torch.cat(labels)).float().mean().item() if labels else math.nan}
+               "train_acc": correct / answers if answers else math.nan}
         for name, pair in (("val", splits.val), ("test", splits.test)):
             row[f"{name}_loss"], row[f"{name}_acc"] = (
                 evaluate(model, pair, splits.task, cfg.eval_batch_size, autocast) if pair else (math.nan,) * 2)
@@ -151,10 +187,44 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
         on_evaluation(row)
         bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_acc=f"{row['val_acc']:.3f}")
         losses, predictions, labels, step_lrs = [], [], [], []
+        loop.update(carried=[], carried_correct=0, carried_answers=0)
+        watch.reset()
         if not all(math.isfinite(v) for v in step_losses):
             status = "diverged"
             break
         resumed = time.perf_counter()
     bar.close()
+    state = None
+    if status == "interrupted":  # keep the steps taken since the last evaluation, and how to go on
+        train_seconds += time.perf_counter() - resumed
+        carried = loop["carried"] + write_steps(step)
+        correct, answers = correct_and_answers()
+        loop.update(step=step, seen=seen, train_seconds=train_seconds, elapsed=time.perf_counter() - start,
+                    order=None if order is None else order.cpu(), carried=carried,
+                    carried_correct=loop["carried_correct"] + correct,
+                    carried_answers=loop["carried_answers"] + answers)
+        state = training_state(loop, model, optimizer, scheduler, order_gen, augment_gen)
     return FitResult(status=status, steps=step, epochs=round(step / steps_per_epoch, 4),
-                     train_seconds=train_seconds, samples_seen=seen)
+                     train_seconds=train_seconds, samples_seen=seen, state=state)
+
+
+def training_state(loop: dict, model, optimizer, scheduler, order_gen, augment_gen=None) -> dict:
+    from sharebench.checkpoint import rng_states
+
+    return {"loop": loop, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict() if scheduler is not None else None,
+            "order_gen": order_gen.get_state(), "rng": rng_states(),
+            "augment_gen": augment_gen.get_state() if augment_gen is not None else None}
+
+
+def restore_training(state: dict, model, optimizer, scheduler, order_gen, augment_gen=None) -> None:
+    from sharebench.checkpoint import restore_rng
+
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    if scheduler is not None and state["scheduler"] is not None:
+        scheduler.load_state_dict(state["scheduler"])
+    order_gen.set_state(state["order_gen"])
+    if augment_gen is not None and state.get("augment_gen") is not None:
+        augment_gen.set_state(state["augment_gen"])
+    restore_rng(state["rng"])

@@ -56,8 +56,8 @@ def int_or_ints(cfg, key, example, low=1):
 def check_config(cfg: DictConfig) -> None:
     """Raise UserError for the first value that cannot work."""
     v = _get(cfg, "seed")
-    if not (_is_int(v) and v >= 0):
-        _fail("seed", v, "a non-negative integer", "0")
+    if not (_is_int(v) and 0 <= v < 2**32):  # NumPy takes no larger seed
+        _fail("seed", v, "an integer from 0 to 2**32-1", "0")
     if not DEVICE.match(str(_get(cfg, "device"))):
         _fail("device", _get(cfg, "device"), "auto, cpu, cuda, cuda:N or mps", "auto")
 
@@ -101,11 +101,20 @@ def check_config(cfg: DictConfig) -> None:
     check_transfer_and_tying(cfg)
 
     dataset = cfg.get("dataset") or {}
+    if "shape" in dataset:
+        v = _get(cfg, "dataset.shape")
+        if not (isinstance(v, ListConfig) and len(v) and all(_is_int(x) and x > 0 for x in v)):
+            _fail("dataset.shape", v, "a list of positive integers", "[1,28,28]")
+    for key in ("num_classes", "out_dim"):
+        if key in dataset:
+            positive_int(cfg, f"dataset.{key}", "10")
+    if "task" in dataset and dataset.task not in ("classification", "regression"):
+        _fail("dataset.task", dataset.task, "classification or regression", "classification")
     for key in ("val_size", "train_size", "test_size"):
         if key in dataset:
-            v = dataset[key]
-            if not (_is_int(v) and v >= 0) and not (v is None and key == "train_size"):
-                _fail(f"dataset.{key}", v, "a non-negative integer", "500")
+            v, low = dataset[key], 1 if key == "train_size" else 0
+            if not (_is_int(v) and v >= low) and not (v is None and key == "train_size"):  # null: all of it
+                _fail(f"dataset.{key}", v, f"an integer >= {low}", "500")
     check_data_options(cfg)
 
 

@@ -125,6 +125,21 @@ def test_group_by_another_key(sweep, tmp_path):
     assert list(table["group"]) == ["synthetic"] and table["n"].tolist() == [9]
 
 
+def test_resumed_runs_group_with_the_others(sweep, tmp_path):
+    copy = tmp_path / "sweep"
+    shutil.copytree(sweep[0], copy)
+    for job in ("0", "4"):  # what `sharebench run -m … resume=true` leaves in the jobs it ran again
+        overrides = copy / job / ".hydra" / "overrides.yaml"
+        overrides.write_text(overrides.read_text() + "- resume=true\n- trainer.progress=true\n")
+        config = copy / job / ".hydra" / "config.yaml"
+        text = config.read_text()
+        assert "resume: false" in text and "progress: false" in text
+        config.write_text(text.replace("resume: false", "resume: true").replace("progress: false", "progress: true"))
+    assert main(["plot", str(copy), "--out", str(tmp_path / "cmp")]) == 0
+    table = pd.read_csv(tmp_path / "cmp" / "comparison.csv")
+    assert list(table["group"]) == list(MODELS) and (table["n"] == 3).all()
+
+
 def test_report_has_table_and_figures(sweep, tmp_path):
     out = sharebench("report", str(sweep[0]), "--out", str(tmp_path / "rep"), cwd=tmp_path)
     assert out.returncode == 0, out.stderr

@@ -47,4 +47,5 @@ def make_augment(translate: int, flip: bool, fill, seed: int, device: torch.devi
             x = torch.where(mirror.view(-1, *([1] * (x.dim() - 1))), x.flip(-1), x)
         return x
 
+    augment.generator = gen  # its state goes into checkpoint.pt, so a resumed run draws the same
     return augment

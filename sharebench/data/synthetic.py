@@ -37,3 +37,4 @@ def load(shape, task="classification", num_classes=10, out_dim=10, teacher=True,
     part = lambda a, b: (x[a:b], y[a:b]) if b > a else None  # noqa: E731
     return Splits(train=part(0, cut[0]), val=part(cut[0], cut[1]), test=part(cut[1], n),
                   task=task, num_outputs=width)
+

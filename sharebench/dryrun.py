@@ -1,0 +1,114 @@
+"""Catch what only building could reveal — before Hydra makes a run directory.
+
+Each `_target_` (model, dataset, optimizer) must exist and accept every key of its config group;
+the model is then built on PyTorch's `meta` device (shapes only: no memory, no data) for the input
+shape the dataset declares through its `describe()`, and a batch of that shape is pushed through
+it. A kernel larger than the input, a model that cannot take the data's rank, a mistyped `+key`:
+each ends as one line naming the fix. Datasets without `describe()` skip the shape check.
+"""
+import inspect
+from importlib import import_module
+
+from omegaconf import DictConfig, OmegaConf
+
+from sharebench.errors import UserError, user_error_in
+
+GROUPS = ("model", "dataset", "optim")
+
+
+def _target(cfg: DictConfig, group: str):
+    from hydra._internal.utils import _locate  # get_object would also log the error, in many lines
+
+    name = OmegaConf.select(cfg, f"{group}._target_")
+    try:
+        return _locate(str(name))
+    except Exception:
+        raise UserError(f"{group}._target_={name!r} cannot be imported: check the name, or install the "
+                        f"package that provides it") from None
+
+
+def check_arguments(cfg: DictConfig, group: str) -> None:
+    """Every key of the group must be a parameter of its target (unless it takes **kwargs)."""
+    params = inspect.signature(_target(cfg, group)).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    for key in cfg[group]:
+        if not str(key).startswith("_") and key not in params:
+            known = [p for p in params if p not in ("self", "params", "input_shape", "num_outputs")]
+            raise UserError(f"unknown key '{group}.{key}': {cfg[group]._target_} takes {', '.join(known)} "
+                            f"(remove +{group}.{key}, or pick another {group})")
+
+
+def describe(cfg: DictConfig):
+    """(input shape, outputs) that the dataset declares without loading, or None."""
+    module, _, _ = str(cfg.dataset._target_).rpartition(".")
+    describe_fn = getattr(import_module(module), "describe", None)
+    if describe_fn is None:
+        return None
+    shape = describe_fn(**{k: v for k, v in OmegaConf.to_container(cfg.dataset, resolve=True).items()
+                           if not k.startswith("_")})
+    return tuple(shape.input_shape), shape.num_outputs
+
+
+def without_pretrained_weights(model_cfg: DictConfig, keep_local: bool = False) -> DictConfig:
+    """The model config with every `weights` key set to none: meta tensors hold no values, so reading
+    (let alone downloading) weights for them is wasted. keep_local keeps checkpoint paths, so a
+    missing or mismatched file is still reported before the run starts; only `imagenet` (a
+    download) is dropped."""
+    def strip(node):
+        if isinstance(node, dict):
+            return {k: ("none" if k == "weights" and not (keep_local and str(v).lower() != "imagenet")
+                        else strip(v)) for k, v in node.items()}
+        return node
+
+    return OmegaConf.create(strip(OmegaConf.to_container(model_cfg, resolve=True)))
+
+
+def dry_build(cfg: DictConfig) -> None:
+    for group in GROUPS:
+        if OmegaConf.select(cfg, f"{group}._target_") is not None:
+            check_arguments(cfg, group)
+    spec = describe(cfg)
+    if spec is None or OmegaConf.select(cfg, "model._target_") is None:
+        return
+    import torch
+
+    from sharebench import models
+
+    shape, outputs = spec
+    name = OmegaConf.select(cfg, "model._target_").rsplit(".", 1)[-1]
+    with torch.device("meta"):
+        try:
+            model = models.build(without_pretrained_weights(cfg.model, keep_local=True), shape, outputs)
+        except UserError:
+            raise
+        except Exception as err:
+            inner = user_error_in(err) or err
+            raise UserError(f"cannot build {name} for input {list(shape)}: {_one_line(inner)}") from None
+        try:  # the optimizer checks its own arguments (betas, momentum, …) as it is made
+            from hydra.utils import instantiate
+
+            instantiate(cfg.optim, params=model.parameters())
+        except Exception as err:
+            raise UserError(f"cannot make the optimizer {cfg.optim._target_} with these settings: "
+                            f"{_one_line(user_error_in(err) or err.__cause__ or err)} "
+                            f"(`sharebench run --cfg job` shows the optim keys)") from None
+        try:
+            with torch.no_grad():
+                model(torch.empty(2, *shape))
+        except NotImplementedError:  # an operation without a meta kernel: leave the check to the run
+            return
+        except Exception as err:
+            raise UserError(f"{name} cannot take this dataset's input of shape {list(shape)}: "
+                            f"{_one_line(err)} (pick another model or dataset, or change its shape)") from None
+
+
+def check_device(cfg: DictConfig) -> None:
+    """The device must exist where the jobs run (only checked when that is here)."""
+    from sharebench.experiment import pick_device
+
+    pick_device(str(cfg.device))
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split())[:300]

@@ -1,0 +1,166 @@
+"""`resume=…`: find the run (or sweep) to continue, and decide per run dir what resuming means.
+
+Before Hydra starts (resolve_args, no torch): `resume=<run dir>` re-uses that run's saved overrides
+and directory; `resume=true` alone finds the latest run dir (or sweep dir, with -m) made with the
+same overrides, or starts a new one when there is none; an explicit hydra.run.dir/hydra.sweep.dir
+is used as given. Without resume, pointing Hydra at a directory that already holds results is
+refused, so nothing is overwritten by accident.
+In each job (plan): a completed run is skipped, an interrupted one continues from checkpoint.pt,
+anything else (failed, diverged, killed) starts over.
+"""
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+from omegaconf import ListConfig, OmegaConf
+
+from sharebench.errors import UserError
+from sharebench.records import read_summary
+
+# keys that may change between an interrupted run and its continuation (they change no number)
+FREE_KEYS = ("resume", "device", "trainer.progress", "trainer.plots", "dataset.root")
+RECORDS = ("metrics.csv", "steps.csv", "summary.json", "checkpoint.pt")
+
+
+def _flat(node, prefix="") -> dict:
+    if isinstance(node, dict):
+        out = {}
+        for k, v in node.items():
+            out.update(_flat(v, f"{prefix}{k}."))
+        return out
+    return {prefix[:-1]: node}
+
+
+def resume_key(cfg) -> dict:
+    """The config as a flat dict of the keys that must match for a run to be continued."""
+    flat = _flat(OmegaConf.to_container(cfg, resolve=True))
+    return {k: v for k, v in flat.items() if not any(k == f or k.startswith(f + ".") for f in FREE_KEYS)}
+
+
+def config_sha(cfg) -> str:
+    return hashlib.sha1(json.dumps(resume_key(cfg), sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def plan(run_dir: Path, cfg) -> tuple[str, dict | None]:
+    """('skip', summary) | ('continue', checkpoint) | ('fresh', None) for a job resuming in run_dir."""
+    from sharebench import checkpoint  # torch: only once a job really runs
+
+    summary = read_summary(run_dir)
+    if summary and summary.get("status") == "completed":
+        if summary.get("config_sha") not in (None, config_sha(cfg)):
+            raise UserError(f"{run_dir} holds a completed run of a different config: re-run the sweep with "
+                            f"its original overrides, or choose a new hydra.sweep.dir / hydra.run.dir")
+        return "skip", summary
+    state = checkpoint.load(run_dir)
+    if state is not None:
+        saved, now = state["config"], resume_key(cfg)
+        for key in sorted(set(saved) | set(now)):
+            if saved.get(key, "<absent>") != now.get(key, "<absent>"):
+                raise UserError(f"cannot resume {run_dir}: it was run with {key}={saved.get(key, '<absent>')!r}, "
+                                f"now {key}={now.get(key, '<absent>')!r}; resume with the same overrides "
+                                f"(resume=<run dir> re-uses them) or start a new run")
+        return "continue", state
+    for name in RECORDS:  # failed, diverged or killed without a checkpoint: start over, cleanly
+        (run_dir / name).unlink(missing_ok=True)
+    return "fresh", None
+
+
+# ---- before Hydra: which directory? ----------------------------------------------------------
+
+def _quote(path: Path) -> str:
+    text = str(path)
+    return text if all(c.isalnum() or c in "/._-" for c in text) else "'" + text.replace("'", "\\'") + "'"
+
+
+def _without_resume(overrides) -> list[str]:
+    return [o for o in overrides if not o.split("=", 1)[0].lstrip("+~") == "resume"]
+
+
+def _holds_runs(path: Path) -> bool:
+    return path.is_dir() and next(path.rglob("summary.json"), None) is not None
+
+
+def _pattern_root(pattern: str) -> Path:
+    """results/runs/${now:…}/… → results/runs: where runs of the default naming live."""
+    return Path(pattern.split("${", 1)[0] or ".")
+
+
+def _latest_match(root: Path, marker: str, overrides: list[str], multirun: bool) -> Path | None:
+    want = sorted(_without_resume(overrides))
+    best = None
+    for path in root.glob(marker) if root.is_dir() else []:
+        try:
+            saved = OmegaConf.load(path)
+            saved = [str(o) for o in (saved.hydra.overrides.task if multirun else saved)]
+        except Exception:  # a corrupted record is not the run we are looking for
+            continue
+        if sorted(_without_resume(saved)) == want:
+            home = path.parent if multirun else path.parent.parent
+            if best is None or home.stat().st_mtime > best.stat().st_mtime:
+                best = home
+    return best
+
+
+def resolve_args(args: list[str]) -> list[str]:
+    """Rewrite `sharebench run` arguments so Hydra lands in the directory to resume (see module doc)."""
+    from hydra._internal.utils import get_args_parser
+
+    flags = get_args_parser().parse_args(args)
+    overrides = list(flags.overrides)
+    given = {o.split("=", 1)[0]: o.split("=", 1)[1] for o in overrides if "=" in o}
+    value = given.get("resume", "false").strip().lower()
+    dir_key = "hydra.sweep.dir" if flags.multirun else "hydra.run.dir"
+    if value in ("false", "null", "none", "no", "0", ""):
+        if dir_key in given and _holds_runs(Path(given[dir_key].strip("'\""))):
+            raise UserError(f"{dir_key}={given[dir_key]} already holds runs: add resume=true to continue them "
+                            f"(completed runs are skipped), or choose a new directory")
+        return args
+    options = [a for a in args if a not in overrides]  # flags first, then overrides: argparse wants one run
+    rest = _without_resume(overrides)
+    if value not in ("true", "yes", "1"):  # resume=<run dir>
+        run_dir = Path(given["resume"].strip("'\"")).expanduser()
+        saved = run_dir / ".hydra" / "overrides.yaml"
+        if flags.multirun:
+            raise UserError("resume=<dir> continues one run; to resume a sweep use "
+                            "-m <the same overrides> resume=true hydra.sweep.dir=<sweep dir>")
+        if not saved.is_file():
+            raise UserError(f"resume={given['resume']}: no sharebench run there (no .hydra/overrides.yaml): "
+                            f"give a run directory made by `sharebench run`, or resume=true")
+        try:
+            previous = OmegaConf.load(saved)
+            if not isinstance(previous, ListConfig):
+                raise ValueError("not a list of overrides")
+            previous = [str(o) for o in previous]
+        except Exception:
+            raise UserError(f"resume={given['resume']}: its .hydra/overrides.yaml is unreadable: start a new run") from None
+        keys = {o.split("=", 1)[0] for o in rest if "=" in o}
+        kept = [o for o in _without_resume(previous) if o.split("=", 1)[0] not in keys]
+        return [*options, *kept, *rest, "resume=true", f"hydra.run.dir={_quote(run_dir.resolve())}"]
+    if dir_key in given:
+        return args
+    found = _find_previous(flags, overrides)
+    if found is None:
+        print(f"sharebench: no earlier {'sweep' if flags.multirun else 'run'} with these overrides: "
+              f"starting a new one", file=sys.stderr)
+        return args
+    print(f"sharebench: resuming {found}", file=sys.stderr)
+    return [*options, *overrides, f"{dir_key}={_quote(found.resolve())}"]
+
+
+def _find_previous(flags, overrides: list[str]) -> Path | None:
+    from hydra import compose, initialize_config_module
+
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:  # the directory pattern, from a config without the sweep's lists (compose cannot take them)
+        plain = [o.input_line for o in OverridesParser.create().parse_overrides(overrides)
+                 if not o.is_sweep_override() and not o.input_line.startswith("hydra")]
+        with initialize_config_module(config_module="sharebench.conf", version_base="1.3"):
+            cfg = compose(flags.config_name or "config", overrides=plain, return_hydra_config=True)
+        key = "sweep" if flags.multirun else "run"
+        pattern = OmegaConf.to_container(cfg.hydra[key], resolve=False)["dir"]
+    except Exception:  # a config that does not compose is reported by the checks that follow
+        return None
+    marker = "**/multirun.yaml" if flags.multirun else "**/.hydra/overrides.yaml"
+    return _latest_match(_pattern_root(pattern), marker, overrides, flags.multirun)
