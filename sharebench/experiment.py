@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from sharebench import __version__, checkpoint, data, models
 from sharebench.accounting import account
@@ -103,8 +104,9 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None,
     try:
         # a frozen backbone's features are computed once: then only the head trains, on them
         trained, data_in = with_cached_features(model, splits, cfg)
-        result = fit(trained, data_in, optimizer, cfg.trainer, device, cfg.seed, on_evaluation, recorder.add_steps,
-                     augment=augment, should_stop=should_stop, resume=resume)
+        with logging_redirect_tqdm():  # log lines print above the progress bar instead of through it
+            result = fit(trained, data_in, optimizer, cfg.trainer, device, cfg.seed, on_evaluation,
+                         recorder.add_steps, augment=augment, should_stop=should_stop, resume=resume)
         summary["status"] = result.status
         if result.status != "interrupted" and cfg.trainer.get("save_model", True):
             summary["model_file"] = str(save_model(model, run_dir))
