@@ -141,7 +141,7 @@ def data_path(device, quick):
                     loss.backward()
                     opt.step()
 
-            def bare_loop():  # the floor: no records, no shuffle bookkeeping, just the steps
+            def bare_loop():  # the same batches with nothing else: no records, no bookkeeping
                 model = copy.deepcopy(initial)
                 opt = torch.optim.Adam(model.parameters(), 1e-3)
                 order = torch.randperm(n, device=device)
@@ -153,7 +153,7 @@ def data_path(device, quick):
                     opt.step()
 
             t = side_by_side({"device-resident tensors": resident, "DataLoader + ToTensor": dataloader,
-                              "bare loop over resident tensors (floor)": bare_loop}, device,
+                              "minimal loop over resident tensors": bare_loop}, device,
                              2 if quick else 3, warmup=0 if quick else 1)
             for name, s in t.items():
                 rows.append({"model": model_name, "examples": n, "data_path": name, "epoch_seconds": round(s, 3),
