@@ -22,6 +22,24 @@ def _tuple(value, n: int, name: str) -> tuple[int, ...]:
     return out
 
 
+def set_geometry(layer: nn.Module, n: int, input_size, kernel_size, stride, padding, dilation) -> None:
+    """Checked n-tuples of a conv-like layer's geometry, and its output size, set on the layer."""
+    layer.input_size = _tuple(input_size, n, "input_size")
+    layer.kernel_size = _tuple(kernel_size, n, "kernel_size")
+    layer.stride = _tuple(stride, n, "stride")
+    layer.padding = _tuple(padding, n, "padding")
+    layer.dilation = _tuple(dilation, n, "dilation")
+    if min(layer.kernel_size + layer.stride + layer.dilation) < 1 or min(layer.padding) < 0:
+        raise ValueError(f"kernel_size, stride and dilation must be >= 1 and padding >= 0, got "
+                         f"{layer.kernel_size}, {layer.stride}, {layer.dilation}, {layer.padding}")
+    layer.output_size = tuple((i + 2 * p - d * (k - 1) - 1) // s + 1 for i, k, s, p, d in zip(
+        layer.input_size, layer.kernel_size, layer.stride, layer.padding, layer.dilation))
+    if min(layer.output_size) < 1:
+        raise ValueError(f"input_size {layer.input_size} with kernel_size {layer.kernel_size}, dilation "
+                         f"{layer.dilation} and padding {layer.padding} gives output size "
+                         f"{layer.output_size}: every dimension must be >= 1")
+
+
 class _LocalConv2d(torch.autograd.Function):
     """x (B, C, H, W), weight (Ho, Wo, O, C, kh, kw), bias (O, Ho, Wo) or None -> (B, O, Ho, Wo)."""
 
@@ -79,20 +97,7 @@ class _LocallyConnectedNd(nn.Module):
         super().__init__()
         n = self._dims
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.input_size = _tuple(input_size, n, "input_size")
-        self.kernel_size = _tuple(kernel_size, n, "kernel_size")
-        self.stride = _tuple(stride, n, "stride")
-        self.padding = _tuple(padding, n, "padding")
-        self.dilation = _tuple(dilation, n, "dilation")
-        if min(self.kernel_size + self.stride + self.dilation) < 1 or min(self.padding) < 0:
-            raise ValueError(f"kernel_size, stride and dilation must be >= 1 and padding >= 0, got "
-                             f"{self.kernel_size}, {self.stride}, {self.dilation}, {self.padding}")
-        self.output_size = tuple((i + 2 * p - d * (k - 1) - 1) // s + 1 for i, k, s, p, d in zip(
-            self.input_size, self.kernel_size, self.stride, self.padding, self.dilation))
-        if min(self.output_size) < 1:
-            raise ValueError(f"input_size {self.input_size} with kernel_size {self.kernel_size}, dilation "
-                             f"{self.dilation} and padding {self.padding} gives output size "
-                             f"{self.output_size}: every dimension must be >= 1")
+        set_geometry(self, n, input_size, kernel_size, stride, padding, dilation)
         # Stored (*out, O, *kernel, C), exposed as (*out, O, C, *kernel): see the module docstring.
         storage = torch.empty(*self.output_size, out_channels, *self.kernel_size, in_channels)
         self.weight = nn.Parameter(storage.movedim(-1, n + 1))

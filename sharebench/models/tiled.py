@@ -18,7 +18,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from sharebench.models.layers import _LocalConv2d, _tuple
+from sharebench.models.layers import _LocalConv2d, _tuple, set_geometry
 
 # Above this many banks the per-bank convolutions (each a call, a strided gather and a scatter) cost
 # more than the local path; timed side by side on CPU for MNIST-1D and 28×28 layer sizes.
@@ -33,17 +33,10 @@ class _TiledConvNd(nn.Module):
         super().__init__()
         n = self._dims
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.input_size = _tuple(input_size, n, "input_size")
-        self.kernel_size = _tuple(kernel_size, n, "kernel_size")
-        self.stride = _tuple(stride, n, "stride")
-        self.padding = _tuple(padding, n, "padding")
-        self.dilation = _tuple(dilation, n, "dilation")
-        self.output_size = tuple((i + 2 * p - d * (k - 1) - 1) // s + 1 for i, k, s, p, d in zip(
-            self.input_size, self.kernel_size, self.stride, self.padding, self.dilation))
+        set_geometry(self, n, input_size, kernel_size, stride, padding, dilation)
         requested = _tuple(tile, n, "tile")
-        if min(requested) < 1 or min(self.output_size) < 1:
-            raise ValueError(f"tile must be >= 1 and the output non-empty, got tile {requested}, "
-                             f"output size {self.output_size}")
+        if min(requested) < 1:
+            raise ValueError(f"tile must be >= 1, got {requested}")
         self.tile = tuple(min(t, o) for t, o in zip(requested, self.output_size))
         self.weight = nn.Parameter(torch.empty(*self.tile, out_channels, in_channels, *self.kernel_size))
         self.bias = nn.Parameter(torch.empty(out_channels, *self.tile)) if bias else None
