@@ -63,8 +63,9 @@ def table_rows(cmp: Comparison, table) -> tuple[list[str], list[list[str]]]:
     rows = []
     for _, row in table.iterrows():
         done = row["n"] > 0
-        cells = [row["group"], str(row["n"]),
-                 f"{_fmt(row.get(f'{key}_mean'), percent)} ± {_fmt(row.get(f'{key}_std'), percent)}" if done else "—",
+        mean = _fmt(row.get(f"{key}_mean"), percent)
+        spread = f" ± {_fmt(row.get(f'{key}_std'), percent)}" if row["n"] > 1 else ""  # one run has no spread
+        cells = [row["group"], str(row["n"]), mean + spread if done else "—",
                  f"{_fmt(row.get(f'{key}_min'), percent)} – {_fmt(row.get(f'{key}_max'), percent)}" if done else "—",
                  _fmt(row.get("params_total_mean"))]
         if effective:
