@@ -2,12 +2,11 @@
 
 Each `_target_` (model, dataset, optimizer) must exist and accept every key of its config group;
 the model is then built on PyTorch's `meta` device (shapes only: no memory, no data) for the input
-shape the dataset declares through its `describe()`, and a batch of that shape is pushed through
+shape the dataset declares through its `describe()` (data.declared_shape), and a batch of that shape is pushed through
 it. A kernel larger than the input, a model that cannot take the data's rank, a mistyped `+key`:
 each ends as one line naming the fix. Datasets without `describe()` skip the shape check.
 """
 import inspect
-from importlib import import_module
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -39,27 +38,17 @@ def check_arguments(cfg: DictConfig, group: str) -> None:
                             f"(remove +{group}.{key}, or pick another {group})")
 
 
-def describe(cfg: DictConfig):
-    """(input shape, outputs) that the dataset declares without loading, or None."""
-    module, _, _ = str(cfg.dataset._target_).rpartition(".")
-    describe_fn = getattr(import_module(module), "describe", None)
-    if describe_fn is None:
-        return None
-    shape = describe_fn(**{k: v for k, v in OmegaConf.to_container(cfg.dataset, resolve=True).items()
-                           if not k.startswith("_")})
-    return tuple(shape.input_shape), shape.num_outputs
-
-
 def without_pretrained_weights(model_cfg: DictConfig, keep_local: bool = False) -> DictConfig:
-    """The model config with every `weights` key set to none: meta tensors hold no values, so reading
+    """The model config with its `weights` keys set to none: meta tensors hold no values, so reading
     (let alone downloading) weights for them is wasted. keep_local keeps checkpoint paths, so a
-    missing or mismatched file is still reported before the run starts; only `imagenet` (a
-    download) is dropped."""
+    missing or mismatched file is still reported before the run starts; `imagenet` (a download) goes."""
+    def dropped(value) -> bool:
+        return not keep_local or str(value).lower() == "imagenet"
+
     def strip(node):
-        if isinstance(node, dict):
-            return {k: ("none" if k == "weights" and not (keep_local and str(v).lower() != "imagenet")
-                        else strip(v)) for k, v in node.items()}
-        return node
+        if not isinstance(node, dict):
+            return node
+        return {k: "none" if k == "weights" and dropped(v) else strip(v) for k, v in node.items()}
 
     return OmegaConf.create(strip(OmegaConf.to_container(model_cfg, resolve=True)))
 
@@ -68,14 +57,16 @@ def dry_build(cfg: DictConfig) -> None:
     for group in GROUPS:
         if OmegaConf.select(cfg, f"{group}._target_") is not None:
             check_arguments(cfg, group)
-    spec = describe(cfg)
-    if spec is None or OmegaConf.select(cfg, "model._target_") is None:
+    if OmegaConf.select(cfg, "model._target_") is None:
         return
     import torch
 
-    from sharebench import models
+    from sharebench import data, models
 
-    shape, outputs = spec
+    declared = data.declared_shape(cfg.dataset)
+    if declared is None:
+        return
+    shape, outputs = tuple(declared.input_shape), declared.num_outputs
     name = OmegaConf.select(cfg, "model._target_").rsplit(".", 1)[-1]
     with torch.device("meta"):
         try:

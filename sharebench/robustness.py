@@ -5,8 +5,6 @@ its accuracy under small shifts better than one that does not. For shift s the t
 by s positions in each direction — images: right, left, down, up (axes=both) or right, left
 (axes=x); sequences: right, left — and the accuracies are averaged. Shift 0 is the test set as is.
 """
-from contextlib import nullcontext
-
 import torch
 import torch.nn as nn
 
@@ -32,34 +30,29 @@ def directions(s: int, spatial_dims: int, axes: str) -> list[tuple[int, ...]]:
     return moves + ([(s, 0), (-s, 0)] if axes == "both" else [])
 
 
-@torch.inference_mode()
+def shifted(x: torch.Tensor, move: tuple[int, ...], fill, batch_size: int) -> torch.Tensor:
+    """x with every example moved by `move`, built in batches (shift's index tensors stay small)."""
+    offsets = torch.tensor(move, device=x.device).expand(min(batch_size, len(x)), -1)
+    return torch.cat([shift(x[i:i + batch_size], offsets[:len(x[i:i + batch_size])], fill)
+                      for i in range(0, len(x), batch_size)])
+
+
 def shifted_accuracy(model: nn.Module, splits: Splits, shifts, axes: str = "both", batch_size: int = 1000,
                      amp: bool = False) -> dict[str, float]:
-    """{"test_acc_shift<s>": accuracy} for each s; empty for regression or without a test split."""
+    """{"test_acc_shift<s>": accuracy} for each s, averaged over the directions of that shift; empty
+    for regression or without a test split. Each shifted test set is scored by the trainer's own
+    `evaluate` (eval mode, no autograd, a model's `targets` hook, amp as in training)."""
     if splits.task != "classification" or splits.test is None or not shifts:
         return {}
+    from sharebench.train import autocast_for, evaluate
+
     x, y = splits.test
-    use_amp = amp and x.device.type == "cuda"  # as the trainer's evaluation does
-    autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_amp else nullcontext
-    was_training = model.training
-    model.eval()
-    spatial = x.dim() - 2
-    targets = getattr(model, "targets", None)  # a model that answers each example more than once
-    counts = {}
+    autocast = autocast_for(x.device, amp)
+    out = {}
     for s in shifts:
-        moves = directions(int(s), spatial, axes)
-        correct = torch.zeros((), dtype=torch.long, device=x.device)
-        answers = 0
-        for move in moves:
-            offsets = torch.tensor(move, device=x.device).expand(min(batch_size, len(x)), -1)
-            for start in range(0, len(x), batch_size):
-                xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-                if any(move):  # shift 0 evaluates the test set itself, bit for bit
-                    xb = shift(xb, offsets[:len(xb)], splits.fill)
-                yb = targets(yb) if targets is not None else yb
-                answers += len(yb)
-                with autocast():
-                    correct += (model(xb).argmax(1) == yb).sum()
-        counts[f"test_acc_shift{s}"] = (correct, answers)
-    model.train(was_training)
-    return {k: c.item() / n for k, (c, n) in counts.items()}
+        accuracies = []
+        for move in directions(int(s), x.dim() - 2, axes):
+            moved = shifted(x, move, splits.fill, batch_size) if any(move) else x  # shift 0: the test set itself
+            accuracies.append(evaluate(model, (moved, y), splits.task, batch_size, autocast)[1])
+        out[f"test_acc_shift{s}"] = sum(accuracies) / len(accuracies)
+    return out

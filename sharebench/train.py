@@ -47,6 +47,13 @@ def loss_function(task: str, reduction: str = "mean") -> Callable:
     return loss if reduction == "mean" else partial(loss, reduction=reduction)
 
 
+def autocast_for(device: torch.device, amp: bool) -> Callable:
+    """A context factory: bfloat16 autocast when amp is asked for on CUDA, otherwise nothing."""
+    if amp and device.type == "cuda":
+        return lambda: torch.autocast("cuda", dtype=torch.bfloat16)
+    return nullcontext
+
+
 def make_scheduler(optimizer, schedule: str, total_steps: int):
     if schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
@@ -95,8 +102,7 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
     eval_every = cfg.eval_every or steps_per_epoch
     scheduler = make_scheduler(optimizer, cfg.schedule, total)
     loss_fn = loss_function(splits.task, cfg.get("loss_reduction", "mean"))
-    use_amp = cfg.amp and device.type == "cuda"
-    autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_amp else nullcontext
+    autocast = autocast_for(device, cfg.amp)
     targets, penalty = getattr(model, "targets", None), getattr(model, "penalty", None)  # optional hooks
     extra_metrics = getattr(model, "evaluation_metrics", None)
     order_gen = torch.Generator().manual_seed(seed)  # on CPU: the same batches on every device

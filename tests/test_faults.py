@@ -407,11 +407,11 @@ def test_a_damaged_steps_row_is_dropped_on_resume(tmp_path):
 def test_describe_tells_the_shape_load_gives(overrides):
     """The checks before a run trust describe(); it must say what loading the data would give."""
     from sharebench import data
-    from sharebench.dryrun import describe
 
     cfg = make_cfg(*overrides)
     splits = data.load(cfg.dataset)
-    assert describe(cfg) == (splits.input_shape, splits.num_outputs)
+    declared = data.declared_shape(cfg.dataset)
+    assert (declared.input_shape, declared.num_outputs, declared.task) == (splits.input_shape, splits.num_outputs, splits.task)
 
 
 def test_the_batched_nonfinite_check_trips_within_its_interval():

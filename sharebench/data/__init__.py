@@ -66,19 +66,27 @@ class Shape:
     task: str
 
 
-def describe(dataset_cfg: DictConfig) -> Shape:
-    """The dataset's input shape and outputs, cheaply: each loader module's `describe` takes the
-    loader's arguments and reads no data; a module without one is loaded (slow but right)."""
+def declared_shape(dataset_cfg: DictConfig) -> Shape | None:
+    """The shape a loader module's `describe` declares from the loader's arguments, reading no data;
+    None when the module has no `describe` (e.g. image_folder, whose shape is in the files)."""
     module, _, func = dataset_cfg.get("_target_", "").rpartition(".")
+    if func != "load" or not hasattr(importlib.import_module(module), "describe"):
+        return None
     try:
-        if func == "load" and hasattr(importlib.import_module(module), "describe"):
-            return instantiate({**dataset_cfg, "_target_": f"{module}.describe"}, _convert_="all")
+        return instantiate({**dataset_cfg, "_target_": f"{module}.describe"}, _convert_="all")
     except Exception as err:
         if user_error_in(err) is not None:
             raise user_error_in(err) from None
         raise
-    splits = load(dataset_cfg)
-    return Shape(splits.input_shape, splits.num_outputs, splits.task)
+
+
+def describe(dataset_cfg: DictConfig) -> Shape:
+    """The dataset's input shape and outputs: declared when the loader can say, else loaded (slow but right)."""
+    shape = declared_shape(dataset_cfg)
+    if shape is None:
+        splits = load(dataset_cfg)
+        shape = Shape(splits.input_shape, splits.num_outputs, splits.task)
+    return shape
 
 
 def load(dataset_cfg: DictConfig) -> Splits:
