@@ -22,6 +22,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from hydra import compose, initialize_config_module
+from hydra.utils import instantiate
 
 from sharebench import data, models
 from sharebench.experiment import pick_device
@@ -75,12 +76,12 @@ def runner_overhead(device, quick):
 
     def sharebench_fit():
         model = copy.deepcopy(initial)
-        opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-        fit(model, splits, opt, c.trainer, device, 0, lambda row: None, lambda rows: None)
+        fit(model, splits, instantiate(c.optim, params=model.parameters()), c.trainer, device, 0,
+            lambda row: None, lambda rows: None)
 
-    def hand_loop():  # the MNIST-1D paper's loop: tensors in memory, consecutive slices
+    def hand_loop():  # the MNIST-1D paper's loop (tensors in memory, consecutive slices), same optimizer
         model = copy.deepcopy(initial)
-        opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+        opt = instantiate(c.optim, params=model.parameters())  # Adam 1e-2, as sharebench's default
         for step in range(steps):
             bix = (step * 100) % len(x)
             loss = F.cross_entropy(model(x[bix:bix + 100]), y[bix:bix + 100])
@@ -110,40 +111,51 @@ def write_mnist_idx(root: Path, n: int) -> None:
 
 
 def data_path(device, quick):
-    from torch.utils.data import DataLoader
+    """One epoch of sharebench's own MNIST path (decoded once, normalised, resident on the device) vs a
+    DataLoader over torchvision's MNIST, as the seed posts' readers write it. Both sides train the
+    same model from the same weights with the same optimizer (sharebench's default, built from its
+    config), so only the data path differs."""
+    from torch.utils.data import DataLoader, Subset
     from torchvision import datasets, transforms
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for model_name, n in (("mlp", 6000 if quick else 60000), ("shared_cnn", 1000 if quick else 5000)):
-            write_mnist_idx(Path(tmp), n)
-            ds = datasets.MNIST(tmp, train=True, download=False, transform=transforms.ToTensor())
-            x = (ds.data[:n].float() / 255).unsqueeze(1)
-            y = ds.targets[:n].clone()
-            splits = data.Splits(train=(x, y), val=None, test=None, task="classification", num_outputs=10).to(device)
-            c = cfg(f"model={model_name}", "trainer.progress=false", "trainer.epochs=1", "trainer.plots=false")
+        write_mnist_idx(Path(tmp), 6000 if quick else 60000)
+        for model_name, subset in (("mlp", None), ("shared_cnn", 1000 if quick else 5000)):
+            c = cfg(f"model={model_name}", "dataset=mnist", f"dataset.root={tmp}", "dataset.download=false",
+                    "dataset.val_size=0", f"dataset.train_size={subset or 'null'}", "trainer.progress=false",
+                    "trainer.epochs=1", "trainer.plots=false")
+            splits = data.load(c.dataset).to(device)
+            n = len(splits.train[0])
             torch.manual_seed(0)
             initial = models.build(c.model, (1, 28, 28), 10).to(device)
-            loader = DataLoader(ds, batch_size=100, shuffle=True, num_workers=0)
+            to_tensor = transforms.ToTensor()
+            normalized = transforms.Compose([to_tensor, transforms.Normalize((0.1307,), (0.3081,))])
+            loaders = {name: DataLoader(Subset(datasets.MNIST(tmp, train=True, download=False, transform=t), range(n)),
+                                        batch_size=100, shuffle=True, num_workers=0)
+                       for name, t in (("DataLoader + ToTensor", to_tensor),
+                                       ("DataLoader + ToTensor + Normalize", normalized))}
 
             def resident():
                 model = copy.deepcopy(initial)
-                fit(model, splits, torch.optim.Adam(model.parameters(), 1e-3), c.trainer, device, 0,
+                fit(model, splits, instantiate(c.optim, params=model.parameters()), c.trainer, device, 0,
                     lambda row: None, lambda rows: None)
 
-            def dataloader():  # what a reader of the seed posts writes
-                model = copy.deepcopy(initial)
-                opt = torch.optim.Adam(model.parameters(), 1e-3)
-                for xb, yb in loader:
-                    xb, yb = xb.to(device), yb.to(device)
-                    loss = F.cross_entropy(model(xb), yb)
-                    opt.zero_grad()
-                    loss.backward()
-                    opt.step()
+            def through(loader):
+                def epoch():  # what a reader of the seed posts writes
+                    model = copy.deepcopy(initial)
+                    opt = instantiate(c.optim, params=model.parameters())
+                    for xb, yb in loader:
+                        xb, yb = xb.to(device), yb.to(device)
+                        loss = F.cross_entropy(model(xb), yb)
+                        opt.zero_grad()
+                        loss.backward()
+                        opt.step()
+                return epoch
 
             def bare_loop():  # the same batches with nothing else: no records, no bookkeeping
                 model = copy.deepcopy(initial)
-                opt = torch.optim.Adam(model.parameters(), 1e-3)
+                opt = instantiate(c.optim, params=model.parameters())
                 order = torch.randperm(n, device=device)
                 for start in range(0, n, 100):
                     idx = order[start:start + 100]
@@ -152,9 +164,9 @@ def data_path(device, quick):
                     loss.backward()
                     opt.step()
 
-            t = side_by_side({"device-resident tensors": resident, "DataLoader + ToTensor": dataloader,
-                              "minimal loop over resident tensors": bare_loop}, device,
-                             2 if quick else 3, warmup=0 if quick else 1)
+            variants = {"device-resident tensors": resident, **{k: through(v) for k, v in loaders.items()},
+                        "minimal loop over resident tensors": bare_loop}
+            t = side_by_side(variants, device, 2 if quick else 3, warmup=0 if quick else 1)
             for name, s in t.items():
                 rows.append({"model": model_name, "examples": n, "data_path": name, "epoch_seconds": round(s, 3),
                              "speedup_vs_dataloader": round(t["DataLoader + ToTensor"] / s, 2)})

@@ -12,13 +12,15 @@ BENCH = Path(__file__).resolve().parents[1] / "scripts" / "bench.py"
 
 @pytest.mark.slow
 def test_quick_bench_writes_every_table(tmp_path):
-    parts = ["runner_overhead", "locally_connected", "frozen_transfer"]
+    parts = ["runner_overhead", "data_path", "locally_connected", "frozen_transfer"]
     out = subprocess.run([sys.executable, str(BENCH), "--quick", "--out", str(tmp_path), "--parts", *parts],
                          capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert out.returncode == 0, out.stderr[-3000:]
     for part in parts:
         assert (tmp_path / f"{part}.csv").exists()
     assert all(f"### {part}" in (tmp_path / "bench.md").read_text() for part in parts)
+    paths = {(r["model"], r["data_path"]) for r in csv.DictReader(open(tmp_path / "data_path.csv"))}
+    assert {(m, p) for m in ("mlp", "shared_cnn") for p in ("device-resident tensors", "DataLoader + ToTensor")} <= paths
     rows = {r["variant"]: r for r in csv.DictReader(open(tmp_path / "locally_connected.csv"))}
     assert float(rows["bmm of the layer's shape"]["fraction_of_bmm"]) == 1.0
     # peak memory is measured in a fresh process: the broadcast version's (B, O, K, L) temporary shows
