@@ -52,16 +52,30 @@ def clock(fn, device) -> float:
     return time.perf_counter() - start
 
 
-def side_by_side(variants: dict, device, repeats: int, warmup: int = 1) -> dict[str, float]:
-    """Median seconds per variant; variants are interleaved so drifts in machine load hit all alike."""
+class Timings(dict):
+    """Median seconds per variant, and each repeat's times for ratios."""
+
+    def __init__(self, times: dict[str, list[float]]):
+        super().__init__({name: statistics.median(t) for name, t in times.items()})
+        self.times = times
+
+    def ratio(self, a: str, b: str) -> float:
+        """Median over repeats of time(a) / time(b), each pair timed back to back: a load spike
+        that lasts a few seconds moves both of a pair, and only one pair."""
+        return statistics.median(x / y for x, y in zip(self.times[a], self.times[b]))
+
+
+def side_by_side(variants: dict, device, repeats: int, warmup: int = 1) -> Timings:
+    """Variants interleaved (in alternating order, so none always runs first) after a warm-up."""
     for fn in variants.values():
         for _ in range(warmup):
             fn()
     times = {name: [] for name in variants}
-    for _ in range(repeats):
-        for name, fn in variants.items():
-            times[name].append(clock(fn, device))
-    return {name: statistics.median(t) for name, t in times.items()}
+    names = list(variants)
+    for r in range(repeats):
+        for name in (names if r % 2 == 0 else reversed(names)):
+            times[name].append(clock(variants[name], device))
+    return Timings(times)
 
 
 # 1. Runner overhead ----------------------------------------------------------------------------
@@ -92,9 +106,9 @@ def runner_overhead(device, quick):
             for v in (splits.val, splits.test):
                 F.cross_entropy(model(v[0]), v[1]).item()
 
-    t = side_by_side({"sharebench": sharebench_fit, "hand-written loop": hand_loop}, device, 3 if quick else 7)
+    t = side_by_side({"sharebench": sharebench_fit, "hand-written loop": hand_loop}, device, 3 if quick else 9)
     return [{"runner": name, "steps": steps, "seconds": round(s, 4), "ms_per_step": round(1e3 * s / steps, 4),
-             "ratio_to_hand_loop": round(s / t["hand-written loop"], 3)} for name, s in t.items()]
+             "ratio_to_hand_loop": round(t.ratio(name, "hand-written loop"), 3)} for name, s in t.items()]
 
 
 # 2. Data path ----------------------------------------------------------------------------------
@@ -169,7 +183,7 @@ def data_path(device, quick):
             t = side_by_side(variants, device, 2 if quick else 3, warmup=0 if quick else 1)
             for name, s in t.items():
                 rows.append({"model": model_name, "examples": n, "data_path": name, "epoch_seconds": round(s, 3),
-                             "speedup_vs_dataloader": round(t["DataLoader + ToTensor"] / s, 2)})
+                             "speedup_vs_dataloader": round(t.ratio("DataLoader + ToTensor", name), 2)})
     return rows
 
 
@@ -259,7 +273,7 @@ def locally_connected(device, quick):
         for name, s in t.items():
             rows.append({"shape": f"B{b} {cin}->{cout} k{k} {size}x{size}", "variant": name,
                          "ms": round(1e3 * s, 2), "gflops": round(flops / s / 1e9, 1),
-                         "fraction_of_bmm": round(t["bmm of the layer's shape"] / s, 3),
+                         "fraction_of_bmm": round(t.ratio("bmm of the layer's shape", name), 3),
                          "peak_mib": peak_mib(shape, name, device)})
     return rows
 
@@ -285,7 +299,7 @@ def frozen_transfer(device, quick):
     t = side_by_side({"cached features (head only)": lambda: one_epoch(head, features),
                       "backbone recomputed each epoch": lambda: one_epoch(model, splits)}, device, 3)
     return [{"examples": n, "variant": name, "epoch_seconds": round(s, 4),
-             "speedup": round(t["backbone recomputed each epoch"] / s, 1),
+             "speedup": round(t.ratio("backbone recomputed each epoch", name), 1),
              "one_time_feature_seconds": round(caching_s, 3) if name.startswith("cached") else ""}
             for name, s in t.items()]
 

@@ -25,6 +25,12 @@ class NonFiniteWatch:
         self.event = torch.cuda.Event() if self.cuda else None
         self.in_flight = False
         self.checked = 0  # losses[:checked] are already in a flag
+        if device.type == "cpu":
+            self.tripped = self._newest_not_finite  # the step loop calls this every step: keep it short
+
+    @staticmethod
+    def _newest_not_finite(losses: list[torch.Tensor]) -> bool:
+        return not math.isfinite(losses[-1].item())
 
     def tripped(self, losses: list[torch.Tensor]) -> bool:
         """True once some loss in `losses` (the steps since the last flush) is NaN or inf."""
@@ -36,9 +42,6 @@ class NonFiniteWatch:
                 return True
         if len(losses) - self.checked < self.every:
             return False
-        if self.every == 1 and losses[-1].device.type == "cpu":
-            self.checked = len(losses)
-            return not math.isfinite(losses[-1].item())
         bad = ~torch.isfinite(torch.stack(losses[self.checked:])).all()
         self.checked = len(losses)
         if not self.cuda:

@@ -105,6 +105,7 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
     autocast = autocast_for(device, cfg.amp)
     targets, penalty = getattr(model, "targets", None), getattr(model, "penalty", None)  # optional hooks
     extra_metrics = getattr(model, "evaluation_metrics", None)
+    grad_clip, classify = cfg.grad_clip, splits.task == "classification"  # read once: a config lookup costs ~10 µs
     order_gen = torch.Generator().manual_seed(seed)  # on CPU: the same batches on every device
     augment_gen = getattr(augment, "generator", None)
     # carried: the steps since the last evaluation, already written when the run was interrupted
@@ -137,7 +138,8 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
     def correct_and_answers() -> tuple[int, int]:
         if not labels:
             return 0, 0
-        return (torch.cat(predictions) == torch.cat(labels)).sum().item(), sum(len(t) for t in labels)
+        answers = torch.cat(labels)
+        return (torch.cat(predictions) == answers).sum().item(), answers.shape[0]
 
     while step < total:
         if should_stop():
@@ -161,17 +163,17 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
                 loss = loss + penalty()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        if cfg.grad_clip:
-            nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        if grad_clip:
+            nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
         optimizer.step()
         step_lrs.append(optimizer.param_groups[0]["lr"])
         if scheduler is not None:
             scheduler.step()
         losses.append(loss.detach())
-        if splits.task == "classification":  # compared with the labels at the flush, in one go
+        if classify:  # compared with the labels at the flush, in one go
             predictions.append(out.argmax(1))
             labels.append(yb)
-        seen += len(xb)
+        seen += xb.shape[0]
         bar.update()
         diverging = watch.tripped(losses)
         if step % eval_every and step != total and not diverging:

@@ -415,15 +415,28 @@ def test_describe_tells_the_shape_load_gives(overrides):
 
 
 def test_the_batched_nonfinite_check_trips_within_its_interval():
-    """The route a GPU takes (a flag over the last `every` losses), exercised on the CPU."""
+    """The route a GPU takes (a flag over the last `every` losses; MPS's, without the asynchronous
+    copy), exercised with CPU tensors."""
     import torch
 
     from sharebench.divergence import NonFiniteWatch
 
-    watch = NonFiniteWatch(torch.device("cpu"))
+    watch = NonFiniteWatch(torch.device("mps"))
     watch.every = 3
     losses, tripped = [], []
     for value in (1.0, 2.0, 3.0, 4.0, float("nan"), 5.0, 6.0):
         losses.append(torch.tensor(value))
         tripped.append(watch.tripped(losses))
     assert tripped == [False, False, False, False, False, True, False]  # NaN at 5th, seen at 6th (3·2)
+
+
+def test_the_cpu_check_reads_each_loss():
+    import torch
+
+    from sharebench.divergence import NonFiniteWatch
+
+    watch = NonFiniteWatch(torch.device("cpu"))
+    losses = [torch.tensor(1.0)]
+    assert not watch.tripped(losses)
+    losses.append(torch.tensor(float("inf")))
+    assert watch.tripped(losses)
