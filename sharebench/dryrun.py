@@ -95,10 +95,20 @@ def dry_build(cfg: DictConfig) -> None:
 
 
 def check_device(cfg: DictConfig) -> None:
-    """The device must exist where the jobs run (only checked when that is here)."""
+    """The device must exist where the jobs run (only checked when that is here), with the fused
+    kernels a `fused: true` optimizer asks for: PyTorch would say so only at the first step."""
     from sharebench.experiment import pick_device
 
-    pick_device(str(cfg.device))
+    device = pick_device(str(cfg.device))
+    if not OmegaConf.select(cfg, "optim.fused"):
+        return
+    try:  # private in PyTorch; without it, PyTorch's own check at the first step stands
+        from torch.utils._foreach_utils import _get_fused_kernels_supported_devices
+    except ImportError:
+        return
+    if device.type not in _get_fused_kernels_supported_devices():
+        raise UserError(f"optim.fused=true, but PyTorch has no fused optimizer kernels for device={cfg.device}: "
+                        f"use optim.fused=false")
 
 
 def _one_line(err: BaseException) -> str:

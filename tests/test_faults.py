@@ -295,6 +295,23 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, monkeypatch, 
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_fused_optimizer_on_a_device_without_fused_kernels_is_one_line_exit_2(tmp_path, monkeypatch, capsys):
+    """As on an MPS machine whose PyTorch has no fused Adam for it: said before anything is written."""
+    import torch.utils._foreach_utils as foreach_utils
+
+    monkeypatch.setattr(foreach_utils, "_get_fused_kernels_supported_devices", lambda: ["cuda"])
+    monkeypatch.chdir(tmp_path)
+    assert cli_main(["run", "device=cpu"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["sharebench: error: optim.fused=true, but PyTorch has no fused optimizer kernels for "
+                   "device=cpu: use optim.fused=false"]
+    assert list(tmp_path.iterdir()) == []
+    from sharebench.dryrun import check_device
+
+    check_device(make_cfg("device=cpu", "optim.fused=false"))  # the fix named passes
+    check_device(make_cfg("device=cpu", "optim=sgd"))  # SGD is not fused unless asked
+
+
 def test_pointing_at_existing_results_without_resume_is_refused(tmp_path, monkeypatch, capsys):
     (tmp_path / "old" / "0").mkdir(parents=True)
     (tmp_path / "old" / "0" / "summary.json").write_text("{}")
