@@ -25,9 +25,9 @@ from hydra import compose, initialize_config_module
 from hydra.utils import instantiate
 
 from sharebench import data, models
-from sharebench.experiment import pick_device
+from sharebench.train.devices import pick_device
 from sharebench.models.layers import LocallyConnected2d
-from sharebench.train import fit
+from sharebench.train.loop import fit
 
 PAPER_CNN = ["model=shared_cnn", "model.channels=[25,25,25]", "model.kernel_size=5", "model.stride=2",
              "model.padding=1"]  # the MNIST-1D paper's CNN: 3 conv layers, 25 channels, k5, stride 2
@@ -290,7 +290,7 @@ def locally_connected(device, quick):
 
 # 4. Frozen-backbone transfer ------------------------------------------------------------------
 def frozen_transfer(device, quick):
-    from sharebench.feature_cache import with_cached_features
+    from sharebench.train.feature_cache import with_cached_features
 
     n = 256 if quick else 2000
     c = cfg("model=resnet_transfer", "model.weights=none", "model.freeze=true", "dataset=synthetic",

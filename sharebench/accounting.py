@@ -129,3 +129,52 @@ def account(model: nn.Module, input_shape) -> tuple[list[dict], dict]:
     effective, macs = measure(model, input_shape)
     table = parameter_table(model, effective)
     return table, {**parameter_totals(table), "macs_per_example": macs}
+
+
+# ---- `sharebench params`: a configured model, counted on the meta device, as text ----------------
+
+def count_configured(cfg):
+    """Build the model on the meta device and account it: (input shape, table, totals)."""
+    from sharebench import data, models
+    from sharebench.models import without_pretrained_weights
+
+    shape = data.describe(cfg.dataset)
+    model_cfg = without_pretrained_weights(cfg.model)  # counts do not depend on weight values
+    with torch.device("meta"):
+        model = models.build(model_cfg, shape.input_shape, shape.num_outputs)
+    random.seed(cfg.seed)  # a model that draws at random (dynamic_net) draws as a run's first step
+    table, totals = account(model, shape.input_shape)
+    return shape, table, totals
+
+
+def human_bytes(n: int) -> str:
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1000
+
+
+def format_job(title: str, shape, table: list[dict], totals: dict) -> str:
+    head = (f"── {title} · input {'×'.join(map(str, shape.input_shape))} → "
+            f"{shape.num_outputs} {'classes' if shape.task == 'classification' else 'outputs'} ──")
+    cols = [("name", "<"), ("shape", "<"), ("count", ">"), ("effective", ">"), ("sharing", ">"),
+            ("trainable", "<"), ("bytes", ">")]
+    cells = [[r["name"], r["shape"], f"{r['count']:,}", f"{r['effective']:,}", f"×{r['sharing']:,.2f}",
+              str(r["trainable"]), human_bytes(r["bytes"])] for r in table]
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, (c, _) in enumerate(cols)]
+    line = lambda vals: "  ".join(f"{v:{a}{w}}" for v, (_, a), w in zip(vals, cols, widths)).rstrip()  # noqa: E731
+    t = totals
+    return "\n".join([head, line([c for c, _ in cols]), *map(line, cells),
+                      f"unique {t['params_total']:,} (trainable {t['params_trainable']:,}, frozen "
+                      f"{t['params_frozen']:,}) · {human_bytes(t['params_bytes'])}",
+                      f"if unshared {t['params_effective']:,} · sharing ×{t['sharing_factor']:,.2f} · "
+                      f"{t['macs_per_example']:,} MACs per example"])
+
+
+def format_comparison(rows: list[tuple[str, dict]]) -> str:
+    head = ("job", "unique", "if unshared", "sharing", "MACs/example", "memory")
+    cells = [(label, f"{t['params_total']:,}", f"{t['params_effective']:,}", f"×{t['sharing_factor']:,.2f}",
+              f"{t['macs_per_example']:,}", human_bytes(t["params_bytes"])) for label, t in rows]
+    widths = [max(len(r[i]) for r in [head, *cells]) for i in range(len(head))]
+    fmt = lambda r: "  ".join(f"{v:{'<' if i == 0 else '>'}{w}}" for i, (v, w) in enumerate(zip(r, widths)))  # noqa: E731
+    return "\n".join(fmt(r) for r in [head, *cells])

@@ -1,14 +1,32 @@
-"""`sharebench` command line: a thin front that hands `run` to Hydra and answers the rest itself.
+"""`sharebench` command line: every subcommand — run, params, list, plot, report, --version.
 
-Neither torch nor Hydra is imported until a command needs it, so `--help` and `list` are instant.
+`run` hands its arguments to the Hydra app unchanged (after the checks); `params` composes the same
+jobs and counts their models on the meta device; `plot` and `report` read run dirs from disk. Torch
+and Hydra are imported only by the commands that need them, so `--help`, `list` and `plot` start in
+a moment.
 """
 import argparse
 import sys
-from importlib import resources
 
+from sharebench import __version__
 from sharebench.errors import EXIT_USER_ERROR, UserError
 
-GROUPS = ("model", "dataset", "optim", "trainer", "logger", "experiment")
+COMPARE_HELP = {
+    "plot": "compare runs: comparison.csv, runs.csv and figures from run dirs and sweep dirs (files only)",
+    "report": "write a Markdown report (tables and figures) of runs and sweeps (files only)",
+}
+PARAMS_USAGE = """usage: sharebench params [-m] [OVERRIDE ...]
+
+Print each parameter tensor of the configured model — count, effective count if nothing were shared,
+sharing factor, trainable, bytes — and the totals with multiply-accumulates per example, without
+training and without allocating weights. Overrides are those of `sharebench run`.
+
+examples:
+  sharebench params model=local_cnn
+  sharebench params -m model=shared_cnn,tiled_cnn,local_cnn,mlp
+  sharebench params -m experiment=seed_first_layer      # 3x3x32 on 192x192: conv, local, dense
+  sharebench params model=rnn dataset=synthetic dataset.shape=[3,32,32]
+"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,27 +42,35 @@ def build_parser() -> argparse.ArgumentParser:
         "  sharebench run --help                        # config groups and every key\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"sharebench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("run", add_help=False, help="train one config, or sweep with -m (arguments are Hydra overrides)")
     sub.add_parser("params", add_help=False,
                    help="count each model's parameters (unique, if unshared) and MACs without training (-m compares)")
     sub.add_parser("list", help="list the models, datasets, optimizers, trainers and experiments available")
-    from sharebench.compare_cli import add_compare_commands  # plot and report: files only, no torch
-
-    add_compare_commands(sub)
+    for name, text in COMPARE_HELP.items():
+        p = sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".",
+                           epilog=f"Example: sharebench {name} results/multirun/2026-11-22/10-00-00-000000")
+        p.add_argument("dirs", nargs="+", metavar="DIR",
+                       help="run dirs or sweep dirs, searched recursively for runs (.hydra/ or summary.json)")
+        p.add_argument("--out", metavar="DIR", help="where to write (default: DIR/comparison for one DIR, "
+                       "./comparison for several)")
+        p.add_argument("--by", nargs="+", metavar="KEY", help="group by these keys (e.g. model optim.lr) "
+                       "instead of the overrides that differ between runs; seeds are always pooled")
+        p.add_argument("--metric", default="test_acc", help="headline metric (default test_acc; e.g. test_loss, val_acc)")
+        p.add_argument("--format", nargs="+", default=["png"], choices=["png", "svg", "pdf"], dest="formats",
+                       metavar="FMT", help="figure formats: png svg pdf (default png)")
     return parser
 
 
-def available_options() -> dict[str, list[str]]:
-    """Option names per config group, read from the shipped conf/ package (no Hydra, no torch)."""
-    root = resources.files("sharebench.conf")
-    return {
-        group: sorted(p.name[:-5] for p in root.joinpath(group).iterdir() if p.name.endswith(".yaml"))
-        for group in GROUPS
-    }
+def user_error(err: UserError) -> int:
+    print(f"sharebench: error: {err}", file=sys.stderr)
+    return EXIT_USER_ERROR
 
 
 def list_command() -> int:
+    from sharebench.configs import available_options
+
     for group, names in available_options().items():
         print(f"{group + ':':<12}{', '.join(names) if names else '(none)'}")
     print("\nChoose with GROUP=OPTION, e.g. `sharebench run model=local_cnn dataset=synthetic`.")
@@ -52,39 +78,98 @@ def list_command() -> int:
 
 
 def run_command(args: list[str]) -> int:
-    from sharebench.preflight import check_run_args
-    from sharebench.resume import resolve_args
+    """Check, then hand over to Hydra. A failed single run or sweep exits through SystemExit (job.py,
+    sweep_outcome.py) with its code."""
+    from sharebench.checks.arguments import check_run_args
+    from sharebench.run.resume_args import resolve_args
 
     try:
         args = resolve_args(args)  # resume=…: point Hydra at the run or sweep to continue
         check_run_args(args)
     except UserError as err:
-        print(f"sharebench: error: {err}", file=sys.stderr)
-        return EXIT_USER_ERROR
-    from sharebench import app, job
+        return user_error(err)
+    from sharebench.run import app
 
     sys.argv = ["sharebench run", *args]  # Hydra reads its overrides and flags from sys.argv
     try:
         app.main()
     except KeyboardInterrupt:  # outside a run (e.g. while Hydra starts): nothing to save
         return 130
-    return 1 if job.failed_in_sweep or job.unrecorded_failures else 0
+    return 0
+
+
+def params_command(args: list[str]) -> int:
+    """`sharebench params`: every job of `sharebench run` with these arguments, counted, nothing written."""
+    if any(a in ("-h", "--help") for a in args):
+        print(PARAMS_USAGE, end="")
+        return 0
+    try:
+        jobs = compose_jobs(args)
+        from sharebench.accounting import count_configured, format_comparison, format_job  # torch, after the checks
+
+        results = [(label, f"{name} ({label})" if label else name, *count_configured(cfg)) for label, name, cfg in jobs]
+    except UserError as err:
+        return user_error(err)
+    try:
+        for _, title, shape, table, totals in results:
+            print(format_job(title, shape, table, totals), end="\n\n")
+        if len(results) > 1:
+            print(format_comparison([(label, totals) for label, _, _, _, totals in results]), flush=True)
+    except BrokenPipeError:  # `sharebench params … | head`: the reader has what it wanted
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+def compose_jobs(args: list[str]) -> list[tuple[str, str, object]]:
+    """(overrides, "model on dataset", composed config) per job, checked as `sharebench run` checks them."""
+    from hydra import compose, initialize_config_module
+    from hydra._internal.utils import get_args_parser
+
+    from sharebench.checks.arguments import check_run_args, explain
+    from sharebench.configs import CONFIG_MODULE, CONFIG_NAME, expand_sweep
+
+    check_run_args(args)
+    flags = get_args_parser().parse_args(args)
+    jobs = []
+    with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+        for overrides in expand_sweep(flags.overrides, flags.multirun):
+            try:
+                cfg = compose(CONFIG_NAME, overrides=overrides, return_hydra_config=True)
+            except Exception as err:
+                raise UserError(explain(err, overrides)) from None
+            choices = cfg.hydra.runtime.choices
+            jobs.append((" ".join(overrides), f"{choices.model} on {choices.dataset}", cfg))
+    return jobs
+
+
+def compare_command(args: argparse.Namespace) -> int:
+    from sharebench.compare.tables import terminal_table, write_comparison
+
+    try:
+        cmp, table, files = write_comparison(args.dirs, args.out, args.by, args.metric, tuple(args.formats))
+        if args.command == "report":
+            from sharebench.compare.report import write_report
+
+            files.append(write_report(args.dirs, cmp, table, files))
+    except UserError as err:
+        return user_error(err)
+    print(terminal_table(cmp, table))
+    print(f"files: {files[0].parent}/ ({', '.join(f.name for f in files)})")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "run":  # everything after `run` belongs to Hydra, untouched
         return run_command(argv[1:])
-    if argv and argv[0] == "params":  # Hydra overrides too; counted on the meta device, nothing written
-        from sharebench.params_command import main as params_main
-
-        return params_main(argv[1:])
+    if argv and argv[0] == "params":  # Hydra overrides too
+        return params_command(argv[1:])
     args = build_parser().parse_args(argv)
     if args.command == "list":
         return list_command()
-    if args.command in ("plot", "report"):
-        from sharebench.compare_cli import compare_command
-
+    if args.command in COMPARE_HELP:
         return compare_command(args)
     build_parser().print_help()
     return 0

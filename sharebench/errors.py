@@ -1,4 +1,7 @@
-"""Errors a user can cause and fix; the CLI shows them as one line and exits with code 2."""
+"""Errors a user can cause and fix; the CLI shows them as one line and exits with code 2.
+
+The bottom of the house: every room may import this module, and it imports none of them.
+"""
 
 
 class UserError(Exception):
@@ -6,6 +9,7 @@ class UserError(Exception):
 
 
 EXIT_USER_ERROR = 2
+EXIT_FAILED = 1
 
 
 def user_error_in(err: BaseException) -> UserError | None:
@@ -15,3 +19,21 @@ def user_error_in(err: BaseException) -> UserError | None:
             return err
         err = err.__cause__
     return None
+
+
+def one_line(err: BaseException | str, limit: int = 300) -> str:
+    """An error message on one line (Hydra's and torch's span several), cut at `limit` characters."""
+    return " ".join(str(err).split())[:limit]
+
+
+def instantiate(cfg, **kwargs):
+    """Hydra's instantiate, except that a UserError a constructor raised comes out as itself, not
+    wrapped in Hydra's InstantiationException (whose message is a multi-line traceback summary)."""
+    from hydra.utils import instantiate as hydra_instantiate
+
+    try:
+        return hydra_instantiate(cfg, **kwargs)
+    except Exception as err:
+        if user_error_in(err) is not None:
+            raise user_error_in(err) from None
+        raise

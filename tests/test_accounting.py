@@ -6,7 +6,7 @@ import torch
 from conftest import make_cfg, sharebench
 from sharebench import data, models
 from sharebench.accounting import account
-from sharebench.params_command import main as params_main
+from sharebench.cli import params_command as params_main
 
 
 def build(*overrides, shape=(1, 28, 28), outputs=10, device=None):

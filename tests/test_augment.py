@@ -7,11 +7,11 @@ import torch
 
 import datafiles
 from conftest import TINY, make_cfg, sharebench
-from sharebench import experiment
+from sharebench.run import experiment
 from sharebench.data.augment import make_augment, shift
 from sharebench.errors import UserError
-from sharebench.robustness import directions
-from sharebench.validate import check_config
+from sharebench.train.shifted_eval import directions
+from sharebench.checks.values import check_config
 
 
 def test_shift_moves_images_and_fills_what_it_vacates():

@@ -1,5 +1,4 @@
 """The command line: help, list, and one clear line with exit code 2 for every user mistake."""
-import json
 import subprocess
 import sys
 

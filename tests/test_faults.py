@@ -17,9 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import TINY, make_cfg, sharebench
-from sharebench import checkpoint, experiment, job
+from sharebench.records.checkpoints import load_checkpoint
+from sharebench.run import experiment, job
 from sharebench.cli import main as cli_main
-from sharebench.records import read_csv, read_summary
+from sharebench.records.run_dir import read_csv, read_summary
 
 # long enough to be killed mid-training, short enough to finish in seconds
 LONG = (*TINY, "model=mlp", "trainer.max_steps=1000", "trainer.eval_every=7", "trainer.plots=false")
@@ -64,11 +65,11 @@ def test_interrupted_and_resumed_equals_uninterrupted(tmp_path_factory, stops, s
     whole, pieces = tmp_path_factory.mktemp("whole"), tmp_path_factory.mktemp("pieces")
     reference = experiment.run(cfg, whole)
     for after in stops:  # each session stops `after` steps after it (re)started
-        summary = experiment.run(cfg, pieces, should_stop=stopper(after), resume=checkpoint.load(pieces))
+        summary = experiment.run(cfg, pieces, should_stop=stopper(after), resume=load_checkpoint(pieces))
         if summary["status"] == "completed":
             break
         assert summary["status"] == "interrupted" and (pieces / "checkpoint.pt").exists()
-    final = experiment.run(cfg, pieces, resume=checkpoint.load(pieces)) if summary["status"] != "completed" else summary
+    final = experiment.run(cfg, pieces, resume=load_checkpoint(pieces)) if summary["status"] != "completed" else summary
     assert final["status"] == "completed" and not (pieces / "checkpoint.pt").exists()
     assert curves(pieces) == curves(whole)
     assert [int(r["step"]) for r in read_csv(pieces / "steps.csv")] == list(range(1, 14))
@@ -84,7 +85,7 @@ def test_resume_is_exact_with_augmentation_and_model_hooks(tmp_path, setup):
     cfg = make_cfg(*TINY, "trainer.max_steps=10", "trainer.eval_every=3", "trainer.plots=false", *setup)
     reference = experiment.run(cfg, tmp_path / "whole")
     assert experiment.run(cfg, tmp_path / "pieces", should_stop=stopper(4))["status"] == "interrupted"
-    final = experiment.run(cfg, tmp_path / "pieces", resume=checkpoint.load(tmp_path / "pieces"))
+    final = experiment.run(cfg, tmp_path / "pieces", resume=load_checkpoint(tmp_path / "pieces"))
     assert final["status"] == "completed" and curves(tmp_path / "pieces") == curves(tmp_path / "whole")
     extra = [k for k in reference if k.startswith(("final_test_acc_shift", "final_weight_distance"))]
     assert extra or "augment.flip=true" in setup
@@ -111,7 +112,7 @@ def one_thread():
 
 def resume_in_process(args: list[str]) -> tuple[dict, Path]:
     """What `sharebench run ARGS` does after its checks, minus Hydra's process: resolve, compose, run."""
-    from sharebench.resume import resolve_args
+    from sharebench.run.resume_args import resolve_args
 
     resolved = resolve_args(args)
     (run_dir,) = [a.split("=", 1)[1] for a in resolved if a.startswith("hydra.run.dir=")]
@@ -264,8 +265,8 @@ VALUES = st.one_of(
 def test_malformed_overrides_end_in_one_line_or_pass(pairs, multirun):
     """Whatever a user types, the checks before Hydra either accept it or raise one UserError line."""
     from sharebench.errors import UserError
-    from sharebench.preflight import check_run_args
-    from sharebench.resume import resolve_args
+    from sharebench.checks.arguments import check_run_args
+    from sharebench.run.resume_args import resolve_args
 
     args = (["-m"] if multirun else []) + [f"{k}={v}" for k, v in pairs] + ["dataset=synthetic"] * 0
     try:
@@ -306,7 +307,7 @@ def test_a_fused_optimizer_on_a_device_without_fused_kernels_is_one_line_exit_2(
     assert err == ["sharebench: error: optim.fused=true, but PyTorch has no fused optimizer kernels for "
                    "device=cpu: use optim.fused=false"]
     assert list(tmp_path.iterdir()) == []
-    from sharebench.dryrun import check_device
+    from sharebench.checks.dry_build import check_device
 
     check_device(make_cfg("device=cpu", "optim.fused=false"))  # the fix named passes
     check_device(make_cfg("device=cpu", "optim=sgd"))  # SGD is not fused unless asked
@@ -327,7 +328,7 @@ def test_pointing_at_existing_results_without_resume_is_refused(tmp_path, monkey
 @given(losses=st.lists(st.floats(allow_nan=True, allow_infinity=True, width=32), min_size=1, max_size=20),
        cut=st.floats(0, 1))
 def test_a_steps_csv_cut_anywhere_reads_as_a_prefix_of_its_rows(tmp_path_factory, losses, cut):
-    from sharebench.records import RunRecorder
+    from sharebench.records.run_dir import RunRecorder
 
     rec = RunRecorder(tmp_path_factory.mktemp("run"))
     rows = [{"step": i + 1, "epoch": i / 4, "loss": v, "lr": 0.01} for i, v in enumerate(losses)]
@@ -394,7 +395,7 @@ def test_resume_with_other_overrides_is_refused_and_leaves_the_run_alone(tmp_pat
 
 
 def test_resume_true_finds_the_latest_sweep_with_the_same_overrides(tmp_path, monkeypatch):
-    from sharebench.resume import resolve_args
+    from sharebench.run.resume_args import resolve_args
 
     monkeypatch.chdir(tmp_path)
     for name, task in (("00-00-00-000001", ["model=mlp", "seed=0,1"]), ("00-00-00-000002", ["seed=0,1", "model=mlp"]),
@@ -436,7 +437,7 @@ def test_the_batched_nonfinite_check_trips_within_its_interval():
     copy), exercised with CPU tensors."""
     import torch
 
-    from sharebench.divergence import NonFiniteWatch
+    from sharebench.train.divergence import NonFiniteWatch
 
     watch = NonFiniteWatch(torch.device("mps"))
     watch.every = 3
@@ -450,7 +451,7 @@ def test_the_batched_nonfinite_check_trips_within_its_interval():
 def test_the_cpu_check_reads_each_loss():
     import torch
 
-    from sharebench.divergence import NonFiniteWatch
+    from sharebench.train.divergence import NonFiniteWatch
 
     watch = NonFiniteWatch(torch.device("cpu"))
     losses = [torch.tensor(1.0)]

@@ -3,11 +3,10 @@ import csv
 import json
 import math
 
-import torch
 
 from conftest import TINY, make_cfg, sharebench
-from sharebench import experiment
-from sharebench.records import METRIC_COLUMNS, PARAM_COLUMNS, STEP_COLUMNS
+from sharebench.run import experiment
+from sharebench.records.columns import METRIC_COLUMNS, PARAM_COLUMNS, STEP_COLUMNS
 
 
 def rows(path):

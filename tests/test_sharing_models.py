@@ -8,13 +8,14 @@ import torch
 from hydra.utils import instantiate
 
 from conftest import TINY, make_cfg
-from sharebench import data, experiment, models
+from sharebench import data, models
+from sharebench.run import experiment
 from sharebench.accounting import account
 from sharebench.errors import UserError
-from sharebench.experiment import seed_everything
+from sharebench.run.experiment import seed_everything
 from sharebench.models import tiled
 from sharebench.models.rnn import UnrolledRNN
-from sharebench.train import fit
+from sharebench.train.loop import fit
 
 SMALL = ("model.channels=[3,4]",)
 
@@ -167,7 +168,7 @@ def test_seed_dynamic_net_experiment_reproduces_the_seed(tmp_path):
 
 
 def test_a_key_only_swept_models_have_needs_plus_plus_in_a_sweep():
-    from sharebench.preflight import check_run_args
+    from sharebench.checks.arguments import check_run_args
 
     # Hydra composes a sweep's base config with the default model first, which has no `cell`
     with pytest.raises(UserError, match=r"write \+\+model.cell=gru"):

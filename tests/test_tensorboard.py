@@ -4,7 +4,7 @@ import csv
 import pytest
 
 from conftest import TINY, make_cfg
-from sharebench import experiment
+from sharebench.run import experiment
 
 
 def test_tensorboard_events_match_the_csv(tmp_path):

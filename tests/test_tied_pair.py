@@ -3,9 +3,10 @@ are recorded."""
 import torch
 
 from conftest import TINY, make_cfg
-from sharebench import experiment, models
+from sharebench import models
+from sharebench.run import experiment
 from sharebench.accounting import parameter_table, parameter_totals
-from sharebench.records import read_csv
+from sharebench.records.run_dir import read_csv
 
 MLP = ("model=tied_pair", "model@model.base=mlp", "model.base.hidden=[32]")
 MLP_COUNT = (64 * 32 + 32) + (32 * 10 + 10)  # one base MLP on 1×8×8 inputs, 10 classes

@@ -6,8 +6,8 @@ from hydra.utils import instantiate
 
 from conftest import TINY, make_cfg
 from sharebench import data, models
-from sharebench.experiment import seed_everything
-from sharebench.train import fit
+from sharebench.run.experiment import seed_everything
+from sharebench.train.loop import fit
 
 
 def train(*overrides):

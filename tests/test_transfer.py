@@ -9,12 +9,13 @@ import torchvision
 from omegaconf import OmegaConf
 
 from conftest import TINY, make_cfg, sharebench
-from sharebench import experiment, models
+from sharebench import models
+from sharebench.run import experiment
 from sharebench.accounting import parameter_table, parameter_totals
 from sharebench.errors import UserError
-from sharebench.feature_cache import augmentation_enabled, with_cached_features
+from sharebench.train.feature_cache import augmentation_enabled, with_cached_features
 from sharebench.models.resnet import ResNetTransfer, imagenet_cache_file
-from sharebench.records import read_csv
+from sharebench.records.run_dir import read_csv
 
 RESNET18_TOTAL = 11_689_512  # torchvision's resnet18 with its 1000-class fc (512·1000 + 1000)
 IMAGES = ("dataset=synthetic", "dataset.shape=[3,32,32]", "dataset.train_size=16", "dataset.val_size=8",

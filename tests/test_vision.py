@@ -1,7 +1,6 @@
 """torchvision datasets and image folders, read from genuine files written here, through torchvision."""
 import time
 
-import numpy as np
 import pytest
 import torch
 

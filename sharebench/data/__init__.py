@@ -3,10 +3,9 @@ import importlib
 from dataclasses import dataclass, replace
 
 import torch
-from hydra.utils import instantiate
 from omegaconf import DictConfig
 
-from sharebench.errors import user_error_in
+from sharebench.errors import instantiate
 
 Pair = tuple[torch.Tensor, torch.Tensor]
 
@@ -36,10 +35,35 @@ class Splits:
 
         moved = replace(self, train=move(self.train), val=move(self.val), test=move(self.test))
         if moved.train[0].dtype == torch.uint8:  # decoded images: normalise once, on the device
-            from sharebench.data.images import normalize
-
             moved = normalize(moved)
         return moved
+
+
+def normalize(splits: Splits) -> Splits:
+    """uint8 → float on the device, per channel to mean 0 and std 1 over the training split.
+
+    `fill` becomes the normalised value of a black (0) pixel: what shifted images are padded with.
+    """
+    x = splits.train[0]
+    dims = [d for d in range(x.dim()) if d != 1]
+    mean = torch.zeros(x.shape[1], device=x.device)
+    sq = torch.zeros(x.shape[1], device=x.device)
+    for start in range(0, len(x), 4096):  # in chunks: a float copy of all of CIFAR at once is large
+        chunk = x[start:start + 4096].float() / 255
+        mean += chunk.sum(dims)
+        sq += chunk.square().sum(dims)
+    count = x.numel() / x.shape[1]
+    mean /= count
+    std = (sq / count - mean.square()).clamp_min(1e-12).sqrt().clamp_min(1e-3)  # a blank channel stays finite
+    shape = (1, -1) + (1,) * (x.dim() - 2)
+
+    def convert(pair):
+        if pair is None:
+            return None
+        return ((pair[0].float() / 255 - mean.view(shape)) / std.view(shape), pair[1])
+
+    return replace(splits, train=convert(splits.train), val=convert(splits.val), test=convert(splits.test),
+                   fill=(-mean / std).tolist())
 
 
 def carve_validation(x: torch.Tensor, y: torch.Tensor, val_size: int, seed: int) -> tuple[Pair, Pair | None]:
@@ -72,12 +96,7 @@ def declared_shape(dataset_cfg: DictConfig) -> Shape | None:
     module, _, func = dataset_cfg.get("_target_", "").rpartition(".")
     if func != "load" or not hasattr(importlib.import_module(module), "describe"):
         return None
-    try:
-        return instantiate({**dataset_cfg, "_target_": f"{module}.describe"}, _convert_="all")
-    except Exception as err:
-        if user_error_in(err) is not None:
-            raise user_error_in(err) from None
-        raise
+    return instantiate({**dataset_cfg, "_target_": f"{module}.describe"}, _convert_="all")
 
 
 def describe(dataset_cfg: DictConfig) -> Shape:
@@ -91,9 +110,4 @@ def describe(dataset_cfg: DictConfig) -> Shape:
 
 def load(dataset_cfg: DictConfig) -> Splits:
     """Build the dataset named by the config's `_target_` (a loader function returning Splits)."""
-    try:
-        return instantiate(dataset_cfg, _convert_="all")
-    except Exception as err:
-        if user_error_in(err) is not None:
-            raise user_error_in(err) from None
-        raise
+    return instantiate(dataset_cfg, _convert_="all")

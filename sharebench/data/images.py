@@ -5,14 +5,13 @@ data; a later run reads the cache (one file) instead of decoding again. The cach
 and modification time of each source file, so replacing a file decodes afresh.
 """
 import logging
-import os
-from dataclasses import replace
 from pathlib import Path
 
 import torch
 
 from sharebench.data import Splits, carve_validation
 from sharebench.data.subset import take_subset
+from sharebench.records.atomic import atomic_path
 
 log = logging.getLogger("sharebench")
 CACHE_FORMAT = 1
@@ -43,13 +42,11 @@ def read_cache(path: Path, files: list[Path]) -> dict | None:
 def write_cache(path: Path, files: list[Path], tensors: dict[str, torch.Tensor]) -> None:
     """Save atomically (temp file + rename): parallel jobs never read half a cache."""
     record = {"format": CACHE_FORMAT, "signature": signature(files), **tensors}
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(record, tmp)
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            torch.save(record, tmp)
     except OSError as err:  # e.g. a read-only data folder: run on, just without the cache
-        tmp.unlink(missing_ok=True)
         log.warning("could not cache decoded data at %s (%s); the next run decodes again", path, err)
 
 
@@ -71,30 +68,3 @@ def image_splits(tensors: dict[str, torch.Tensor], num_classes: int, val_size: i
     train = take_subset(train, train_fraction, train_size, subset_seed)
     test = (tensors["x_test"], tensors["y_test"]) if "x_test" in tensors else None
     return Splits(train=train, val=val, test=test, task="classification", num_outputs=num_classes)
-
-
-def normalize(splits: Splits) -> Splits:
-    """uint8 → float on the device, per channel to mean 0 and std 1 over the training split.
-
-    `fill` becomes the normalised value of a black (0) pixel: what shifted images are padded with.
-    """
-    x = splits.train[0]
-    dims = [d for d in range(x.dim()) if d != 1]
-    mean = torch.zeros(x.shape[1], device=x.device)
-    sq = torch.zeros(x.shape[1], device=x.device)
-    for start in range(0, len(x), 4096):  # in chunks: a float copy of all of CIFAR at once is large
-        chunk = x[start:start + 4096].float() / 255
-        mean += chunk.sum(dims)
-        sq += chunk.square().sum(dims)
-    count = x.numel() / x.shape[1]
-    mean /= count
-    std = (sq / count - mean.square()).clamp_min(1e-12).sqrt().clamp_min(1e-3)  # a blank channel stays finite
-    shape = (1, -1) + (1,) * (x.dim() - 2)
-
-    def convert(pair):
-        if pair is None:
-            return None
-        return ((pair[0].float() / 255 - mean.view(shape)) / std.view(shape), pair[1])
-
-    return replace(splits, train=convert(splits.train), val=convert(splits.val), test=convert(splits.test),
-                   fill=(-mean / std).tolist())

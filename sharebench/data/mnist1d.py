@@ -1,7 +1,6 @@
 """MNIST-1D (Greydanus 2020), generated locally with the `mnist1d` package and cached as .npz."""
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +9,7 @@ import torch
 from sharebench.data import Shape, Splits, carve_validation
 from sharebench.data.subset import take_subset
 from sharebench.errors import UserError
+from sharebench.records.atomic import atomic_path
 
 
 def generate(shuffle_seq: bool) -> dict[str, np.ndarray]:
@@ -39,9 +39,8 @@ def cached(root: str, shuffle_seq: bool) -> dict[str, np.ndarray]:
             return {k: f[k] for k in f.files}
     data = generate(shuffle_seq)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
-    np.savez(tmp, **data)
-    os.replace(tmp, path)  # atomic: a parallel job never reads half a file
+    with atomic_path(path, suffix=".tmp.npz") as tmp:  # a parallel job never reads half a file
+        np.savez(tmp, **data)
     return data
 
 

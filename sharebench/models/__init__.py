@@ -1,16 +1,25 @@
 """Models; each config in conf/model/ names its class with `_target_`."""
 import torch.nn as nn
-from hydra.utils import instantiate
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
-from sharebench.errors import user_error_in
+from sharebench.errors import instantiate
 
 
 def build(model_cfg: DictConfig, input_shape: tuple[int, ...], num_outputs: int) -> nn.Module:
     """Instantiate the configured model for this dataset's input shape and output width."""
-    try:
-        return instantiate(model_cfg, input_shape=tuple(input_shape), num_outputs=num_outputs, _convert_="all")
-    except Exception as err:
-        if user_error_in(err) is not None:
-            raise user_error_in(err) from None
-        raise
+    return instantiate(model_cfg, input_shape=tuple(input_shape), num_outputs=num_outputs, _convert_="all")
+
+
+def without_pretrained_weights(model_cfg: DictConfig, keep_local: bool = False) -> DictConfig:
+    """The model config with its `weights` keys set to none: meta tensors hold no values, so reading
+    (let alone downloading) weights for them is wasted. keep_local keeps checkpoint paths, so a
+    missing or mismatched file is still reported before the run starts; `imagenet` (a download) goes."""
+    def dropped(value) -> bool:
+        return not keep_local or str(value).lower() == "imagenet"
+
+    def strip(node):
+        if not isinstance(node, dict):
+            return node
+        return {k: "none" if k == "weights" and dropped(v) else strip(v) for k, v in node.items()}
+
+    return OmegaConf.create(strip(OmegaConf.to_container(model_cfg, resolve=True)))

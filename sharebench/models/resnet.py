@@ -65,11 +65,17 @@ class ResNetTransfer(nn.Module):
 
     def __init__(self, input_shape, num_outputs, depth=18, weights="imagenet", freeze=True, input_size=None):
         super().__init__()
+        if depth not in DEPTHS:
+            raise UserError(f"model.depth={depth} is not valid: use one of {', '.join(map(str, DEPTHS))}")
+        if not isinstance(freeze, bool):
+            raise UserError(f"model.freeze={freeze!r} is not valid: use true or false")
+        if input_size is not None and not (isinstance(input_size, int) and input_size > 0):
+            raise UserError(f"model.input_size={input_size!r} is not valid: use a positive integer (e.g. 224) or null")
+        if not isinstance(weights, str) or not weights:
+            raise UserError(f"model.weights={weights!r} is not valid: use imagenet, none or a checkpoint path")
         if len(input_shape) != 3 or input_shape[0] not in (1, 3):
             raise UserError(f"model=resnet_transfer takes 1- or 3-channel images [C, H, W], not "
                             f"{list(input_shape)}: pick an image dataset (e.g. dataset.shape=[3,32,32])")
-        if depth not in DEPTHS:
-            raise UserError(f"model.depth={depth} is not valid: use one of {', '.join(map(str, DEPTHS))}")
         self.depth, self.freeze, self.weights = depth, bool(freeze), str(weights)
         self.repeat_channels = input_shape[0] == 1
         self.input_size = None if input_size is None else (int(input_size),) * 2

@@ -16,7 +16,6 @@ losses (plus the penalty) and its accuracy is over both tasks. `evaluation_metri
 own val/test loss and accuracy and the distance ‖w_A − w_B‖ to every evaluation.
 """
 import math
-from contextlib import nullcontext
 
 import torch
 import torch.nn as nn
@@ -33,6 +32,12 @@ class TiedPair(nn.Module):
             raise UserError(f"model.mode={mode!r} is not valid: use soft or hard")
         if task_b not in ("shift", "relabel"):
             raise UserError(f"model.task_b={task_b!r} is not valid: use shift or relabel")
+        if isinstance(lam, bool) or not isinstance(lam, (int, float)) or lam < 0:
+            raise UserError(f"model.lam={lam!r} is not valid: use a number >= 0 (e.g. model.lam=0.01)")
+        if isinstance(shift, bool) or not isinstance(shift, int):
+            raise UserError(f"model.shift={shift!r} is not valid: use an integer (e.g. model.shift=1)")
+        if isinstance(relabel_seed, bool) or not isinstance(relabel_seed, int) or relabel_seed < 0:
+            raise UserError(f"model.relabel_seed={relabel_seed!r} is not valid: use an integer >= 0")
         if not base or "_target_" not in base:
             raise UserError("model.base names no model: choose one with model@model.base=shared_cnn")
         if str(base["_target_"]).endswith("TiedPair"):
@@ -69,17 +74,16 @@ class TiedPair(nn.Module):
     def penalty(self):
         return self.lam * self.squared_distance() if self.mode == "soft" and self.lam > 0 else 0.0
 
-    def evaluation_metrics(self, splits, batch_size: int) -> dict:
-        """Each task's own loss and accuracy on val and test, and ‖w_A − w_B‖."""
-        from sharebench.train import evaluate
-
+    def evaluation_metrics(self, splits, evaluate) -> dict:
+        """Each task's own loss and accuracy on val and test, and ‖w_A − w_B‖; `evaluate(net, (x, y))`
+        is the trainer's (loss, accuracy) of a module over a split."""
         row = {}
         for split, pair in (("val", splits.val), ("test", splits.test)):
             if pair is None:
                 continue
             x, y = pair
             for task, net, data in (("a", self.a, pair), ("b", self.b, (self.input_b(x), self.labels_b(y)))):
-                loss, acc = evaluate(net, data, splits.task, batch_size, nullcontext)
+                loss, acc = evaluate(net, data)
                 row[f"{split}_loss_{task}"], row[f"{split}_acc_{task}"] = loss, acc
         with torch.no_grad():
             row["weight_distance"] = math.sqrt(self.squared_distance().item())

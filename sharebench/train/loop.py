@@ -3,16 +3,18 @@
 Data are device-resident tensors; a batch is gathered from them by a per-epoch permutation. The
 step loop never synchronises with the device: losses stay on it until an evaluation flushes them
 (a NaN/inf loss is still noticed within a few steps: divergence.py). `should_stop()` ends the loop
-between two steps with the state needed to go on (`fit(..., resume=state)` continues bit for bit).
+between two steps with the state needed to go on (state.py; `fit(..., resume=state)` continues bit
+for bit).
 
 Optional model hooks (methods a model may define; every other model is trained as it is):
   targets(y) -> y'             the labels for the model's output rows, when it answers each example
                                more than once (models/tied_pair.py: task A's rows, then task B's);
                                losses and accuracies are then over all the answers.
   penalty() -> scalar tensor   added to every step's loss (e.g. λ·‖w_A − w_B‖²).
-  evaluation_metrics(splits, batch_size) -> dict
+  evaluation_metrics(splits, evaluate) -> dict
                                extra columns for each evaluation row (they land in metrics.csv and
-                               as final_<column> in summary.json).
+                               as final_<column> in summary.json); evaluate(module, (x, y)) gives
+                               (loss, accuracy) as the trainer measures them.
 """
 import math
 import sys
@@ -28,7 +30,8 @@ import torch.nn.functional as F
 from omegaconf import DictConfig
 
 from sharebench.data import Pair, Splits
-from sharebench.divergence import NonFiniteWatch
+from sharebench.train.divergence import NonFiniteWatch
+from sharebench.train.state import LoopState, TrainingState
 
 
 @dataclass
@@ -38,7 +41,7 @@ class FitResult:
     epochs: float
     train_seconds: float  # time spent in training steps, evaluations excluded
     samples_seen: int
-    state: dict | None = None  # when interrupted: what checkpoint.pt keeps to go on from here
+    state: TrainingState | None = None  # when interrupted: what checkpoint.pt keeps to go on from here
 
 
 def loss_function(task: str, reduction: str = "mean") -> Callable:
@@ -91,7 +94,7 @@ def evaluate(model: nn.Module, pair: Pair, task: str, batch_size: int, autocast)
 def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg: DictConfig,
         device: torch.device, seed: int, on_evaluation: Callable[[dict], None],
         on_steps: Callable[[list[dict]], None], augment: Callable | None = None,
-        should_stop: Callable[[], bool] = lambda: False, resume: dict | None = None) -> FitResult:
+        should_stop: Callable[[], bool] = lambda: False, resume: TrainingState | None = None) -> FitResult:
     """Train; stop early when a loss turns NaN/inf (diverged) or `should_stop()` (interrupted: the
     result then carries the loop's state). `augment`, when given, maps each training batch to an
     augmented one."""
@@ -108,23 +111,21 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
     grad_clip, classify = cfg.grad_clip, splits.task == "classification"  # read once: a config lookup costs ~10 µs
     order_gen = torch.Generator().manual_seed(seed)  # on CPU: the same batches on every device
     augment_gen = getattr(augment, "generator", None)
-    # carried: the steps since the last evaluation, already written when the run was interrupted
-    loop = {"step": 0, "seen": 0, "train_seconds": 0.0, "elapsed": 0.0, "order": None,
-            "carried": [], "carried_correct": 0, "carried_answers": 0}
+    loop = LoopState()
     if resume:
-        loop.update(resume["loop"])
-        restore_training(resume, model, optimizer, scheduler, order_gen, augment_gen)
-    order = None if loop["order"] is None else loop["order"].to(device)
+        loop = resume.loop
+        resume.restore(model, optimizer, scheduler, order_gen, augment_gen)
+    order = None if loop.order is None else loop.order.to(device)
     watch = NonFiniteWatch(device)
 
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=total, initial=loop["step"], unit="step", leave=False, dynamic_ncols=True,
+    bar = tqdm(total=total, initial=loop.step, unit="step", leave=False, dynamic_ncols=True,
                disable=not (cfg.progress and sys.stderr.isatty()))
     model.train()
     losses, predictions, labels, step_lrs = [], [], [], []
-    status, seen, train_seconds, step = "completed", loop["seen"], loop["train_seconds"], loop["step"]
-    start = time.perf_counter() - loop["elapsed"]  # elapsed_s runs on across interruptions
+    status, seen, train_seconds, step = "completed", loop.seen, loop.train_seconds, loop.step
+    start = time.perf_counter() - loop.elapsed  # elapsed_s runs on across interruptions
     resumed = time.perf_counter()
 
     def write_steps(upto: int) -> list[float]:
@@ -180,9 +181,9 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
             continue
         # flush: the one synchronisation point, every eval_every steps
         train_seconds += time.perf_counter() - resumed
-        step_losses = loop["carried"] + write_steps(step)
+        step_losses = loop.carried + write_steps(step)
         correct, answers = correct_and_answers()
-        correct, answers = correct + loop["carried_correct"], answers + loop["carried_answers"]
+        correct, answers = correct + loop.carried_correct, answers + loop.carried_answers
         row = {"step": step, "epoch": round(step / steps_per_epoch, 4), "lr": step_lrs[-1],
                "train_loss": sum(step_losses) / len(step_losses),
                "train_acc": correct / answers if answers else math.nan}
@@ -190,12 +191,13 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
             row[f"{name}_loss"], row[f"{name}_acc"] = (
                 evaluate(model, pair, splits.task, cfg.eval_batch_size, autocast) if pair else (math.nan,) * 2)
         if extra_metrics is not None:
-            row.update(extra_metrics(splits, cfg.eval_batch_size))
+            row.update(extra_metrics(splits, lambda net, pair: evaluate(net, pair, splits.task,
+                                                                        cfg.eval_batch_size, autocast)))
         row["elapsed_s"] = round(time.perf_counter() - start, 3)
         on_evaluation(row)
         bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_acc=f"{row['val_acc']:.3f}")
         losses, predictions, labels, step_lrs = [], [], [], []
-        loop.update(carried=[], carried_correct=0, carried_answers=0)
+        loop.carried, loop.carried_correct, loop.carried_answers = [], 0, 0
         watch.reset()
         if not all(math.isfinite(v) for v in step_losses):
             status = "diverged"
@@ -205,34 +207,13 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
     state = None
     if status == "interrupted":  # keep the steps taken since the last evaluation, and how to go on
         train_seconds += time.perf_counter() - resumed
-        carried = loop["carried"] + write_steps(step)
+        carried = loop.carried + write_steps(step)
         correct, answers = correct_and_answers()
-        loop.update(step=step, seen=seen, train_seconds=train_seconds, elapsed=time.perf_counter() - start,
-                    order=None if order is None else order.cpu(), carried=carried,
-                    carried_correct=loop["carried_correct"] + correct,
-                    carried_answers=loop["carried_answers"] + answers)
-        state = training_state(loop, model, optimizer, scheduler, order_gen, augment_gen)
+        loop = LoopState(step=step, seen=seen, train_seconds=train_seconds, elapsed=time.perf_counter() - start,
+                         order=None if order is None else order.cpu(), carried=carried,
+                         carried_correct=loop.carried_correct + correct,
+                         carried_answers=loop.carried_answers + answers)
+        state = TrainingState.capture(loop, model, optimizer, scheduler, order_gen, augment_gen)
     return FitResult(status=status, steps=step, epochs=round(step / steps_per_epoch, 4),
                      train_seconds=train_seconds, samples_seen=seen, state=state)
 
-
-def training_state(loop: dict, model, optimizer, scheduler, order_gen, augment_gen=None) -> dict:
-    from sharebench.checkpoint import rng_states
-
-    return {"loop": loop, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict() if scheduler is not None else None,
-            "order_gen": order_gen.get_state(), "rng": rng_states(),
-            "augment_gen": augment_gen.get_state() if augment_gen is not None else None}
-
-
-def restore_training(state: dict, model, optimizer, scheduler, order_gen, augment_gen=None) -> None:
-    from sharebench.checkpoint import restore_rng
-
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
-    if scheduler is not None and state["scheduler"] is not None:
-        scheduler.load_state_dict(state["scheduler"])
-    order_gen.set_state(state["order_gen"])
-    if augment_gen is not None and state.get("augment_gen") is not None:
-        augment_gen.set_state(state["augment_gen"])
-    restore_rng(state["rng"])

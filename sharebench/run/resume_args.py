@@ -1,72 +1,19 @@
-"""`resume=…`: find the run (or sweep) to continue, and decide per run dir what resuming means.
+"""`resume=…` before Hydra starts: which directory should Hydra run in? (No torch.)
 
-Before Hydra starts (resolve_args, no torch): `resume=<run dir>` re-uses that run's saved overrides
-and directory; `resume=true` alone finds the latest run dir (or sweep dir, with -m) made with the
-same overrides, or starts a new one when there is none; an explicit hydra.run.dir/hydra.sweep.dir
-is used as given. Without resume, pointing Hydra at a directory that already holds results is
-refused, so nothing is overwritten by accident.
-In each job (plan): a completed run is skipped, an interrupted one continues from checkpoint.pt,
-anything else (failed, diverged, killed) starts over.
+`resume=<run dir>` re-uses that run's saved overrides and directory; `resume=true` alone finds the
+latest run dir (or sweep dir, with -m) made with the same overrides, or starts a new one when there
+is none; an explicit hydra.run.dir/hydra.sweep.dir is used as given. Without resume, pointing Hydra
+at a directory that already holds results is refused, so nothing is overwritten by accident.
+resume_plan.py then decides, per job, what resuming means.
 """
-import hashlib
-import json
 import sys
 from pathlib import Path
 
 from omegaconf import ListConfig, OmegaConf
 
+from sharebench.configs import CONFIG_MODULE, CONFIG_NAME
 from sharebench.errors import UserError
-from sharebench.records import read_summary
 
-# keys that may change between an interrupted run and its continuation (they change no number)
-FREE_KEYS = ("resume", "device", "trainer.progress", "trainer.plots", "dataset.root")
-RECORDS = ("metrics.csv", "steps.csv", "summary.json", "checkpoint.pt")
-
-
-def _flat(node, prefix="") -> dict:
-    if isinstance(node, dict):
-        out = {}
-        for k, v in node.items():
-            out.update(_flat(v, f"{prefix}{k}."))
-        return out
-    return {prefix[:-1]: node}
-
-
-def resume_key(cfg) -> dict:
-    """The config as a flat dict of the keys that must match for a run to be continued."""
-    flat = _flat(OmegaConf.to_container(cfg, resolve=True))
-    return {k: v for k, v in flat.items() if not any(k == f or k.startswith(f + ".") for f in FREE_KEYS)}
-
-
-def config_sha(cfg) -> str:
-    return hashlib.sha1(json.dumps(resume_key(cfg), sort_keys=True, default=str).encode()).hexdigest()[:12]
-
-
-def plan(run_dir: Path, cfg) -> tuple[str, dict | None]:
-    """('skip', summary) | ('continue', checkpoint) | ('fresh', None) for a job resuming in run_dir."""
-    from sharebench import checkpoint  # torch: only once a job really runs
-
-    summary = read_summary(run_dir)
-    if summary and summary.get("status") == "completed":
-        if summary.get("config_sha") not in (None, config_sha(cfg)):
-            raise UserError(f"{run_dir} holds a completed run of a different config: re-run the sweep with "
-                            f"its original overrides, or choose a new hydra.sweep.dir / hydra.run.dir")
-        return "skip", summary
-    state = checkpoint.load(run_dir)
-    if state is not None:
-        saved, now = state["config"], resume_key(cfg)
-        for key in sorted(set(saved) | set(now)):
-            if saved.get(key, "<absent>") != now.get(key, "<absent>"):
-                raise UserError(f"cannot resume {run_dir}: it was run with {key}={saved.get(key, '<absent>')!r}, "
-                                f"now {key}={now.get(key, '<absent>')!r}; resume with the same overrides "
-                                f"(resume=<run dir> re-uses them) or start a new run")
-        return "continue", state
-    for name in RECORDS:  # failed, diverged or killed without a checkpoint: start over, cleanly
-        (run_dir / name).unlink(missing_ok=True)
-    return "fresh", None
-
-
-# ---- before Hydra: which directory? ----------------------------------------------------------
 
 def _quote(path: Path) -> str:
     text = str(path)
@@ -156,8 +103,8 @@ def _find_previous(flags, overrides: list[str]) -> Path | None:
     try:  # the directory pattern, from a config without the sweep's lists (compose cannot take them)
         plain = [o.input_line for o in OverridesParser.create().parse_overrides(overrides)
                  if not o.is_sweep_override() and not o.input_line.startswith("hydra")]
-        with initialize_config_module(config_module="sharebench.conf", version_base="1.3"):
-            cfg = compose(flags.config_name or "config", overrides=plain, return_hydra_config=True)
+        with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+            cfg = compose(flags.config_name or CONFIG_NAME, overrides=plain, return_hydra_config=True)
         key = "sweep" if flags.multirun else "run"
         pattern = OmegaConf.to_container(cfg.hydra[key], resolve=False)["dir"]
     except Exception:  # a config that does not compose is reported by the checks that follow

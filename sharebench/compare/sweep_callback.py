@@ -25,7 +25,7 @@ class ComparisonCallback(Callback):
         if not self.enabled:
             return
         sweep_dir = Path(config.hydra.sweep.dir)
-        from sharebench.report import terminal_table, write_comparison
+        from sharebench.compare.tables import terminal_table, write_comparison
 
         try:
             cmp, table, files = write_comparison([str(sweep_dir)], metric=self.metric, formats=self.formats)

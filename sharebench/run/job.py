@@ -2,51 +2,47 @@
 
 Hydra's basic launcher stops a sweep at the first exception a job raises, so a job never raises:
 its failure goes to summary.json (status `failed`, the error) and its traceback to the log, and the
-sweep goes on. A single run that fails exits non-zero (2 for a user mistake, 1 otherwise); a sweep
-with a failed job exits 1 once every job has had its turn (SweepOutcome). Ctrl-C/SIGTERM ends the
-run as `interrupted` with a checkpoint, and then stops the whole command (exit 130/143).
+sweep goes on (a failed job returns None). A single run that fails exits non-zero (2 for a user
+mistake, 1 otherwise); a sweep with a failed job exits 1 once every job has had its turn
+(sweep_outcome.py). Ctrl-C/SIGTERM ends the run as `interrupted` with a checkpoint, and then stops
+the whole command (exit 130/143).
 """
 import logging
 import sys
 from pathlib import Path
 
-from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from sharebench.errors import EXIT_USER_ERROR, UserError
-from sharebench.records import RunRecorder, read_summary
+from sharebench.errors import EXIT_FAILED, EXIT_USER_ERROR, UserError, one_line
+from sharebench.records.run_dir import RunRecorder, read_summary
 
 log = logging.getLogger("sharebench")
-EXIT_FAILED = 1
-failed_in_sweep = 0  # set by SweepOutcome when a multirun ends; read by the CLI for its exit code
-unrecorded_failures = 0  # jobs refused before they could write anything (this process only)
 
 
 def run_job(cfg: DictConfig, run_dir: str, choices: dict, multirun: bool) -> dict | None:
-    from sharebench import experiment, resume
-    from sharebench.stopping import StopRequest
+    from sharebench.run import experiment  # torch: only once a job really runs
+    from sharebench.run.resume_plan import config_sha, plan
+    from sharebench.run.signals import StopRequest
 
     run_dir = Path(run_dir)
     state = None
     if cfg.get("resume"):
         try:
-            action, state = resume.plan(run_dir, cfg)
+            action, state = plan(run_dir, cfg)
         except UserError as err:  # e.g. other overrides than the run had: leave its records as they are
             print(f"sharebench: error: {err}", file=sys.stderr, flush=True)
             if not multirun:
                 raise SystemExit(EXIT_USER_ERROR) from None
-            global unrecorded_failures
-            unrecorded_failures += 1
             return None
         if action == "skip":
             print(f"sharebench: {run_dir} already completed: skipped", flush=True)
             return state
         if action == "continue":
-            log.info("resuming from step %d (checkpoint.pt)", state["loop"]["step"])
+            log.info("resuming from step %d (checkpoint.pt)", state.training["loop"]["step"])
     try:
         with StopRequest() as stop:
             summary = experiment.run(cfg, run_dir, choices, should_stop=stop, resume=state)
-            RunRecorder(run_dir).write_summary({**summary, "config_sha": resume.config_sha(cfg)})
+            RunRecorder(run_dir).write_summary({**summary, "config_sha": config_sha(cfg)})
     except KeyboardInterrupt:
         raise SystemExit(130) from None
     except UserError as err:  # one line on the terminal (the log would echo it there a second time)
@@ -61,7 +57,7 @@ def run_job(cfg: DictConfig, run_dir: str, choices: dict, multirun: bool) -> dic
         while err.__cause__ is not None:  # Hydra's instantiate wraps what the constructor raised
             err = err.__cause__
         _record_failure(run_dir, cfg, choices, f"{type(err).__name__}: {err}")
-        print(f"sharebench: error: run failed with {type(err).__name__}: {' '.join(str(err).split())[:300]} "
+        print(f"sharebench: error: run failed with {type(err).__name__}: {one_line(err)} "
               f"(traceback in {run_dir / 'sharebench.log'})", file=sys.stderr, flush=True)
         if not multirun:
             raise SystemExit(EXIT_FAILED) from None
@@ -76,7 +72,7 @@ def run_job(cfg: DictConfig, run_dir: str, choices: dict, multirun: bool) -> dic
 
 def _record_failure(run_dir: Path, cfg: DictConfig, choices: dict, error: str) -> None:
     """Mark the run failed, keeping whatever its summary already held."""
-    from sharebench.provenance import environment
+    from sharebench.records.provenance import environment
 
     summary = read_summary(run_dir) or {
         "model": choices.get("model"), "dataset": choices.get("dataset"), "optim": choices.get("optim"),
@@ -86,16 +82,3 @@ def _record_failure(run_dir: Path, cfg: DictConfig, choices: dict, error: str) -
         RunRecorder(run_dir).write_summary(summary)
     except OSError:  # the failure may be the disk itself; the message still reaches the terminal
         pass
-
-
-class SweepOutcome(Callback):
-    """When a multirun ends, count its failed jobs, so the command can exit non-zero."""
-
-    def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
-        global failed_in_sweep
-        statuses = [(read_summary(p.parent) or {}).get("status")
-                    for p in Path(str(config.hydra.sweep.dir)).rglob("summary.json")]
-        failed_in_sweep = statuses.count("failed")
-        if failed_in_sweep:
-            print(f"sharebench: {failed_in_sweep} of {len(statuses)} runs failed (see their summary.json)",
-                  file=sys.stderr)

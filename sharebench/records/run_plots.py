@@ -2,6 +2,16 @@
 import math
 from pathlib import Path
 
+LOG_SCALE_RATIO = 50  # a loss axis spanning more than this factor reads better on a log scale
+
+
+def wants_log_scale(values) -> bool:
+    """The one rule for a loss axis (here and in the comparison figures): log when all values are
+    positive and span more than LOG_SCALE_RATIO."""
+    values = [float(v) for v in values]
+    return bool(values) and min(values) > 0 and max(values) / min(values) > LOG_SCALE_RATIO
+
+
 SPLIT_STYLE = {"train": ("tab:blue", "-"), "val": ("tab:orange", "--"), "test": ("tab:green", "-")}
 
 
@@ -30,7 +40,7 @@ def plot_run(metrics: list[dict], steps: list[dict], out_dir: Path, title: str) 
         if x:
             ax.plot(x, y, color=color, ls=ls, marker="o", ms=2.5, label=f"{split} (mean)" if split == "train" else split)
     positive = sy + [v for s in SPLIT_STYLE for v in _finite(metrics, f"{s}_loss")[1]]
-    if positive and min(positive) > 0 and max(positive) / min(positive) > 50:
+    if wants_log_scale(positive):
         ax.set_yscale("log")
     ax.set(xlabel="optimizer step", ylabel="loss", title=f"{title}: loss")
     ax.grid(alpha=0.3)

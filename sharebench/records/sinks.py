@@ -5,21 +5,14 @@ A sink receives exactly the rows written to metrics.csv and steps.csv, so both v
 import math
 from pathlib import Path
 
-from sharebench.errors import UserError, user_error_in
+from sharebench.errors import UserError, instantiate
 
 
 def build_sinks(logger_cfg, run_dir: str | Path) -> list:
     """The sinks named by the `logger` config group (none for logger=csv)."""
     if not logger_cfg or not logger_cfg.get("_target_"):
         return []
-    from hydra.utils import instantiate
-
-    try:
-        return [instantiate(logger_cfg, run_dir=str(run_dir))]
-    except Exception as err:
-        if user_error_in(err) is not None:
-            raise user_error_in(err) from None
-        raise
+    return [instantiate(logger_cfg, run_dir=str(run_dir))]
 
 
 class TensorBoardSink:

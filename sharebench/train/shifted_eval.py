@@ -11,6 +11,7 @@ import torch.nn as nn
 from sharebench.data import Splits
 from sharebench.data.augment import shift
 from sharebench.errors import UserError
+from sharebench.train.loop import autocast_for, evaluate
 
 
 def require_positions(input_shape: tuple[int, ...], shifts, translate: int) -> None:
@@ -44,8 +45,6 @@ def shifted_accuracy(model: nn.Module, splits: Splits, shifts, axes: str = "both
     `evaluate` (eval mode, no autograd, a model's `targets` hook, amp as in training)."""
     if splits.task != "classification" or splits.test is None or not shifts:
         return {}
-    from sharebench.train import autocast_for, evaluate
-
     x, y = splits.test
     autocast = autocast_for(x.device, amp)
     out = {}

@@ -3,11 +3,13 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
+from sharebench.configs import CONFIG_MODULE, CONFIG_NAME
 
-@hydra.main(version_base="1.3", config_path="pkg://sharebench.conf", config_name="config")
+
+@hydra.main(version_base="1.3", config_path=f"pkg://{CONFIG_MODULE}", config_name=CONFIG_NAME)
 def main(cfg: DictConfig) -> dict | None:
     hydra_cfg = HydraConfig.get()
-    from sharebench.job import run_job  # torch is imported only when a run really starts
+    from sharebench.run.job import run_job  # torch is imported only when a run really starts
 
     summary = run_job(cfg, hydra_cfg.runtime.output_dir, dict(hydra_cfg.runtime.choices),
                       multirun=hydra_cfg.mode.name == "MULTIRUN")

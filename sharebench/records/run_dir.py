@@ -1,24 +1,14 @@
-"""The run directory: atomic writes of summary.json and the CSVs, and reading them back.
+"""The run directory: summary.json and the CSVs, written atomically (atomic.py), and read back.
 
-Every file is written to a temporary name and renamed, so a run killed at any moment leaves
-either the previous complete file or the new one, never half of one. No torch here.
+No torch here.
 """
 import csv
 import json
 import math
-import os
 from pathlib import Path
 
-METRIC_COLUMNS = ["step", "epoch", "elapsed_s", "lr", "train_loss", "train_acc",
-                  "val_loss", "val_acc", "test_loss", "test_acc"]
-STEP_COLUMNS = ["step", "epoch", "loss", "lr"]
-PARAM_COLUMNS = ["name", "shape", "count", "trainable", "bytes", "effective", "sharing"]
-
-
-def write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+from sharebench.records.atomic import write_atomic
+from sharebench.records.columns import METRIC_COLUMNS, PARAM_COLUMNS, STEP_COLUMNS
 
 
 def _clean(value):
@@ -39,7 +29,7 @@ class RunRecorder:
         self.dir = Path(run_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.metrics: list[dict] = []
-        self.sinks = sinks or []  # extra destinations (sinks.py): same rows as the CSVs
+        self.sinks = sinks or []  # extra destinations (records/sinks.py): same rows as the CSVs
 
     def close(self) -> None:
         for sink in self.sinks:

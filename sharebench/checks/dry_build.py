@@ -10,9 +10,8 @@ import inspect
 
 from omegaconf import DictConfig, OmegaConf
 
-from sharebench.errors import UserError, user_error_in
-
-GROUPS = ("model", "dataset", "optim")
+from sharebench.configs import BUILT_GROUPS
+from sharebench.errors import UserError, instantiate, one_line, user_error_in
 
 
 def _target(cfg: DictConfig, group: str):
@@ -38,23 +37,8 @@ def check_arguments(cfg: DictConfig, group: str) -> None:
                             f"(remove +{group}.{key}, or pick another {group})")
 
 
-def without_pretrained_weights(model_cfg: DictConfig, keep_local: bool = False) -> DictConfig:
-    """The model config with its `weights` keys set to none: meta tensors hold no values, so reading
-    (let alone downloading) weights for them is wasted. keep_local keeps checkpoint paths, so a
-    missing or mismatched file is still reported before the run starts; `imagenet` (a download) goes."""
-    def dropped(value) -> bool:
-        return not keep_local or str(value).lower() == "imagenet"
-
-    def strip(node):
-        if not isinstance(node, dict):
-            return node
-        return {k: "none" if k == "weights" and dropped(v) else strip(v) for k, v in node.items()}
-
-    return OmegaConf.create(strip(OmegaConf.to_container(model_cfg, resolve=True)))
-
-
 def dry_build(cfg: DictConfig) -> None:
-    for group in GROUPS:
+    for group in BUILT_GROUPS:
         if OmegaConf.select(cfg, f"{group}._target_") is not None:
             check_arguments(cfg, group)
     if OmegaConf.select(cfg, "model._target_") is None:
@@ -62,6 +46,7 @@ def dry_build(cfg: DictConfig) -> None:
     import torch
 
     from sharebench import data, models
+    from sharebench.models import without_pretrained_weights
 
     declared = data.declared_shape(cfg.dataset)
     if declared is None:
@@ -75,14 +60,12 @@ def dry_build(cfg: DictConfig) -> None:
             raise
         except Exception as err:
             inner = user_error_in(err) or err
-            raise UserError(f"cannot build {name} for input {list(shape)}: {_one_line(inner)}") from None
+            raise UserError(f"cannot build {name} for input {list(shape)}: {one_line(inner)}") from None
         try:  # the optimizer checks its own arguments (betas, momentum, …) as it is made
-            from hydra.utils import instantiate
-
             instantiate(cfg.optim, params=model.parameters())
         except Exception as err:
             raise UserError(f"cannot make the optimizer {cfg.optim._target_} with these settings: "
-                            f"{_one_line(user_error_in(err) or err.__cause__ or err)} "
+                            f"{one_line(user_error_in(err) or err.__cause__ or err)} "
                             f"(`sharebench run --cfg job` shows the optim keys)") from None
         try:
             with torch.no_grad():
@@ -91,13 +74,13 @@ def dry_build(cfg: DictConfig) -> None:
             return
         except Exception as err:
             raise UserError(f"{name} cannot take this dataset's input of shape {list(shape)}: "
-                            f"{_one_line(err)} (pick another model or dataset, or change its shape)") from None
+                            f"{one_line(err)} (pick another model or dataset, or change its shape)") from None
 
 
 def check_device(cfg: DictConfig) -> None:
     """The device must exist where the jobs run (only checked when that is here), with the fused
     kernels a `fused: true` optimizer asks for: PyTorch would say so only at the first step."""
-    from sharebench.experiment import pick_device
+    from sharebench.train.devices import pick_device
 
     device = pick_device(str(cfg.device))
     if not OmegaConf.select(cfg, "optim.fused"):
@@ -109,7 +92,3 @@ def check_device(cfg: DictConfig) -> None:
     if device.type not in _get_fused_kernels_supported_devices():
         raise UserError(f"optim.fused=true, but PyTorch has no fused optimizer kernels for device={cfg.device}: "
                         f"use optim.fused=false")
-
-
-def _one_line(err: BaseException) -> str:
-    return " ".join(str(err).split())[:300]

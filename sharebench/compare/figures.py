@@ -9,7 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sharebench.compare import Comparison, _num, curves, shift_keys
+from sharebench.compare.runs import Comparison, shift_keys
+from sharebench.compare.statistics import curves, group_values, number, spread
+from sharebench.records.run_plots import wants_log_scale
 
 DETERMINISTIC = {"svg.hashsalt": "sharebench", "pdf.compression": 6, "font.size": 10, "axes.titlesize": 11,
                  "legend.fontsize": 9, "figure.dpi": 100}
@@ -95,16 +97,15 @@ def _legend(ax, n: int) -> None:
 
 
 def _stats(cmp: Comparison, label: str, key: str, scale=1.0) -> tuple[float, float, list[float]]:
-    values = [v * scale for v in (_num(r.summary.get(key)) for r in cmp.members(label)) if v is not None]
-    if not values:
-        return math.nan, math.nan, []
-    return float(np.mean(values)), float(np.std(values, ddof=1)) if len(values) > 1 else 0.0, values
+    values = group_values(cmp, label, key, scale)
+    stat = spread(values)
+    return stat["mean"], stat["std"], values
 
 
 def accuracy_vs_params(cmp: Comparison, out_dir: Path, formats: list[str]) -> list[Path]:
     _, plt = _plt()
     key, scale = _summary_key(cmp, cmp.metric), _scale(cmp.metric)
-    effective = any(_num(r.summary.get("params_effective")) is not None for r in cmp.runs)
+    effective = any(number(r.summary.get("params_effective")) is not None for r in cmp.runs)
     fig, ax = plt.subplots(figsize=_size(cmp.groups), layout="constrained")
     drawn = 0
     for label, color in zip(cmp.groups, _colors(len(cmp.groups))):
@@ -154,8 +155,7 @@ def curves_figure(cmp: Comparison, out_dir: Path, formats: list[str], kind: str)
         ax.plot([], [], color="0.3", ls="-", label="test")
         ax.plot([], [], color="0.3", ls="--", label="train")
         positive = [line.get_ydata() for line in ax.get_lines() if len(line.get_ydata())]
-        values = np.concatenate(positive) if positive else np.array([])
-        if len(values) and values.min() > 0 and values.max() / values.min() > 50:
+        if wants_log_scale(np.concatenate(positive) if positive else []):
             ax.set_yscale("log")
     ylabel = "loss" if kind == "loss" else metric_label(columns[0])
     ax.set(xlabel="optimizer step", ylabel=ylabel,
@@ -207,7 +207,7 @@ def _lines(cmp: Comparison, axis: str):
     series: dict[str, list] = {}
     for label in cmp.groups:
         run = cmp.members(label, completed_only=False)[0]
-        x = _num(run.value(axis))
+        x = number(run.value(axis))
         if x is None:
             continue
         name = ", ".join(f"{v}" if len(others) == 1 else f"{k}={v}" for k, v in ((k, run.value(k)) for k in others)) or "all runs"
@@ -248,7 +248,7 @@ def accuracy_vs_shift(cmp: Comparison, out_dir: Path, formats: list[str]) -> lis
     if not keys:
         return []
     names = [re.sub(r"^(final_)?test_acc_shift", "", k) for k in keys]
-    numeric = all(_num(n) is not None for n in names)
+    numeric = all(number(n) is not None for n in names)
     xs = [float(n) for n in names] if numeric else list(range(len(names)))
     fig, ax = plt.subplots(figsize=_size(cmp.groups), layout="constrained")
     for label, color in zip(cmp.groups, _colors(len(cmp.groups))):
@@ -275,7 +275,7 @@ def plot_comparison(cmp: Comparison, out_dir: Path, formats: list[str]) -> list[
         if any(r.metrics is not None and "test_acc" in r.metrics and r.metrics["test_acc"].notna().any() for r in cmp.runs):
             written += curves_figure(cmp, out_dir, formats, "acc")
         for axis in cmp.keys:  # a numeric axis with a few values or more (train fraction, lr, width)
-            values = {_num(r.value(axis)) for r in cmp.runs if r.known}
+            values = {number(r.value(axis)) for r in cmp.runs if r.known}
             if None in values or len(values) < (2 if axis.endswith("train_fraction") else 3):
                 continue
             leaf = axis.rsplit(".", 1)[-1]

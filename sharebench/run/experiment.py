@@ -7,39 +7,27 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from sharebench import __version__, checkpoint, data, models
+from sharebench import __version__, data, models
 from sharebench.accounting import account
-from sharebench.checkpoints import save_model
+from sharebench.checks.values import check_config
 from sharebench.data.augment import make_augment
-from sharebench.errors import UserError
-from sharebench.feature_cache import with_cached_features
-from sharebench.provenance import environment
-from sharebench.records import METRIC_COLUMNS, RunRecorder, read_csv
-from sharebench.resume import resume_key
-from sharebench.robustness import require_positions, shifted_accuracy
-from sharebench.sinks import build_sinks
-from sharebench.train import fit
-from sharebench.validate import check_config
+from sharebench.errors import instantiate
+from sharebench.records.checkpoints import Checkpoint, remove_checkpoint, save_checkpoint, save_model
+from sharebench.records.columns import summary_entries
+from sharebench.records.provenance import environment
+from sharebench.records.run_dir import RunRecorder, read_csv
+from sharebench.records.sinks import build_sinks
+from sharebench.run.resume_plan import resume_key
+from sharebench.train.devices import pick_device
+from sharebench.train.feature_cache import with_cached_features
+from sharebench.train.loop import fit
+from sharebench.train.shifted_eval import require_positions, shifted_accuracy
+from sharebench.train.state import TrainingState
 
 log = logging.getLogger("sharebench")
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError(f"device={name} but CUDA is not available here: use device=auto or device=cpu")
-    if name == "mps" and not torch.backends.mps.is_available():
-        raise UserError("device=mps but MPS is not available here: use device=auto or device=cpu")
-    return torch.device(name)
 
 
 def seed_everything(seed: int) -> None:
@@ -48,14 +36,8 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)  # also seeds every CUDA device
 
 
-def _best(metrics: list[dict], key: str, pick=max) -> float:
-    """Best value of a metric over the evaluations (NaN when it has none)."""
-    values = [r[key] for r in metrics if math.isfinite(r[key])]
-    return pick(values) if values else math.nan
-
-
 def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None,
-        should_stop=lambda: False, resume: dict | None = None) -> dict:
+        should_stop=lambda: False, resume: Checkpoint | None = None) -> dict:
     """Train one configuration and write its run directory; returns the summary record.
 
     `should_stop()` turning true ends the run as `interrupted` with a checkpoint.pt; `resume` (a loaded
@@ -73,7 +55,8 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None,
 
     recorder = RunRecorder(run_dir, sinks=build_sinks(cfg.get("logger"), run_dir))  # logger=tensorboard
     # a resumed run keeps its records up to the checkpoint; a new one starts from empty files
-    recorder.restore(resume["metrics"] if resume else [], resume["loop"]["step"] if resume else 0)
+    training = TrainingState.from_dict(resume.training) if resume else None
+    recorder.restore(resume.metrics if resume else [], training.loop.step if training else 0)
     recorder.write_params(table)
     names = {"model": choices.get("model") or cfg.model.get("_target_", "?").rsplit(".", 1)[-1],
              "dataset": choices.get("dataset") or cfg.dataset.get("_target_", "?").rsplit(".", 2)[-2],
@@ -82,7 +65,7 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None,
                "task": splits.task, "input_shape": list(splits.input_shape),
                **{f"{k}_size": v for k, v in splits.sizes().items()},
                "device": str(device), "sharebench_version": __version__, **environment(),
-               "run_dir": str(run_dir), "resumed_from_step": resume["loop"]["step"] if resume else None}
+               "run_dir": str(run_dir), "resumed_from_step": training.loop.step if training else None}
     recorder.write_summary(summary)
     log.info("%s on %s: %s parameters, %s train / %s val / %s test examples, input %s, device %s",
              names["model"], names["dataset"], f"{summary['params_total']:,}", *splits.sizes().values(),
@@ -106,43 +89,36 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None,
         trained, data_in = with_cached_features(model, splits, cfg)
         with logging_redirect_tqdm():  # log lines print above the progress bar instead of through it
             result = fit(trained, data_in, optimizer, cfg.trainer, device, cfg.seed, on_evaluation,
-                         recorder.add_steps, augment=augment, should_stop=should_stop, resume=resume)
+                         recorder.add_steps, augment=augment, should_stop=should_stop, resume=training)
         summary["status"] = result.status
         if result.status != "interrupted" and cfg.trainer.get("save_model", True):
             summary["model_file"] = str(save_model(model, run_dir))
     except KeyboardInterrupt:
         summary["status"] = "interrupted"
         result = None
-    except Exception as err:
-        summary.update(status="failed", error=f"{type(err).__name__}: {err}")
-        recorder.write_summary(summary)
+    except Exception:  # the job wrapper records the failure in summary.json
         recorder.close()
         raise
     last = recorder.metrics[-1] if recorder.metrics else {}
     summary.update({
         "steps": result.steps if result else last.get("step", 0),
         "epochs": result.epochs if result else last.get("epoch", 0),
-        **{f"final_{k}": last.get(k, math.nan) for k in
-           ("test_acc", "test_loss", "val_acc", "val_loss", "train_acc", "train_loss")},
-        # a model's own metrics and test_acc_shift<k>
-        **{f"final_{k}": v for k, v in last.items() if k not in METRIC_COLUMNS},
-        **{f"best_{k}": _best(recorder.metrics, k) for k in ("test_acc", "val_acc")},
-        **{f"best_{k}": _best(recorder.metrics, k, min) for k in ("test_loss", "val_loss")},
+        **summary_entries(recorder.metrics),  # final_<column>, best_<column>
         "train_seconds": round(result.train_seconds, 3) if result else math.nan,
-        "wall_seconds": round(time.perf_counter() - started + (resume or {}).get("wall_seconds", 0.0), 3),
+        "wall_seconds": round(time.perf_counter() - started + (resume.wall_seconds if resume else 0.0), 3),
         "samples_per_second": round(result.samples_seen / result.train_seconds, 1)
         if result and result.train_seconds > 0 else math.nan,
     })
     if result and result.state is not None:  # interrupted between two steps: keep how to go on
-        checkpoint.save(run_dir, {**result.state, "metrics": recorder.metrics, "config": resume_key(cfg),
-                                  "wall_seconds": summary["wall_seconds"]})
+        save_checkpoint(run_dir, Checkpoint(result.state.as_dict(), recorder.metrics, resume_key(cfg),
+                                            summary["wall_seconds"]))
     elif result:
-        checkpoint.remove(run_dir)
+        remove_checkpoint(run_dir)
     recorder.write_summary(summary)
     recorder.close()
     if cfg.trainer.plots and recorder.metrics and summary["status"] != "interrupted":
         steps = read_csv(run_dir / "steps.csv") if (run_dir / "steps.csv").exists() else []
-        from sharebench.plots import plot_run
+        from sharebench.records.run_plots import plot_run
 
         plot_run(recorder.metrics, steps, run_dir / "plots", f"{names['model']} on {names['dataset']}")
     print(format_summary(summary), flush=True)

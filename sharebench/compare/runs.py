@@ -1,11 +1,10 @@
-"""Aggregation across runs, from files only: find run dirs, read them, group them, summarise over seeds.
+"""Reading runs, from files only: find run dirs, read them, and group them.
 
 A run dir is any directory holding `.hydra/` or `summary.json`. Runs are grouped by the overrides
-whose values differ between them (seed excluded); each group gets mean/std/min/max over its
-completed runs, and every other run is counted by status, never dropped. No torch, no Hydra.
+whose values differ between them (seed excluded); every run is kept with its status, never dropped
+(statistics.py summarises the groups). No torch, no Hydra.
 """
 import json
-import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -14,14 +13,10 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from sharebench.configs import GROUPS, flatten
 from sharebench.errors import UserError
 
-# summary.json keys aggregated per group, when present, in this order
-SUMMARY_METRICS = ["final_test_acc", "final_test_loss", "final_val_acc", "final_val_loss", "final_train_loss",
-                   "best_val_acc", "best_test_acc", "params_total", "params_effective", "train_seconds",
-                   "wall_seconds", "samples_per_second", "steps"]
 SHIFT_KEY = re.compile(r"^(?:final_)?test_(acc|loss)_shift(.+)$")
-CHOICE_KEYS = {"model", "dataset", "optim", "trainer", "logger", "experiment"}  # config groups: the option says it all
 # overrides that repeat an experiment, or change how it runs rather than what it computes
 NOT_AXES = {"seed", "resume", "trainer.progress", "trainer.plots"}
 UNFINISHED = "unfinished"  # .hydra/ but no summary.json: killed before it wrote one, or still starting
@@ -110,15 +105,6 @@ def _read_yaml(path: Path):
         return None
 
 
-def _flatten(node, prefix="") -> dict:
-    if not isinstance(node, dict):
-        return {prefix: node} if prefix else {}
-    out = {}
-    for k, v in node.items():
-        out.update(_flatten(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
-    return {k.rstrip("."): v for k, v in out.items()}
-
-
 def read_metrics(path: Path) -> tuple[pd.DataFrame | None, str]:
     """metrics.csv as numbers; a last line cut short by a kill is dropped and noted."""
     try:
@@ -165,7 +151,7 @@ def load_run(run_dir: Path) -> Run:
         notes.append(note)
     if summary.get("error"):
         notes.append(str(summary["error"]))
-    return Run(run_dir, status, summary, [str(o) for o in overrides], choices, _flatten(config), metrics,
+    return Run(run_dir, status, summary, [str(o) for o in overrides], choices, flatten(config), metrics,
                "; ".join(notes))
 
 
@@ -196,7 +182,7 @@ def group_label(values: dict[str, str]) -> str:
         return "all runs"
     leaves = [k.rsplit(".", 1)[-1] for k in values]
     names = leaves if len(set(leaves)) == len(leaves) else list(values)
-    return ", ".join(v if "." not in k and k in CHOICE_KEYS else f"{name}={v}"
+    return ", ".join(v if "." not in k and k in GROUPS else f"{name}={v}"
                      for (k, v), name in zip(values.items(), names))
 
 
@@ -225,65 +211,3 @@ def shift_keys(runs: list[Run]) -> list[str]:
     """summary.json keys of accuracy under test shifts, e.g. test_acc_shift3, when any run has them."""
     keys = {k for r in runs for k in r.summary if SHIFT_KEY.match(k)}
     return sorted(keys, key=lambda k: _natural_key(Path(k)))
-
-
-def runs_table(cmp: Comparison) -> pd.DataFrame:
-    """One row per run, whatever its status."""
-    rows = []
-    extra = shift_keys(cmp.runs)
-    for run, label in zip(cmp.runs, cmp.labels):
-        row = {"group": label, "status": run.status, "seed": format_value(run.value("seed")),
-               **{k: format_value(run.value(k)) for k in cmp.keys}}
-        row.update({k: run.summary.get(k) for k in SUMMARY_METRICS + extra})
-        row.update(run_dir=str(run.dir), note=run.note)
-        rows.append(row)
-    df = pd.DataFrame(rows)
-    return df[[c for c in df if c in ("group", "status", "run_dir", "note") or df[c].notna().any()]]
-
-
-def comparison_table(cmp: Comparison) -> pd.DataFrame:
-    """One row per group: mean/std/min/max/n over its completed runs, and how many runs had each status."""
-    present = [k for k in SUMMARY_METRICS + shift_keys(cmp.runs) if any(_num(r.summary.get(k)) is not None for r in cmp.runs)]
-    rows = []
-    for label in cmp.groups:
-        everyone = cmp.members(label, completed_only=False)
-        done = cmp.members(label)
-        row = {"group": label, **{k: format_value(everyone[0].value(k)) for k in cmp.keys},
-               "n": len(done), "n_runs": len(everyone),
-               "other_runs": ", ".join(f"{s}: {n}" for s, n in sorted(_count(r.status for r in everyone).items())
-                                       if s != "completed")}
-        for key in present:
-            values = [v for v in (_num(r.summary.get(key)) for r in done) if v is not None]
-            s = pd.Series(values, dtype=float)
-            row.update({f"{key}_mean": s.mean(), f"{key}_std": s.std(ddof=1) if len(s) > 1 else (0.0 if len(s) else math.nan),
-                        f"{key}_min": s.min(), f"{key}_max": s.max()})
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def _count(items) -> dict:
-    out: dict = {}
-    for i in items:
-        out[i] = out.get(i, 0) + 1
-    return out
-
-
-def _num(v) -> float | None:
-    try:
-        v = float(v)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
-
-
-def curves(cmp: Comparison, label: str, column: str) -> pd.DataFrame | None:
-    """Mean and std of one metrics.csv column over the completed runs of a group, per step."""
-    frames = [r.metrics[["step", column]].dropna() for r in cmp.members(label)
-              if r.metrics is not None and column in r.metrics]
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        return None
-    both = pd.concat(frames)
-    stats = both.groupby("step")[column].agg(["mean", "std", "count"]).reset_index()
-    stats["std"] = stats["std"].fillna(0.0)
-    return stats

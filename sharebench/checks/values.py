@@ -1,6 +1,8 @@
-"""Checks of a composed config that YAML types cannot express; each failure names the key and a fix.
+"""Value checks of a composed config that YAML types cannot express; each failure names the key and a fix.
 
-Imports neither torch nor Hydra, so the CLI can check a whole sweep before any work starts.
+Only what no constructor checks itself: the trainer, optimizer, seed, device, data options, and the
+model keys shared by several families. A model's own options are checked where they are used, in its
+constructor, which dry_build.py runs before any work. Imports neither torch nor Hydra.
 """
 import re
 from numbers import Integral, Real
@@ -98,7 +100,6 @@ def check_config(cfg: DictConfig) -> None:
         _fail("model.max_reuse", model.max_reuse, "a non-negative integer", "3")
     if "hidden" in model:
         int_or_ints(cfg, "model.hidden", "[100,100]")
-    check_transfer_and_tying(cfg)
 
     dataset = cfg.get("dataset") or {}
     if "shape" in dataset:
@@ -118,31 +119,8 @@ def check_config(cfg: DictConfig) -> None:
     check_data_options(cfg)
 
 
-def check_transfer_and_tying(cfg: DictConfig) -> None:
-    """Options of model=resnet_transfer and model=tied_pair."""
-    target = str(_get(cfg, "model._target_"))
-    if target.endswith("ResNetTransfer"):
-        if _get(cfg, "model.depth") not in (18, 34, 50, 101, 152):
-            _fail("model.depth", _get(cfg, "model.depth"), "one of 18, 34, 50, 101, 152", "18")
-        if not isinstance(_get(cfg, "model.freeze"), bool):
-            _fail("model.freeze", _get(cfg, "model.freeze"), "true or false", "true")
-        positive_int(cfg, "model.input_size", "224", optional=True)
-        if not isinstance(_get(cfg, "model.weights"), str) or not _get(cfg, "model.weights"):
-            _fail("model.weights", _get(cfg, "model.weights"), "imagenet, none or a checkpoint path", "imagenet")
-    if target.endswith("TiedPair"):
-        if _get(cfg, "model.mode") not in ("soft", "hard"):
-            _fail("model.mode", _get(cfg, "model.mode"), "soft or hard", "soft")
-        number(cfg, "model.lam", "0.01", strict=False)
-        if _get(cfg, "model.task_b") not in ("shift", "relabel"):
-            _fail("model.task_b", _get(cfg, "model.task_b"), "shift or relabel", "shift")
-        if not _is_int(_get(cfg, "model.shift")):
-            _fail("model.shift", _get(cfg, "model.shift"), "an integer", "1")
-        if not (_is_int(_get(cfg, "model.relabel_seed")) and _get(cfg, "model.relabel_seed") >= 0):
-            _fail("model.relabel_seed", _get(cfg, "model.relabel_seed"), "a non-negative integer", "0")
-
-
 def check_data_options(cfg: DictConfig) -> None:
-    """Subsets, augmentation and shifted evaluation (see sharebench/data/ and robustness.py)."""
+    """Subsets, augmentation and shifted evaluation (see sharebench/data/ and train/shifted_eval.py)."""
     dataset = cfg.get("dataset") or {}
     for key in ("train_fraction", "val_fraction", "test_fraction"):
         v = dataset.get(key) if key in dataset else None

@@ -1,10 +1,10 @@
 """Check `sharebench run` arguments before Hydra starts any job, so a typo costs one clear line.
 
-Every combination a sweep would run (up to a limit) is composed with Hydra's compose API and
-checked by validate.check_config; nothing is written. Imports Hydra but not torch.
+Every job a sweep would run (configs.expand_sweep; each value once for a large sweep) is composed
+with Hydra's compose API, its values checked (values.py) and its model built on the meta device
+(dry_build.py); nothing is written. Imports Hydra; torch only for the dry build.
 """
 import difflib
-import itertools
 import re
 
 from hydra import compose, initialize_config_module
@@ -14,12 +14,12 @@ from hydra.errors import HydraException, MissingConfigException
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from sharebench.errors import UserError
-from sharebench.dryrun import GROUPS as BUILT_GROUPS, check_device, dry_build
-from sharebench.validate import check_config
+from sharebench.checks.dry_build import check_device, dry_build
+from sharebench.checks.values import check_config
+from sharebench.configs import (BUILT_GROUPS, CONFIG_MODULE, CONFIG_NAME, GROUPS, MAX_CHECKED_JOBS,
+                                available_options, expand_sweep, flatten)
+from sharebench.errors import UserError, one_line
 
-CONFIG_MODULE = "sharebench.conf"
-MAX_COMBINATIONS = 64
 INSTALL_HINT = {
     "launcher": 'pip install -e ".[launchers]"',
     "sweeper": 'pip install -e ".[launchers]"',
@@ -36,17 +36,18 @@ def check_run_args(args: list[str]) -> None:
     try:
         overrides = OverridesParser.create().parse_overrides(flags.overrides)
     except HydraException as err:
-        raise UserError(f"cannot parse the overrides: {_one_line(err)}") from None
-    combos = _combinations(overrides, flags.multirun)
+        raise UserError(f"cannot parse the overrides: {one_line(err)}") from None
     intervals = [o.input_line for o in overrides if flags.multirun and o.is_interval_sweep()]
     with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+        combos = expand_sweep(flags.overrides, flags.multirun, limit=MAX_CHECKED_JOBS,
+                              config_name=flags.config_name or CONFIG_NAME)
         if intervals:
             _check_search_sweeper(flags.config_name or "config", combos[0], intervals[0])
         for combo in combos:
             try:
                 cfg = compose(flags.config_name or "config", overrides=combo)
             except (HydraException, OmegaConfBaseException, ValueError, TypeError) as err:
-                raise UserError(_explain(err, combo)) from None
+                raise UserError(explain(err, combo)) from None
             check_config(cfg)
             _check_added_keys(cfg, combo, flags.config_name or "config")
             if not flags.cfg:  # --cfg only prints the config: no need to build anything
@@ -57,18 +58,12 @@ def check_run_args(args: list[str]) -> None:
             _check_sweep_base([o for o in overrides if not o.is_sweep_override()], flags.config_name or "config")
 
 
-def _keys(node, prefix="") -> set[str]:
-    if not isinstance(node, dict):
-        return {prefix[:-1]}
-    return set().union(*(_keys(v, f"{prefix}{k}.") for k, v in node.items())) if node else {prefix[:-1]}
-
-
 def _check_added_keys(cfg, combo: list[str], config_name: str) -> None:
     """A `+key=…` that nothing reads would be ignored in silence; the built groups (model, dataset,
     optim) are checked against their constructors by dry_build, the rest against the shipped keys."""
     plain = [o for o in combo if not o.startswith(("+", "~")) and "." not in o.split("=", 1)[0]]
-    baseline = _keys(OmegaConf.to_container(compose(config_name, overrides=plain)))
-    for key in sorted(_keys(OmegaConf.to_container(cfg)) - baseline):
+    baseline = flatten(OmegaConf.to_container(compose(config_name, overrides=plain))).keys()
+    for key in sorted(flatten(OmegaConf.to_container(cfg)).keys() - baseline):
         if key.split(".", 1)[0] not in BUILT_GROUPS:
             raise UserError(f"unknown key '{key}': nothing reads it (remove +{key}=…); "
                             f"`sharebench run --cfg job` prints every key")
@@ -99,34 +94,7 @@ def _check_search_sweeper(config_name: str, combo: list[str], interval: str) -> 
                         '(pip install -e ".[optuna]") or list values, e.g. optim.lr=0.001,0.01,0.1')
 
 
-def _combinations(overrides, multirun: bool) -> list[list[str]]:
-    """Each sweep override expands to its values; cap the product by checking values one at a time."""
-    choices = []
-    for o in overrides:
-        text = o.input_line
-        if multirun and o.is_sweep_override():
-            try:
-                key = o.get_key_element()
-                choices.append([f"{key}={v}" for v in o.sweep_string_iterator()])
-            except Exception:  # glob()/interval() need the sweeper itself: leave them to Hydra
-                continue
-        else:
-            choices.append([text])
-    total = 1
-    for c in choices:
-        total *= len(c)
-    if total <= MAX_COMBINATIONS:
-        return [list(p) for p in itertools.product(*choices)] or [[]]
-    first = [c[0] for c in choices]
-    singles = [first[:i] + [v] + first[i + 1:] for i, c in enumerate(choices) for v in c[1:]]
-    return [first] + singles
-
-
-def _one_line(err: Exception) -> str:
-    return " ".join(str(err).split())
-
-
-def _explain(err: Exception, combo: list[str]) -> str:
+def explain(err: Exception, combo: list[str]) -> str:
     """Turn Hydra's multi-line composition errors into one line that names the fix."""
     text, cause = str(err), err.__cause__
     while cause is not None:  # Hydra wraps the informative error; read the whole chain
@@ -160,14 +128,10 @@ def _explain(err: Exception, combo: list[str]) -> str:
 
 
 def _all_groups() -> list[str]:
-    from sharebench.cli import GROUPS
-
     return list(GROUPS)
 
 
 def _group_options(group: str) -> list[str]:
-    from sharebench.cli import available_options
-
     return available_options().get(group, [])
 
 

@@ -1,0 +1,67 @@
+"""The two weight files of a run dir: checkpoint.pt (to continue a run) and model.pt (its result).
+
+checkpoint.pt holds a Checkpoint: the training state (train/state.py: model, optimizer, scheduler,
+every random generator, the loop's bookkeeping), the evaluation rows so far, the config keys that
+must match to continue, and the wall time so far. model.pt is a plain state_dict of the final weights
+(`torch.load(path, weights_only=True)`, or hand the run dir to a model that accepts weights, e.g.
+`model=resnet_transfer model.weights=<run dir>`).
+
+Both are written atomically, and read with `weights_only=True`: they hold only tensors and plain
+Python types, so loading a file never runs code, whoever wrote it.
+"""
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+
+from sharebench.records.atomic import atomic_path
+
+CHECKPOINT_FILE = "checkpoint.pt"
+MODEL_FILE = "model.pt"
+FORMAT = 2  # 1: sharebench 0.1, pickled NumPy and Python objects (not loadable with weights_only)
+
+
+@dataclass
+class Checkpoint:
+    training: dict  # TrainingState.as_dict()
+    metrics: list[dict]  # the evaluation rows up to the checkpoint
+    config: dict  # resume key: the flat config that a continuation must match
+    wall_seconds: float = 0.0
+
+
+def save_checkpoint(run_dir: str | Path, checkpoint: Checkpoint) -> Path:
+    path = Path(run_dir) / CHECKPOINT_FILE
+    with atomic_path(path) as tmp:
+        torch.save({"format": FORMAT, **asdict(checkpoint)}, tmp)
+    return path
+
+
+def load_checkpoint(run_dir: str | Path) -> Checkpoint | None:
+    """The checkpoint of a run dir; None when there is none or it cannot be read (then the run
+    starts over rather than continue from something broken)."""
+    path = Path(run_dir) / CHECKPOINT_FILE
+    if not path.exists():
+        return None
+    try:
+        record = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # truncated, foreign, or an older format: unreadable is the same as absent
+        return None
+    if not isinstance(record, dict) or record.pop("format", None) != FORMAT:
+        return None
+    try:
+        return Checkpoint(**record)
+    except TypeError:
+        return None
+
+
+def remove_checkpoint(run_dir: str | Path) -> None:
+    (Path(run_dir) / CHECKPOINT_FILE).unlink(missing_ok=True)
+
+
+def save_model(model: nn.Module, run_dir: str | Path) -> Path:
+    """Write model.state_dict() (on the CPU) to run_dir/model.pt."""
+    path = Path(run_dir) / MODEL_FILE
+    with atomic_path(path) as tmp:
+        torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, tmp)
+    return path
