@@ -103,6 +103,14 @@ def conv_output_size(size, kernel, stride, padding, dilation) -> tuple[int, ...]
                  for s, k, st, p, d in zip(size, kernel, stride, padding, dilation))
 
 
+def _integer(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
 def check_spectrum_options(layer, dims, rank, combining, tie_strength, share_every, untie_at, untie_to,
                            match_params_of) -> None:
     """UserErrors for the options of the sharing spectrum, each naming the fix."""
@@ -111,22 +119,22 @@ def check_spectrum_options(layer, dims, rank, combining, tie_strength, share_eve
             raise UserError(f"model.{option}={value} needs model.layer={wanted} (got {layer}): set "
                             f"model.layer={wanted}, or leave {option} at its default")
     if layer == "lowrank":
-        if not isinstance(rank, int) or rank < 1:
+        if not _integer(rank) or rank < 1:
             raise UserError(f"model.rank={rank!r} is not valid: use an integer >= 1, e.g. model.rank=2")
         allowed = COMBINING if dims == 2 else ("full",)
         if combining not in allowed:
             raise UserError(f"model.combining={combining!r} is not valid for {dims}-D inputs: use "
                             f"{' | '.join(allowed)}")
-    if not isinstance(tie_strength, (int, float)) or tie_strength < 0:
+    if not _number(tie_strength) or tie_strength < 0:
         raise UserError(f"model.tie_strength={tie_strength!r} is not valid: use a number >= 0, e.g. 0.001")
     if tie_strength:
         needs("tie_strength", tie_strength, "local")
-    if not isinstance(share_every, int) or share_every < 0:
+    if not _integer(share_every) or share_every < 0:
         raise UserError(f"model.share_every={share_every!r} is not valid: use steps >= 1, or 0 for never")
     if share_every:
         needs("share_every", share_every, "local")
     if untie_at is not None:
-        if not isinstance(untie_at, int) or untie_at < 1:
+        if not _integer(untie_at) or untie_at < 1:
             raise UserError(f"model.untie_at={untie_at!r} is not valid: use a step >= 1, or null for never")
         needs("untie_at", untie_at, "conv")
         if untie_to not in ("local", "dense"):
