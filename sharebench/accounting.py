@@ -9,7 +9,9 @@ owns:
 - a convolution: the kernel × its output positions (a transposed one: × its input positions);
 - nn.RNN / nn.GRU / nn.LSTM: the cell's weights × the sequence length;
 - a module that defines `effective_count(name, param, inputs, output)`: whatever it returns for that
-  call (the tiled convolution does: one bank's size × the output positions);
+  call (the tiled convolution: one bank's size × the output positions; the low-rank locally connected
+  layer: its locally connected twin's count, i.e. one kernel and bias per position, plus its combining
+  logits as themselves);
 - anything else (Linear, LocallyConnected, which is already unshared, …): the tensor's size.
 
 So a module called k times in one forward counts k times. **Hard tying must be built as the same

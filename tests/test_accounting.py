@@ -151,3 +151,12 @@ def test_params_help_does_not_import_torch():
             "assert 'torch' not in sys.modules and 'hydra' not in sys.modules")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     assert "usage: sharebench params" in out.stdout
+
+
+def test_meta_accounting_of_the_sharing_spectrum_models():
+    """The spectrum's models account on the meta device as for real (the wide conv's search runs there)."""
+    for model in ("lowrank_cnn", "soft_tied_cnn", "dynamic_shared_cnn", "untie_cnn", "wide_cnn", "mnist1d_cnn"):
+        for shape in ((1, 40), (1, 10, 10)):
+            real = account(build(f"model={model}", shape=shape), shape)
+            meta = account(build(f"model={model}", shape=shape, device="meta"), shape)
+            assert real == meta, (model, shape)

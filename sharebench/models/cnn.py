@@ -1,9 +1,30 @@
-"""ConvNet: [conv → ReLU (→ pool)] blocks and a linear head, with shared or locally connected layers.
+"""ConvNet: [conv → ReLU (→ pool)] blocks and a linear head, with shared or unshared layers.
 
-With layer="conv" one kernel is shared by every position; with layer="local" every output position
-owns its kernel (same topology, same FLOPs, no sharing); layer="tiled" sits between them (`tile`×`tile`
-kernel banks in rotation, see tiled.py); layer="dense" connects every output unit to every input
-(same output shapes, no locality either). 1-D or 2-D follows the input shape.
+`layer` picks where the net sits between sharing and not: "conv" (one kernel shared by every position),
+"lowrank" (`rank` shared kernels mixed per position, see lowrank.py), "tiled" (`tile` kernel banks in
+rotation, see tiled.py), "local" (every output position owns its kernel: same topology, same FLOPs, no
+sharing), "dense" (every output unit sees every input: no locality either). 1-D or 2-D follows the
+input shape. kernel_size, stride, padding and dilation are an int for every block, or a list with one
+entry per block (e.g. kernel_size: [5,3,3]).
+
+More of the spectrum, as options (all off by default):
+- tie_strength λ (layer local): soft positional tying, λ·Σ_p ‖w_p − w̄‖² per layer (w̄: the mean kernel);
+- share_every N (layer local): dynamic weight sharing (Pogodin et al. 2021): every N steps each local
+  layer's kernels are set to their mean over positions. Kernels only, as in the paper (its locally
+  connected layers have no bias); the per-position biases stay free;
+- untie_at t (layer conv): train as a conv, then at step t swap each conv for its untie_to (local |
+  dense) twin holding the same function (after d'Ascoli et al. 2019). Accounting before training counts
+  the conv; what it becomes is the same config with layer=<untie_to> (`sharebench params`);
+- match_params_of (layer conv): widen every block by one factor until the unique parameter count is
+  closest to the twin's with that layer (widen.py).
+
+Hooks for the training loop (optional; a model without them trains as before):
+  regularization() -> Tensor | None   add it to each step's loss; None: nothing to add (λ = 0).
+  after_step(step: int) -> bool       call after every optimizer step with the 1-based global step.
+                                      True: the parameter set changed (untie_at): rebuild the optimizer
+                                      (and its scheduler) from model.parameters() before the next step.
+A checkpoint saved after the switch loads into a fresh net (it unties itself on loading), but an
+optimizer built before loading must then be rebuilt too.
 """
 import math
 
@@ -12,8 +33,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from sharebench.errors import UserError
-from sharebench.models.layers import LocallyConnected1d, LocallyConnected2d
+from sharebench.models.layers import LocallyConnected1d, LocallyConnected2d, _LocallyConnectedNd
+from sharebench.models.lowrank import COMBINING, LowRankLocallyConnected1d, LowRankLocallyConnected2d
 from sharebench.models.tiled import TiledConv1d, TiledConv2d
+from sharebench.models.widen import matched_channels
+
+CONV_FN = {1: F.conv1d, 2: F.conv2d}
 
 
 class DenseMap(nn.Module):
@@ -29,19 +54,48 @@ class DenseMap(nn.Module):
             self.weight.uniform_(-bound, bound)
             self.bias.uniform_(-bound, bound)
 
+    @classmethod
+    def from_conv(cls, conv: nn.Module, input_size) -> "DenseMap":
+        """The dense map computing exactly `conv` on inputs of `input_size`: the conv applied to every
+        basis input gives one column of the matrix (products with 1 and sums of zeros: exact)."""
+        dims, size = len(conv.kernel_size), tuple(input_size)
+        n = conv.in_channels * math.prod(size)
+        eye = torch.eye(n, dtype=conv.weight.dtype, device=conv.weight.device).view(n, conv.in_channels, *size)
+        with torch.no_grad():
+            cols = CONV_FN[dims](eye, conv.weight, None, conv.stride, conv.padding, conv.dilation, conv.groups)
+            dense = cls(conv.in_channels, conv.out_channels, size, cols.shape[2:])
+            dense = dense.to(device=conv.weight.device, dtype=conv.weight.dtype)
+            dense.weight.copy_(cols.flatten(1).t())
+            positions = math.prod(cols.shape[2:])
+            dense.bias.copy_(conv.bias.repeat_interleave(positions) if conv.bias is not None else 0)
+        return dense
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.linear(x.flatten(1), self.weight, self.bias).view(-1, *self.output_shape)
 
 
 LAYERS = {("conv", 1): nn.Conv1d, ("conv", 2): nn.Conv2d,
           ("local", 1): LocallyConnected1d, ("local", 2): LocallyConnected2d,
+          ("lowrank", 1): LowRankLocallyConnected1d, ("lowrank", 2): LowRankLocallyConnected2d,
           ("tiled", 1): TiledConv1d, ("tiled", 2): TiledConv2d}
+LAYER_NAMES = ("conv", "lowrank", "tiled", "local", "dense")
 POOLS = {("max", 1): F.max_pool1d, ("max", 2): F.max_pool2d,
          ("avg", 1): F.avg_pool1d, ("avg", 2): F.avg_pool2d}
+TWIN = {1: LocallyConnected1d, 2: LocallyConnected2d}
 
 
 def _tuple(value, dims: int) -> tuple[int, ...]:
     return tuple(value) if isinstance(value, (list, tuple)) else (value,) * dims
+
+
+def _per_block(name: str, value, blocks: int, dims: int) -> list[tuple[int, ...]]:
+    """An int for every block, or a list with one entry (an int or a per-axis list) per block."""
+    if not isinstance(value, (list, tuple)):
+        return [_tuple(value, dims)] * blocks
+    if len(value) != blocks:
+        raise UserError(f"model.{name}={list(value)} has {len(value)} entries for {blocks} blocks "
+                        f"(model.channels): give one entry per block, or one int for all")
+    return [_tuple(v, dims) for v in value]
 
 
 def conv_output_size(size, kernel, stride, padding, dilation) -> tuple[int, ...]:
@@ -49,25 +103,85 @@ def conv_output_size(size, kernel, stride, padding, dilation) -> tuple[int, ...]
                  for s, k, st, p, d in zip(size, kernel, stride, padding, dilation))
 
 
+def _integer(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def check_spectrum_options(layer, dims, rank, combining, tie_strength, share_every, untie_at, untie_to,
+                           match_params_of) -> None:
+    """UserErrors for the options of the sharing spectrum, each naming the fix."""
+    def needs(option, value, wanted):
+        if layer != wanted:
+            raise UserError(f"model.{option}={value} needs model.layer={wanted} (got {layer}): set "
+                            f"model.layer={wanted}, or leave {option} at its default")
+    if layer == "lowrank":
+        if not _integer(rank) or rank < 1:
+            raise UserError(f"model.rank={rank!r} is not valid: use an integer >= 1, e.g. model.rank=2")
+        allowed = COMBINING if dims == 2 else ("full",)
+        if combining not in allowed:
+            raise UserError(f"model.combining={combining!r} is not valid for {dims}-D inputs: use "
+                            f"{' | '.join(allowed)}")
+    if not _number(tie_strength) or tie_strength < 0:
+        raise UserError(f"model.tie_strength={tie_strength!r} is not valid: use a number >= 0, e.g. 0.001")
+    if tie_strength:
+        needs("tie_strength", tie_strength, "local")
+    if not _integer(share_every) or share_every < 0:
+        raise UserError(f"model.share_every={share_every!r} is not valid: use steps >= 1, or 0 for never")
+    if share_every:
+        needs("share_every", share_every, "local")
+    if untie_at is not None:
+        if not _integer(untie_at) or untie_at < 1:
+            raise UserError(f"model.untie_at={untie_at!r} is not valid: use a step >= 1, or null for never")
+        needs("untie_at", untie_at, "conv")
+        if untie_to not in ("local", "dense"):
+            raise UserError(f"model.untie_to={untie_to!r} is not valid: use local or dense")
+    if match_params_of is not None:
+        if match_params_of not in LAYER_NAMES[1:]:
+            raise UserError(f"model.match_params_of={match_params_of!r} is not valid: use "
+                            f"{' | '.join(LAYER_NAMES[1:])}, or null")
+        needs("match_params_of", match_params_of, "conv")
+
+
 class ConvNet(nn.Module):
     def __init__(self, input_shape, num_outputs, layer="conv", channels=(16, 32), kernel_size=3,
-                 stride=1, padding=1, dilation=1, pool=None, pool_size=2, tile=2):
+                 stride=1, padding=1, dilation=1, pool=None, pool_size=2, tile=2, rank=2, combining="full",
+                 tie_strength=0.0, share_every=0, untie_at=None, untie_to="local", match_params_of=None):
         super().__init__()
         if len(input_shape) == 1:
             input_shape = (1, *input_shape)  # a flat vector is a 1-channel sequence
         if len(input_shape) not in (2, 3):
             raise UserError(f"a CNN takes [C, L] or [C, H, W] inputs, not {list(input_shape)}: "
                             f"pick a sequence or image dataset, or model=mlp")
-        if layer not in ("conv", "local", "tiled", "dense"):
-            raise UserError(f"model.layer={layer!r} is not valid: use conv, local, tiled or dense")
+        if layer not in LAYER_NAMES:
+            raise UserError(f"model.layer={layer!r} is not valid: use {', '.join(LAYER_NAMES)}")
         dims = len(input_shape) - 1
-        self.dims, self.pool, self.pool_size = dims, pool, _tuple(pool_size, dims)
-        geometry = dict(kernel_size=_tuple(kernel_size, dims), stride=_tuple(stride, dims),
-                        padding=_tuple(padding, dims), dilation=_tuple(dilation, dims))
+        check_spectrum_options(layer, dims, rank, combining, tie_strength, share_every, untie_at, untie_to,
+                               match_params_of)
+        blocks = len(channels)
+        geometry = {name: _per_block(name, value, blocks, dims) for name, value in (
+            ("kernel_size", kernel_size), ("stride", stride), ("padding", padding), ("dilation", dilation))}
+        if match_params_of is not None:
+            spec = dict(kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation, pool=pool,
+                        pool_size=pool_size, tile=tile, rank=rank, combining=combining)
+
+            def count(layer_, channels_):
+                with torch.device("meta"):
+                    net = ConvNet(input_shape, num_outputs, layer_, channels_, **spec)
+                return sum(p.numel() for p in net.parameters())
+            target = count(match_params_of, channels)
+            channels = matched_channels(lambda ch: count("conv", ch), channels, target)
+        self.dims, self.pool, self.pool_size, self.num_blocks = dims, pool, _tuple(pool_size, dims), blocks
+        self.channels, self.input_sizes = list(channels), []
+        self.tie_strength, self.share_every = tie_strength, share_every
+        self.untie_at, self.untie_to, self.untied = untie_at, untie_to, False
         size, in_ch = tuple(input_shape[1:]), input_shape[0]
-        self.num_blocks = len(channels)
         for i, out_ch in enumerate(channels, start=1):
-            out_size = conv_output_size(size, *geometry.values())
+            block = {name: per_block[i - 1] for name, per_block in geometry.items()}
+            out_size = conv_output_size(size, *block.values())
             if min(out_size) < 1:
                 raise UserError(f"block {i} gets a {'×'.join(map(str, size))} input, too small for "
                                 f"model.kernel_size={kernel_size} with dilation {dilation} and padding "
@@ -75,10 +189,13 @@ class ConvNet(nn.Module):
             if layer == "dense":
                 setattr(self, f"conv{i}", DenseMap(in_ch, out_ch, size, out_size))
             else:
-                extra = {"input_size": size} if layer in ("local", "tiled") else {}
+                extra = {"input_size": size} if layer != "conv" else {}
                 if layer == "tiled":
                     extra["tile"] = _tuple(tile, dims)
-                setattr(self, f"conv{i}", LAYERS[(layer, dims)](in_ch, out_ch, **extra, **geometry))
+                if layer == "lowrank":
+                    extra.update(rank=rank, combining=combining)
+                setattr(self, f"conv{i}", LAYERS[(layer, dims)](in_ch, out_ch, **extra, **block))
+            self.input_sizes.append(size)
             size, in_ch = out_size, out_ch
             if pool:
                 size = tuple(s // p for s, p in zip(size, self.pool_size))
@@ -87,6 +204,44 @@ class ConvNet(nn.Module):
                                     f"set model.pool=null, a smaller model.pool_size, or fewer blocks")
         self.feature_shape = (in_ch, *size)
         self.fc = nn.Linear(in_ch * int(torch.Size(size).numel()), num_outputs)
+
+    def blocks(self) -> list[nn.Module]:
+        return [getattr(self, f"conv{i}") for i in range(1, self.num_blocks + 1)]
+
+    def regularization(self) -> torch.Tensor | None:
+        """Soft positional tying: λ·Σ_p ‖w_p − w̄‖² summed over the locally connected layers."""
+        if not self.tie_strength:
+            return None
+        spreads = [(w - w.mean(0)).pow(2).sum() for w in (
+            m.weight.flatten(0, self.dims - 1) for m in self.blocks() if isinstance(m, _LocallyConnectedNd))]
+        return self.tie_strength * torch.stack(spreads).sum()
+
+    def after_step(self, step: int) -> bool:
+        """Dynamic sharing and untying, by the 1-based global step; True when the parameters changed."""
+        if self.share_every and step % self.share_every == 0:
+            with torch.no_grad():
+                for m in self.blocks():
+                    if isinstance(m, _LocallyConnectedNd):
+                        positions = tuple(range(self.dims))
+                        m.weight.copy_(m.weight.mean(positions, keepdim=True).expand_as(m.weight))
+        if self.untie_at is not None and not self.untied and step >= self.untie_at:
+            self.untie()
+            return True
+        return False
+
+    def untie(self) -> None:
+        """Swap every conv for its `untie_to` twin computing the same function."""
+        for i, (conv, size) in enumerate(zip(self.blocks(), self.input_sizes), start=1):
+            twin = TWIN[self.dims].from_conv(conv, size) if self.untie_to == "local" else DenseMap.from_conv(conv, size)
+            setattr(self, f"conv{i}", twin.train(self.training))
+        self.untied = True
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # weights saved after the switch: switch first, so that they fit
+        saved = state_dict.get(f"{prefix}conv1.weight")
+        if self.untie_at is not None and not self.untied and saved is not None and saved.shape != self.conv1.weight.shape:
+            self.untie()
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for i in range(1, self.num_blocks + 1):

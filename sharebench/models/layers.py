@@ -131,6 +131,10 @@ class _LocallyConnectedNd(nn.Module):
                 lc.bias.copy_(conv.bias.view(-1, *(1,) * cls._dims).expand_as(lc.bias))
         return lc
 
+    def position_kernels(self) -> torch.Tensor:
+        """(*output_size, out, in, *kernel): the kernel of every output position (the weight itself)."""
+        return self.weight
+
     def _check(self, x: torch.Tensor) -> None:
         n = self._dims
         if x.dim() != n + 2 or x.shape[1] != self.in_channels or tuple(x.shape[2:]) != self.input_size:

@@ -53,6 +53,11 @@ class _TiledConvNd(nn.Module):
         """For accounting: an unshared layer needs one bank's worth at every output position."""
         return param.numel() // math.prod(self.tile) * math.prod(self.output_size)
 
+    def position_kernels(self) -> torch.Tensor:
+        """(*output_size, out, in, *kernel): the bank each output position uses."""
+        index = [torch.arange(o, device=self.weight.device) % t for o, t in zip(self.output_size, self.tile)]
+        return self.weight[torch.meshgrid(*index, indexing="ij")]
+
     def _forward2d(self, x, weight, bias, output_size, tile, stride, padding, dilation):
         """x (B, C, H, W), weight (th, tw, O, C, kh, kw), bias (O, th, tw) or None."""
         (Ho, Wo), (th, tw), (sh, sw) = output_size, tile, stride
