@@ -30,7 +30,7 @@ def fit(model, x, target, steps=30, lr=1e-2, loss_fn=F.cross_entropy):
     losses = []
     for step in range(1, steps + 1):
         loss = loss_fn(model(x), target)
-        reg = getattr(model, "regularization", lambda: None)()
+        reg = getattr(model, "penalty", lambda: None)()
         if reg is not None:
             loss = loss + reg
         opt.zero_grad()
@@ -76,14 +76,14 @@ def test_per_block_geometry_and_its_errors():
 
 
 def test_soft_tying_penalty_by_hand_and_off_at_zero():
-    assert build("model=local_cnn").regularization() is None
+    assert build("model=local_cnn").penalty() is None
     model = build("model=soft_tied_cnn", "model.tie_strength=0.5", "model.channels=[2]")
     w = model.conv1.weight  # (40, 2, 1, 3)
     expected = 0.5 * sum(((w[p] - w.mean(0)) ** 2).sum() for p in range(40))
-    torch.testing.assert_close(model.regularization(), expected)
+    torch.testing.assert_close(model.penalty(), expected)
     with torch.no_grad():
         w.copy_(w[0].expand_as(w))
-    assert abs(model.regularization().item()) < 1e-10
+    assert abs(model.penalty().item()) < 1e-10
     with pytest.raises(UserError, match="model.layer=local"):
         build("model=shared_cnn", "++model.tie_strength=0.1")
 

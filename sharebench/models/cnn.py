@@ -19,7 +19,7 @@ More of the spectrum, as options (all off by default):
   closest to the twin's with that layer (widen.py).
 
 Hooks for the training loop (optional; a model without them trains as before):
-  regularization() -> Tensor | None   add it to each step's loss; None: nothing to add (λ = 0).
+  penalty() -> Tensor | None          added to each step's loss; None: nothing to add (λ = 0).
   after_step(step: int) -> bool       call after every optimizer step with the 1-based global step.
                                       True: the parameter set changed (untie_at): rebuild the optimizer
                                       (and its scheduler) from model.parameters() before the next step.
@@ -208,7 +208,7 @@ class ConvNet(nn.Module):
     def blocks(self) -> list[nn.Module]:
         return [getattr(self, f"conv{i}") for i in range(1, self.num_blocks + 1)]
 
-    def regularization(self) -> torch.Tensor | None:
+    def penalty(self) -> torch.Tensor | None:
         """Soft positional tying: λ·Σ_p ‖w_p − w̄‖² summed over the locally connected layers."""
         if not self.tie_strength:
             return None

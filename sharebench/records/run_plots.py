@@ -21,8 +21,15 @@ def _finite(rows: list[dict], key: str) -> tuple[list[float], list[float]]:
     return [p[0] for p in pts], [p[1] for p in pts]
 
 
-def plot_run(metrics: list[dict], steps: list[dict], out_dir: Path, title: str) -> list[Path]:
-    """Write loss.png (per-step loss and evaluated losses) and, for classification, accuracy.png."""
+def _mark(ax, marks: dict[str, int] | None) -> None:
+    for label, step in (marks or {}).items():
+        ax.axvline(step, color="0.35", ls=":", lw=1.2, label=f"{label} (step {step:,})")
+
+
+def plot_run(metrics: list[dict], steps: list[dict], out_dir: Path, title: str,
+             marks: dict[str, int] | None = None) -> list[Path]:
+    """Write loss.png (per-step loss and evaluated losses) and, for classification, accuracy.png.
+    `marks` (label → step) draws a labelled vertical line in both, e.g. where a model untied."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -42,6 +49,7 @@ def plot_run(metrics: list[dict], steps: list[dict], out_dir: Path, title: str) 
     positive = sy + [v for s in SPLIT_STYLE for v in _finite(metrics, f"{s}_loss")[1]]
     if wants_log_scale(positive):
         ax.set_yscale("log")
+    _mark(ax, marks)
     ax.set(xlabel="optimizer step", ylabel="loss", title=f"{title}: loss")
     ax.grid(alpha=0.3)
     ax.legend(frameon=False)
@@ -55,6 +63,7 @@ def plot_run(metrics: list[dict], steps: list[dict], out_dir: Path, title: str) 
             x, y = _finite(metrics, f"{split}_acc")
             if x:
                 ax.plot(x, [100 * v for v in y], color=color, ls=ls, marker="o", ms=2.5, label=split)
+        _mark(ax, marks)
         ax.set(xlabel="optimizer step", ylabel="accuracy (%)", title=f"{title}: accuracy")
         ax.grid(alpha=0.3)
         ax.legend(frameon=False)

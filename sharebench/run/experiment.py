@@ -15,6 +15,7 @@ from sharebench.accounting import account
 from sharebench.checks.values import check_config
 from sharebench.data.augment import make_augment
 from sharebench.errors import instantiate
+from sharebench.models.diagnostics import sharing_diagnostics
 from sharebench.records.checkpoints import Checkpoint, remove_checkpoint, save_checkpoint, save_model
 from sharebench.records.columns import summary_entries
 from sharebench.records.provenance import environment
@@ -78,6 +79,7 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None,
     def on_evaluation(row: dict) -> None:
         row.update(shifted_accuracy(model, splits, shifts.get("shifts") or [], shifts.get("shift_axes", "both"),
                                     cfg.trainer.eval_batch_size, amp=cfg.trainer.amp))
+        row.update(sharing_diagnostics(model))  # how alike the kernels of unshared layers are
         recorder.add_evaluation(row)
         log.info("step %d (epoch %.2f): train loss %.4f | val loss %.4f acc %.4f | test loss %.4f acc %.4f",
                  row["step"], row["epoch"], row["train_loss"], row["val_loss"], row["val_acc"],
@@ -99,6 +101,8 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None,
     except Exception:  # the job wrapper records the failure in summary.json
         recorder.close()
         raise
+    if getattr(model, "untied", False):  # untie_at: the step from which it trained unshared
+        summary["untied_at_step"] = model.untie_at
     last = recorder.metrics[-1] if recorder.metrics else {}
     summary.update({
         "steps": result.steps if result else last.get("step", 0),
@@ -120,7 +124,8 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None,
         steps = read_csv(run_dir / "steps.csv") if (run_dir / "steps.csv").exists() else []
         from sharebench.records.run_plots import plot_run
 
-        plot_run(recorder.metrics, steps, run_dir / "plots", f"{names['model']} on {names['dataset']}")
+        plot_run(recorder.metrics, steps, run_dir / "plots", f"{names['model']} on {names['dataset']}",
+                 marks={"untied": summary["untied_at_step"]} if summary.get("untied_at_step") else None)
     print(format_summary(summary), flush=True)
     if result is None:  # a hard KeyboardInterrupt, not a requested stop: pass it on
         raise KeyboardInterrupt

@@ -10,7 +10,10 @@ Optional model hooks (methods a model may define; every other model is trained a
   targets(y) -> y'             the labels for the model's output rows, when it answers each example
                                more than once (models/tied_pair.py: task A's rows, then task B's);
                                losses and accuracies are then over all the answers.
-  penalty() -> scalar tensor   added to every step's loss (e.g. λ·‖w_A − w_B‖²).
+  penalty() -> tensor | None   added to every step's loss (e.g. λ·‖w_A − w_B‖², soft positional tying).
+  after_step(step) -> bool     called after every optimizer step with the 1-based step (dynamic
+                               sharing averages kernels here); True when the model's parameters
+                               changed (untie_at): the optimizer and scheduler are then rebuilt.
   evaluation_metrics(splits, evaluate) -> dict
                                extra columns for each evaluation row (they land in metrics.csv and
                                as final_<column> in summary.json); evaluate(module, (x, y)) gives
@@ -107,6 +110,7 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
     loss_fn = loss_function(splits.task, cfg.get("loss_reduction", "mean"))
     autocast = autocast_for(device, cfg.amp)
     targets, penalty = getattr(model, "targets", None), getattr(model, "penalty", None)  # optional hooks
+    after_step = getattr(model, "after_step", None)
     extra_metrics = getattr(model, "evaluation_metrics", None)
     grad_clip, classify = cfg.grad_clip, splits.task == "classification"  # read once: a config lookup costs ~10 µs
     order_gen = torch.Generator().manual_seed(seed)  # on CPU: the same batches on every device
@@ -114,7 +118,10 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
     loop = LoopState()
     if resume:
         loop = resume.loop
-        resume.restore(model, optimizer, scheduler, order_gen, augment_gen)
+        model.load_state_dict(resume.model)
+        if not _optimizes(optimizer, model):  # the model changed its parameters before the checkpoint (untie_at)
+            optimizer, scheduler = _rebuilt(optimizer, model, cfg.schedule, total, 0)
+        resume.restore(optimizer, scheduler, order_gen, augment_gen)
     order = None if loop.order is None else loop.order.to(device)
     watch = NonFiniteWatch(device)
 
@@ -160,8 +167,9 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
         with autocast():
             out = model(xb)
             loss = loss_fn(out.float(), yb)
-            if penalty is not None:
-                loss = loss + penalty()
+            extra = penalty() if penalty is not None else None
+            if extra is not None:
+                loss = loss + extra
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if grad_clip:
@@ -170,6 +178,8 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
         step_lrs.append(optimizer.param_groups[0]["lr"])
         if scheduler is not None:
             scheduler.step()
+        if after_step is not None and after_step(step):
+            optimizer, scheduler = _rebuilt(optimizer, model, cfg.schedule, total, step)
         losses.append(loss.detach())
         if classify:  # compared with the labels at the flush, in one go
             predictions.append(out.argmax(1))
@@ -217,3 +227,23 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
     return FitResult(status=status, steps=step, epochs=round(step / steps_per_epoch, 4),
                      train_seconds=train_seconds, samples_seen=seen, state=state)
 
+
+def _optimizes(optimizer, model: nn.Module) -> bool:
+    """Whether the optimizer holds exactly the model's trainable parameters."""
+    held = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    return held == {id(p) for p in model.parameters() if p.requires_grad}
+
+
+def _rebuilt(optimizer, model: nn.Module, schedule: str, total: int, step: int):
+    """The same optimizer (class and hyperparameters) over the model's new parameters, and its schedule
+    advanced to `step`. Its running statistics (Adam's moments) start over: the parameters are new."""
+    fresh = type(optimizer)([p for p in model.parameters() if p.requires_grad], **optimizer.defaults)
+    scheduler = make_scheduler(fresh, schedule, total)
+    if scheduler is not None:
+        import warnings
+
+        with warnings.catch_warnings():  # stepping a schedule before any optimizer step warns
+            warnings.simplefilter("ignore")
+            for _ in range(step):
+                scheduler.step()
+    return fresh, scheduler

@@ -63,8 +63,9 @@ class TrainingState:
                    order_gen=order_gen.get_state(),
                    augment_gen=augment_gen.get_state() if augment_gen is not None else None, rng=rng_states())
 
-    def restore(self, model, optimizer, scheduler, order_gen, augment_gen=None) -> None:
-        model.load_state_dict(self.model)
+    def restore(self, optimizer, scheduler, order_gen, augment_gen=None) -> None:
+        """Everything but the model's weights, which the loop loads first (a model may change its
+        parameters as it loads them, and the optimizer must then be rebuilt before this)."""
         optimizer.load_state_dict(self.optimizer)
         if scheduler is not None and self.scheduler is not None:
             scheduler.load_state_dict(self.scheduler)

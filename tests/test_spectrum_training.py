@@ -1,0 +1,49 @@
+"""The spectrum's training hooks, through the real loop and run records: soft tying pulls kernels
+together, dynamic sharing makes them equal, untying switches mid-run and resumes exactly."""
+import math
+
+import pytest
+
+from conftest import TINY, make_cfg
+from sharebench.records.checkpoints import load_checkpoint
+from sharebench.records.run_dir import read_csv
+from sharebench.run import experiment
+
+RUN = (*TINY, "trainer.max_steps=12", "trainer.eval_every=4", "trainer.plots=false")
+
+
+def last_row(run_dir):
+    return read_csv(run_dir / "metrics.csv")[-1]
+
+
+def test_soft_tying_pulls_the_kernels_toward_their_mean(tmp_path):
+    free = experiment.run(make_cfg(*RUN, "model=local_cnn"), tmp_path / "free")
+    tied = experiment.run(make_cfg(*RUN, "model=soft_tied_cnn", "model.tie_strength=1.0"), tmp_path / "tied")
+    assert free["status"] == tied["status"] == "completed"
+    for layer in ("conv1", "conv2"):
+        assert float(last_row(tmp_path / "tied")[f"{layer}_dist_to_mean"]) < \
+            0.9 * float(last_row(tmp_path / "free")[f"{layer}_dist_to_mean"])
+
+
+def test_dynamic_sharing_every_step_leaves_one_kernel_per_layer(tmp_path):
+    summary = experiment.run(make_cfg(*RUN, "model=dynamic_shared_cnn", "model.share_every=1"), tmp_path / "run")
+    row = last_row(tmp_path / "run")
+    assert float(row["conv1_dist_to_mean"]) < 1e-5 and float(row["conv1_neighbor_dist"]) < 1e-5
+    assert summary["final_conv1_snr"] is None or summary["final_conv1_snr"] > 1e3 or math.isinf(summary["final_conv1_snr"])
+
+
+@pytest.mark.parametrize("stop_after", [3, 8])  # before and after the switch at step 6
+def test_untie_switches_mid_run_and_resumes_exactly(tmp_path, stop_after):
+    cfg = make_cfg(*RUN, "model=untie_cnn", "model.untie_at=6")
+    whole = experiment.run(cfg, tmp_path / "whole")
+    assert whole["untied_at_step"] == 6
+    rows = read_csv(tmp_path / "whole" / "metrics.csv")
+    assert rows[0]["conv1_snr"] == ""  # step 4: still a conv, nothing unshared to measure
+    assert float(rows[1]["conv1_neighbor_dist"]) > 0  # step 8: locally connected, kernels drift apart
+    calls = iter(range(10**9))
+    part = experiment.run(cfg, tmp_path / "pieces", should_stop=lambda: next(calls) >= stop_after)
+    assert part["status"] == "interrupted"
+    final = experiment.run(cfg, tmp_path / "pieces", resume=load_checkpoint(tmp_path / "pieces"))
+    assert final["status"] == "completed" and final["untied_at_step"] == 6
+    for key in ("final_test_loss", "final_val_loss", "final_train_loss", "final_conv2_dist_to_mean"):
+        assert final[key] == whole[key], key
