@@ -11,6 +11,9 @@ CONFIG_MODULE = "sharebench.conf"  # the one name of the shipped config tree
 CONFIG_NAME = "config"
 GROUPS = ("model", "dataset", "optim", "trainer", "logger", "experiment")
 BUILT_GROUPS = ("model", "dataset", "optim")  # groups whose `_target_` is constructed with their keys
+# keys that change no number: a run may continue, and resume=true finds it, with other values for them
+FREE_KEYS = ("resume", "device", "dataset.root", "logger", "trainer.progress", "trainer.plots",
+             "trainer.save_model", "trainer.threads", "trainer.checkpoint_every")
 MAX_CHECKED_JOBS = 16  # above this, the checks compose each swept value once instead of every product
 
 
@@ -19,6 +22,12 @@ def available_options() -> dict[str, list[str]]:
     root = resources.files(CONFIG_MODULE)
     return {group: sorted(p.name[:-5] for p in root.joinpath(group).iterdir() if p.name.endswith(".yaml"))
             for group in GROUPS}
+
+
+def is_free(key: str) -> bool:
+    """Whether an override's key (or a key under it) is one of FREE_KEYS."""
+    key = key.lstrip("+~")
+    return any(key == f or key.startswith(f + ".") for f in FREE_KEYS)
 
 
 def flatten(node, prefix: str = "") -> dict:

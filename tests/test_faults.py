@@ -364,8 +364,6 @@ def corrupt_checkpoint(run):
     (lambda run: (run / "steps.csv").write_text("garbage\n"), True),
     (lambda run: (run / "steps.csv").write_bytes(b"\x00\xff\xfe" * 50), True),
     (lambda run: (run / "summary.json").write_text("[1, 2]"), True),
-    (corrupt_checkpoint, False),
-    (lambda run: (run / "checkpoint.pt").write_text("not a checkpoint"), False),
 ])
 def test_a_corrupted_run_dir_resumes_or_starts_over_but_completes(tmp_path, damage, continues):
     cfg = interrupted_run(tmp_path)
@@ -381,6 +379,16 @@ def test_a_corrupted_run_dir_resumes_or_starts_over_but_completes(tmp_path, dama
         assert [r["step"] for r in steps] == [str(i) for i in range(8, 13)]
     else:
         assert steps == ref_steps
+
+
+@pytest.mark.parametrize("damage", [corrupt_checkpoint, lambda run: (run / "checkpoint.pt").write_text("no")])
+def test_a_damaged_checkpoint_is_refused_and_the_run_left_alone(tmp_path, capsys, damage):
+    cfg = interrupted_run(tmp_path)
+    damage(tmp_path / "run")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir() if p.is_file()}
+    assert job.run_job(cfg, str(tmp_path / "run"), {}, multirun=True) is None
+    assert "checkpoint.pt" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir() if p.is_file()} == before
 
 
 def test_resume_with_other_overrides_is_refused_and_leaves_the_run_alone(tmp_path, capsys):

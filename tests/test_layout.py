@@ -12,7 +12,7 @@ import sharebench
 PACKAGE = Path(sharebench.__file__).parent
 # earlier → later. records is the storage layer (it imports no other room), so every stage may write
 # through it; cli is the front door and may import anything.
-ROOMS = ["errors", "configs", "records", "data", "models", "accounting", "train", "checks", "run", "compare", "cli"]
+ROOMS = ["errors", "terminal", "configs", "records", "data", "models", "accounting", "train", "checks", "run", "compare", "cli"]
 TOP = {"__init__"}  # sharebench/__init__.py: the version only
 
 

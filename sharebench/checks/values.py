@@ -76,6 +76,8 @@ def check_config(cfg: DictConfig) -> None:
     positive_int(cfg, "trainer.eval_every", "100", optional=True)
     if _get(cfg, "trainer.schedule") not in SCHEDULES:
         _fail("trainer.schedule", _get(cfg, "trainer.schedule"), " | ".join(SCHEDULES), "cosine")
+    if _get(cfg, "trainer.checkpoint_every") is not None:
+        number(cfg, "trainer.checkpoint_every", "60", strict=False)
     if _get(cfg, "trainer.grad_clip") is not None:
         number(cfg, "trainer.grad_clip", "1.0")
     if _get(cfg, "trainer.loss_reduction") not in (None, "mean", "sum"):

@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
+from sharebench.errors import UserError
 from sharebench.records.atomic import atomic_path
 
 CHECKPOINT_FILE = "checkpoint.pt"
@@ -38,21 +39,26 @@ def save_checkpoint(run_dir: str | Path, checkpoint: Checkpoint) -> Path:
 
 
 def load_checkpoint(run_dir: str | Path) -> Checkpoint | None:
-    """The checkpoint of a run dir; None when there is none or it cannot be read (then the run
-    starts over rather than continue from something broken)."""
+    """The checkpoint of a run dir, or None when there is none. A file that is not one of ours —
+    damaged, from another program or version, or crafted — is refused (UserError naming it): it is
+    read with weights_only=True, so nothing in it runs."""
     path = Path(run_dir) / CHECKPOINT_FILE
     if not path.exists():
         return None
+    refuse = (f"{path} is not a checkpoint this sharebench can continue from ({{why}}); it was not loaded: "
+              f"delete it to start the run over, or resume another run")
     try:
         record = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:  # truncated, foreign, or an older format: unreadable is the same as absent
-        return None
-    if not isinstance(record, dict) or record.pop("format", None) != FORMAT:
-        return None
+    except Exception as err:  # truncated, foreign, or holding Python objects that could run code
+        why = "it holds Python objects, not only tensors" if "Weights only load failed" in str(err) else "unreadable"
+        raise UserError(refuse.format(why=why)) from None
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        raise UserError(refuse.format(why=f"format {record.get('format') if isinstance(record, dict) else '?'}, "
+                                          f"expected {FORMAT}"))
     try:
-        return Checkpoint(**record)
+        return Checkpoint(**{k: v for k, v in record.items() if k != "format"})
     except TypeError:
-        return None
+        raise UserError(refuse.format(why="fields missing")) from None
 
 
 def remove_checkpoint(run_dir: str | Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from sharebench import __version__, data, models
@@ -22,13 +22,15 @@ from sharebench.records.provenance import environment
 from sharebench.records.run_dir import RunRecorder, read_csv
 from sharebench.records.sinks import build_sinks
 from sharebench.run.resume_plan import resume_key
+from sharebench.terminal import say
 from sharebench.train.devices import pick_device
 from sharebench.train.feature_cache import with_cached_features
-from sharebench.train.loop import fit
+from sharebench.train.loop import fit, planned_steps
 from sharebench.train.shifted_eval import require_positions, shifted_accuracy
 from sharebench.train.state import TrainingState
 
-log = logging.getLogger("sharebench")
+log = logging.getLogger("sharebench")  # the terminal (one short line per evaluation) and the log file
+detail = logging.getLogger("sharebench.detail")  # the log file only (conf/hydra/job_logging/)
 
 
 def seed_everything(seed: int) -> None:
@@ -68,7 +70,7 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None,
                "device": str(device), "sharebench_version": __version__, **environment(),
                "run_dir": str(run_dir), "resumed_from_step": training.loop.step if training else None}
     recorder.write_summary(summary)
-    log.info("%s on %s: %s parameters, %s train / %s val / %s test examples, input %s, device %s",
+    detail.info("%s on %s: %s parameters, %s train / %s val / %s test examples, input %s, device %s",
              names["model"], names["dataset"], f"{summary['params_total']:,}", *splits.sizes().values(),
              "×".join(map(str, splits.input_shape)), device)
 
@@ -76,22 +78,34 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None,
     require_positions(splits.input_shape, shifts.get("shifts"), augment.get("translate", 0))
     augment = make_augment(augment.get("translate", 0), augment.get("flip", False), splits.fill, cfg.seed, device)
 
+    total_steps = planned_steps(len(splits.train[0]), cfg.trainer)
+
     def on_evaluation(row: dict) -> None:
         row.update(shifted_accuracy(model, splits, shifts.get("shifts") or [], shifts.get("shift_axes", "both"),
                                     cfg.trainer.eval_batch_size, amp=cfg.trainer.amp))
         row.update(sharing_diagnostics(model))  # how alike the kernels of unshared layers are
         recorder.add_evaluation(row)
-        log.info("step %d (epoch %.2f): train loss %.4f | val loss %.4f acc %.4f | test loss %.4f acc %.4f",
-                 row["step"], row["epoch"], row["train_loss"], row["val_loss"], row["val_acc"],
-                 row["test_loss"], row["test_acc"])
+        detail.info("step %d (epoch %.2f): train loss %.4f | val loss %.4f acc %.4f | test loss %.4f acc %.4f",
+                    row["step"], row["epoch"], row["train_loss"], row["val_loss"], row["val_acc"],
+                    row["test_loss"], row["test_acc"])
+        log.info(evaluation_line(row, total_steps))  # the terminal's one line per evaluation
 
     started = time.perf_counter()
+    key = resume_key(cfg)
+
+    def wall_seconds() -> float:
+        return round(time.perf_counter() - started + (resume.wall_seconds if resume else 0.0), 3)
+
+    def on_checkpoint(state: TrainingState) -> None:  # every trainer.checkpoint_every seconds
+        save_checkpoint(run_dir, Checkpoint(state.as_dict(), recorder.metrics, key, wall_seconds()))
+
     try:
         # a frozen backbone's features are computed once: then only the head trains, on them
         trained, data_in = with_cached_features(model, splits, cfg)
         with logging_redirect_tqdm():  # log lines print above the progress bar instead of through it
             result = fit(trained, data_in, optimizer, cfg.trainer, device, cfg.seed, on_evaluation,
-                         recorder.add_steps, augment=augment, should_stop=should_stop, resume=training)
+                         recorder.add_steps, augment=augment, should_stop=should_stop, resume=training,
+                         on_checkpoint=on_checkpoint)
         summary["status"] = result.status
         if result.status != "interrupted" and cfg.trainer.get("save_model", True):
             summary["model_file"] = str(save_model(model, run_dir))
@@ -109,13 +123,12 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None,
         "epochs": result.epochs if result else last.get("epoch", 0),
         **summary_entries(recorder.metrics),  # final_<column>, best_<column>
         "train_seconds": round(result.train_seconds, 3) if result else math.nan,
-        "wall_seconds": round(time.perf_counter() - started + (resume.wall_seconds if resume else 0.0), 3),
+        "wall_seconds": wall_seconds(),
         "samples_per_second": round(result.samples_seen / result.train_seconds, 1)
         if result and result.train_seconds > 0 else math.nan,
     })
     if result and result.state is not None:  # interrupted between two steps: keep how to go on
-        save_checkpoint(run_dir, Checkpoint(result.state.as_dict(), recorder.metrics, resume_key(cfg),
-                                            summary["wall_seconds"]))
+        save_checkpoint(run_dir, Checkpoint(result.state.as_dict(), recorder.metrics, key, summary["wall_seconds"]))
     elif result:
         remove_checkpoint(run_dir)
     recorder.write_summary(summary)
@@ -126,13 +139,23 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None,
 
         plot_run(recorder.metrics, steps, run_dir / "plots", f"{names['model']} on {names['dataset']}",
                  marks={"untied": summary["untied_at_step"]} if summary.get("untied_at_step") else None)
-    print(format_summary(summary), flush=True)
+    say(format_summary(summary, cfg))
     if result is None:  # a hard KeyboardInterrupt, not a requested stop: pass it on
         raise KeyboardInterrupt
     return summary
 
 
-def format_summary(s: dict) -> str:
+def evaluation_line(row: dict, total_steps: int) -> str:
+    """One evaluation in at most 80 columns: progress, training loss, validation and test score."""
+    def score(split):
+        acc, loss = row.get(f"{split}_acc", math.nan), row.get(f"{split}_loss", math.nan)
+        return f"{split} acc {100 * acc:.2f}%" if math.isfinite(acc) else f"{split} loss {loss:.4g}"
+
+    return (f"step {row['step']:,}/{total_steps:,} · train loss {row['train_loss']:.4g} · "
+            f"{score('val')} · {score('test')}")[:80]
+
+
+def format_summary(s: dict, cfg: DictConfig | None = None) -> str:
     """The few lines a person reads at the end of a run."""
     def pct(v):
         return "—" if v is None or not math.isfinite(v) else f"{100 * v:.2f}%"
@@ -160,4 +183,8 @@ def format_summary(s: dict) -> str:
         f"{num(s['samples_per_second'], ',.0f')} samples/s on {s['device']}",
         f"  files       {s['run_dir']}",
     ]
+    if s["status"] == "diverged":
+        lr = OmegaConf.select(cfg, "optim.lr") if cfg is not None else None
+        lines.append(f"  diverged    the loss became NaN or inf: try a lower optim.lr"
+                     f"{f' (now {lr:g})' if isinstance(lr, (int, float)) else ''} or trainer.grad_clip=1.0")
     return "\n".join(lines)

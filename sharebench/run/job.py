@@ -8,13 +8,14 @@ mistake, 1 otherwise); a sweep with a failed job exits 1 once every job has had 
 the whole command (exit 130/143).
 """
 import logging
-import sys
+import shutil
 from pathlib import Path
 
 from omegaconf import DictConfig
 
 from sharebench.errors import EXIT_FAILED, EXIT_USER_ERROR, UserError, one_line
 from sharebench.records.run_dir import RunRecorder, read_summary
+from sharebench.terminal import say, warn
 
 log = logging.getLogger("sharebench")
 
@@ -30,12 +31,12 @@ def run_job(cfg: DictConfig, run_dir: str, choices: dict, multirun: bool) -> dic
         try:
             action, state = plan(run_dir, cfg)
         except UserError as err:  # e.g. other overrides than the run had: leave its records as they are
-            print(f"sharebench: error: {err}", file=sys.stderr, flush=True)
+            warn(f"sharebench: error: {err}")
             if not multirun:
                 raise SystemExit(EXIT_USER_ERROR) from None
             return None
         if action == "skip":
-            print(f"sharebench: {run_dir} already completed: skipped", flush=True)
+            say(f"sharebench: {run_dir} already completed: skipped")
             return state
         if action == "continue":
             log.info("resuming from step %d (checkpoint.pt)", state.training["loop"]["step"])
@@ -46,9 +47,11 @@ def run_job(cfg: DictConfig, run_dir: str, choices: dict, multirun: bool) -> dic
     except KeyboardInterrupt:
         raise SystemExit(130) from None
     except UserError as err:  # one line on the terminal (the log would echo it there a second time)
-        if multirun or read_summary(run_dir):  # a sweep lists it; a lone run leaves only its log
+        if multirun or read_summary(run_dir):  # a sweep lists it
             _record_failure(run_dir, cfg, choices, str(err))
-        print(f"sharebench: error: {err}", file=sys.stderr, flush=True)
+        else:  # refused before it wrote anything: leave no run dir behind
+            _remove_unrecorded(run_dir)
+        warn(f"sharebench: error: {err}")
         if not multirun:
             raise SystemExit(EXIT_USER_ERROR) from None
         return None
@@ -57,13 +60,13 @@ def run_job(cfg: DictConfig, run_dir: str, choices: dict, multirun: bool) -> dic
         while err.__cause__ is not None:  # Hydra's instantiate wraps what the constructor raised
             err = err.__cause__
         _record_failure(run_dir, cfg, choices, f"{type(err).__name__}: {err}")
-        print(f"sharebench: error: run failed with {type(err).__name__}: {one_line(err)} "
-              f"(traceback in {run_dir / 'sharebench.log'})", file=sys.stderr, flush=True)
+        warn(f"sharebench: error: run failed with {type(err).__name__}: {one_line(err)} "
+             f"(traceback in {run_dir / 'sharebench.log'})")
         if not multirun:
             raise SystemExit(EXIT_FAILED) from None
         return None
     if stop and summary["status"] == "interrupted":  # saved; now stop the command (and a sweep)
-        print(f"sharebench: interrupted; continue with: sharebench run resume={run_dir}", file=sys.stderr)
+        warn(f"sharebench: interrupted; continue with: sharebench run resume={run_dir}")
         raise SystemExit(stop.exit_code)
     if stop and multirun:  # the signal came after the last step: this run is complete, the sweep stops
         raise SystemExit(stop.exit_code)
@@ -81,4 +84,16 @@ def _record_failure(run_dir: Path, cfg: DictConfig, choices: dict, error: str) -
     try:
         RunRecorder(run_dir).write_summary(summary)
     except OSError:  # the failure may be the disk itself; the message still reaches the terminal
+        pass
+
+
+def _remove_unrecorded(run_dir: Path) -> None:
+    """Delete the directory Hydra made for a run refused before it recorded anything (only .hydra/
+    and a log inside), and the date folder above it when that is left empty."""
+    try:
+        if all(p.name == ".hydra" or p.suffix == ".log" for p in run_dir.iterdir()):
+            shutil.rmtree(run_dir)
+            for parent in (run_dir.parent, run_dir.parent.parent):
+                parent.rmdir()  # only when empty: OSError otherwise, and we stop
+    except OSError:
         pass

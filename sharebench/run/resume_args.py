@@ -11,7 +11,7 @@ from pathlib import Path
 
 from omegaconf import ListConfig, OmegaConf
 
-from sharebench.configs import CONFIG_MODULE, CONFIG_NAME
+from sharebench.configs import CONFIG_MODULE, CONFIG_NAME, is_free
 from sharebench.errors import UserError
 
 
@@ -33,8 +33,14 @@ def _pattern_root(pattern: str) -> Path:
     return Path(pattern.split("${", 1)[0] or ".")
 
 
+def _numbers_only(overrides) -> list[str]:
+    """The overrides that change numbers: runs that differ only in FREE_KEYS (progress bar, device, …)
+    are the same run."""
+    return sorted(o for o in overrides if not is_free(o.split("=", 1)[0]))
+
+
 def _latest_match(root: Path, marker: str, overrides: list[str], multirun: bool) -> Path | None:
-    want = sorted(_without_resume(overrides))
+    want = _numbers_only(overrides)
     best = None
     for path in root.glob(marker) if root.is_dir() else []:
         try:
@@ -42,7 +48,7 @@ def _latest_match(root: Path, marker: str, overrides: list[str], multirun: bool)
             saved = [str(o) for o in (saved.hydra.overrides.task if multirun else saved)]
         except Exception:  # a corrupted record is not the run we are looking for
             continue
-        if sorted(_without_resume(saved)) == want:
+        if _numbers_only(saved) == want:
             home = path.parent if multirun else path.parent.parent
             if best is None or home.stat().st_mtime > best.stat().st_mtime:
                 best = home

@@ -2,7 +2,7 @@
 
 A completed run is skipped, an interrupted one continues from checkpoint.pt, anything else (failed,
 diverged, killed) starts over. A run continues only with the same config, up to the keys that change
-no number (FREE_KEYS); config_sha names that config in summary.json.
+no number (configs.FREE_KEYS); config_sha names that config in summary.json.
 """
 import hashlib
 import json
@@ -10,20 +10,18 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from sharebench.configs import flatten
+from sharebench.configs import flatten, is_free
 from sharebench.errors import UserError
 from sharebench.records.checkpoints import Checkpoint, load_checkpoint
 from sharebench.records.run_dir import read_summary
 
-# keys that may change between an interrupted run and its continuation (they change no number)
-FREE_KEYS = ("resume", "device", "trainer.progress", "trainer.plots", "dataset.root")
 RECORDS = ("metrics.csv", "steps.csv", "summary.json", "checkpoint.pt")
 
 
 def resume_key(cfg) -> dict:
     """The config as a flat dict of the keys that must match for a run to be continued."""
     flat = flatten(OmegaConf.to_container(cfg, resolve=True))
-    return {k: v for k, v in flat.items() if not any(k == f or k.startswith(f + ".") for f in FREE_KEYS)}
+    return {k: v for k, v in flat.items() if not is_free(k)}
 
 
 def config_sha(cfg) -> str:

@@ -2,14 +2,15 @@
 
 Python's default SIGINT raises KeyboardInterrupt wherever the code happens to be — possibly inside
 optimizer.step(), leaving the weights half updated — and SIGTERM (what SLURM sends before it
-preempts a job) kills the process outright. While a run trains, both only set a flag instead; the
+preempts a job) and SIGHUP (a terminal that went away) kill the process outright. While a run trains, both only set a flag instead; the
 loop reads it once per step (a Python attribute, no device sync), flushes its metrics, writes a
 checkpoint and stops. A second signal stops at once, the classic way.
 """
 import signal
 import threading
 
-SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# SIGHUP: the terminal went away (a closed ssh session, a closed laptop lid without tmux)
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class StopRequest:
@@ -29,10 +30,10 @@ class StopRequest:
         if self.signum is not None:  # asked twice: the user means it
             raise KeyboardInterrupt
         self.signum = signum
-        import sys
+        from sharebench.terminal import warn  # never raises: the reader may be gone (a pipe, a terminal)
 
-        print(f"\nsharebench: {signal.Signals(signum).name} received: stopping after this step and "
-              f"writing a checkpoint (send it again to stop at once)", file=sys.stderr, flush=True)
+        warn(f"\nsharebench: {signal.Signals(signum).name} received: stopping after this step and "
+             f"writing a checkpoint (send it again to stop at once)")
 
     def __enter__(self) -> "StopRequest":
         if threading.current_thread() is threading.main_thread():  # handlers live in the main thread only

@@ -5,7 +5,6 @@ two ways, and the larger count wins: jobs that returned None in this process (th
 runs them here; it includes jobs refused before they could write anything), and runs whose
 summary.json says `failed` (jobs that other launchers ran in other processes or machines).
 """
-import sys
 from pathlib import Path
 
 from hydra.core.utils import JobReturn, JobStatus
@@ -14,6 +13,7 @@ from omegaconf import DictConfig
 
 from sharebench.errors import EXIT_FAILED
 from sharebench.records.run_dir import read_summary
+from sharebench.terminal import warn
 
 
 class SweepOutcome(Callback):
@@ -29,6 +29,5 @@ class SweepOutcome(Callback):
                     for p in Path(str(config.hydra.sweep.dir)).rglob("summary.json")]
         failed = max(self.failed_here, statuses.count("failed"))
         if failed:
-            print(f"sharebench: {failed} of {max(len(statuses), failed)} runs failed (see their summary.json)",
-                  file=sys.stderr, flush=True)
+            warn(f"sharebench: {failed} of {max(len(statuses), failed)} runs failed (see their summary.json)")
             raise SystemExit(EXIT_FAILED)

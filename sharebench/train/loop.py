@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from omegaconf import DictConfig
 
 from sharebench.data import Pair, Splits
+from sharebench.terminal import SafeStream
 from sharebench.train.divergence import NonFiniteWatch
 from sharebench.train.state import LoopState, TrainingState
 
@@ -58,6 +59,11 @@ def autocast_for(device: torch.device, amp: bool) -> Callable:
     if amp and device.type == "cuda":
         return lambda: torch.autocast("cuda", dtype=torch.bfloat16)
     return nullcontext
+
+
+def planned_steps(train_size: int, cfg: DictConfig) -> int:
+    """trainer.max_steps, or trainer.epochs passes over `train_size` examples."""
+    return cfg.max_steps or cfg.epochs * math.ceil(train_size / min(cfg.batch_size, train_size))
 
 
 def make_scheduler(optimizer, schedule: str, total_steps: int):
@@ -97,14 +103,17 @@ def evaluate(model: nn.Module, pair: Pair, task: str, batch_size: int, autocast)
 def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg: DictConfig,
         device: torch.device, seed: int, on_evaluation: Callable[[dict], None],
         on_steps: Callable[[list[dict]], None], augment: Callable | None = None,
-        should_stop: Callable[[], bool] = lambda: False, resume: TrainingState | None = None) -> FitResult:
+        should_stop: Callable[[], bool] = lambda: False, resume: TrainingState | None = None,
+        on_checkpoint: Callable[[TrainingState], None] | None = None) -> FitResult:
     """Train; stop early when a loss turns NaN/inf (diverged) or `should_stop()` (interrupted: the
     result then carries the loop's state). `augment`, when given, maps each training batch to an
-    augmented one."""
+    augmented one. `on_checkpoint(state)` receives the state every `cfg.checkpoint_every` seconds of
+    training (stretched so that saving costs at most ~1% of the time), so a killed run loses at most
+    that much."""
     x, y = splits.train
     n, batch = len(x), min(cfg.batch_size, len(x))
     steps_per_epoch = math.ceil(n / batch)
-    total = cfg.max_steps or cfg.epochs * steps_per_epoch
+    total = planned_steps(n, cfg)
     eval_every = cfg.eval_every or steps_per_epoch
     scheduler = make_scheduler(optimizer, cfg.schedule, total)
     loss_fn = loss_function(splits.task, cfg.get("loss_reduction", "mean"))
@@ -128,12 +137,14 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
     from tqdm.auto import tqdm
 
     bar = tqdm(total=total, initial=loop.step, unit="step", leave=False, dynamic_ncols=True,
-               disable=not (cfg.progress and sys.stderr.isatty()))
+               file=SafeStream(sys.stderr), disable=not (cfg.progress and sys.stderr.isatty()))
     model.train()
     losses, predictions, labels, step_lrs = [], [], [], []
     status, seen, train_seconds, step = "completed", loop.seen, loop.train_seconds, loop.step
     start = time.perf_counter() - loop.elapsed  # elapsed_s runs on across interruptions
     resumed = time.perf_counter()
+    every = (cfg.get("checkpoint_every") or 0) if on_checkpoint is not None else 0
+    next_checkpoint = resumed + every if every else math.inf
 
     def write_steps(upto: int) -> list[float]:
         values = torch.stack(losses).float().tolist() if losses else []
@@ -149,10 +160,30 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
         answers = torch.cat(labels)
         return (torch.cat(predictions) == answers).sum().item(), answers.shape[0]
 
+    def snapshot() -> TrainingState:
+        """Flush the steps since the last evaluation (they are carried into its train loss) and
+        capture everything needed to go on from here."""
+        nonlocal loop, losses, predictions, labels, step_lrs, train_seconds
+        train_seconds += time.perf_counter() - resumed
+        carried = loop.carried + write_steps(step)
+        correct, answers = correct_and_answers()
+        loop = LoopState(step=step, seen=seen, train_seconds=train_seconds, elapsed=time.perf_counter() - start,
+                         order=None if order is None else order.cpu(), carried=carried,
+                         carried_correct=loop.carried_correct + correct,
+                         carried_answers=loop.carried_answers + answers)
+        losses, predictions, labels, step_lrs = [], [], [], []
+        watch.reset()
+        return TrainingState.capture(loop, model, optimizer, scheduler, order_gen, augment_gen)
+
     while step < total:
         if should_stop():
             status = "interrupted"
             break
+        if time.perf_counter() >= next_checkpoint:  # one clock read a step
+            saving = time.perf_counter()
+            on_checkpoint(snapshot())
+            resumed = time.perf_counter()
+            next_checkpoint = resumed + max(every, 100 * (resumed - saving))
         step += 1
         pos = (step - 1) % steps_per_epoch
         if pos == 0:
@@ -214,16 +245,7 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
             break
         resumed = time.perf_counter()
     bar.close()
-    state = None
-    if status == "interrupted":  # keep the steps taken since the last evaluation, and how to go on
-        train_seconds += time.perf_counter() - resumed
-        carried = loop.carried + write_steps(step)
-        correct, answers = correct_and_answers()
-        loop = LoopState(step=step, seen=seen, train_seconds=train_seconds, elapsed=time.perf_counter() - start,
-                         order=None if order is None else order.cpu(), carried=carried,
-                         carried_correct=loop.carried_correct + correct,
-                         carried_answers=loop.carried_answers + answers)
-        state = TrainingState.capture(loop, model, optimizer, scheduler, order_gen, augment_gen)
+    state = snapshot() if status == "interrupted" else None  # the steps since the last evaluation, and how to go on
     return FitResult(status=status, steps=step, epochs=round(step / steps_per_epoch, 4),
                      train_seconds=train_seconds, samples_seen=seen, state=state)
 
