@@ -56,3 +56,58 @@ def test_synthetic_shapes_and_tasks():
 def test_val_size_too_large_is_a_user_error():
     with pytest.raises(UserError, match="val_size"):
         data.load(make_cfg("dataset.val_size=4000").dataset)
+
+
+def test_synthetic_classes_are_shifted_noisy_prototypes():
+    from sharebench.data import synthetic
+
+    clean = synthetic.load([1, 12, 12], noise=0.0, shift=0, train_size=100, val_size=0, test_size=0)
+    x, y = clean.train
+    assert torch.bincount(y).tolist() == [10] * 10  # classes take turns
+    for c in range(10):  # without noise or shift, every example of a class is its prototype
+        assert torch.equal(x[y == c], x[y == c][:1].expand_as(x[y == c]))
+    assert (x[:, :, 1:] - x[:, :, :-1]).abs().mean() < 0.5 * x.std()  # smooth: neighbours are alike
+    moved = synthetic.load([1, 12, 12], noise=0.0, shift=2, train_size=100, val_size=0, test_size=0).train
+    assert len(torch.unique(moved[0][moved[1] == 0].flatten(1), dim=0)) > 1  # shifted copies differ
+    noisy = synthetic.load([1, 12, 12], noise=1.0, train_size=400).train[0]
+    assert 0.8 < float(noisy.std()) < 1.2  # inputs of variance about 1, whatever the noise
+    flat = synthetic.load([16], shift=3, train_size=10).train[0]  # a flat vector: neither smoothed nor shifted
+    assert flat.shape == (10, 16)
+
+
+def test_synthetic_is_fixed_by_data_seed():
+    def x(*overrides):
+        return data.load(make_cfg("dataset=synthetic", "dataset.shape=[2,6,6]", *overrides).dataset).train[0]
+
+    assert torch.equal(x(), x("seed=3")) and not torch.equal(x(), x("dataset.data_seed=1"))
+
+
+def test_synthetic_classification_is_learnable_and_random_labels_are_not():
+    from hydra.utils import instantiate
+
+    from conftest import TINY
+    from sharebench import models
+    from sharebench.experiment import seed_everything
+    from sharebench.train import fit
+
+    def val_acc(*overrides):
+        cfg = make_cfg(*TINY, "model=mlp", "trainer.epochs=10", "optim.lr=0.003", *overrides)
+        splits = data.load(cfg.dataset)
+        seed_everything(0)
+        model = models.build(cfg.model, splits.input_shape, splits.num_outputs)
+        evals = []
+        fit(model, splits, instantiate(cfg.optim, params=model.parameters()), cfg.trainer, torch.device("cpu"),
+            0, evals.append, lambda steps: None)
+        return evals[-1]["val_acc"]
+
+    assert val_acc() > 0.5  # 10 classes: chance is 0.1 (0.78 when written)
+    assert val_acc("dataset.teacher=false") < 0.3
+
+
+@pytest.mark.parametrize("override, fix", [("dataset.noise=-1", "dataset.noise=1.0"),
+                                           ("dataset.shift=1.5", "dataset.shift=2")])
+def test_synthetic_bad_noise_or_shift_is_a_user_error(override, fix):
+    cfg = make_cfg("dataset=synthetic", override).dataset
+    for check in (data.describe, data.load):
+        with pytest.raises(UserError, match=fix):
+            check(cfg)
