@@ -9,7 +9,7 @@ from importlib import resources
 
 CONFIG_MODULE = "sharebench.conf"  # the one name of the shipped config tree
 CONFIG_NAME = "config"
-GROUPS = ("model", "dataset", "optim", "trainer", "logger", "experiment")
+GROUPS = ("model", "spectrum", "dataset", "optim", "trainer", "logger", "experiment")
 BUILT_GROUPS = ("model", "dataset", "optim")  # groups whose `_target_` is constructed with their keys
 # keys that change no number: a run may continue, and resume=true finds it, with other values for them
 FREE_KEYS = ("resume", "device", "dataset.root", "logger", "trainer.progress", "trainer.plots",

@@ -147,12 +147,14 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None,
 
 def evaluation_line(row: dict, total_steps: int) -> str:
     """One evaluation in at most 80 columns: progress, training loss, validation and test score."""
-    def score(split):
+    parts = [f"step {row['step']:,}/{total_steps:,}", f"train loss {row['train_loss']:.4g}"]
+    for split in ("val", "test"):  # a split the dataset lacks (val_size=0) is left out
         acc, loss = row.get(f"{split}_acc", math.nan), row.get(f"{split}_loss", math.nan)
-        return f"{split} acc {100 * acc:.2f}%" if math.isfinite(acc) else f"{split} loss {loss:.4g}"
-
-    return (f"step {row['step']:,}/{total_steps:,} · train loss {row['train_loss']:.4g} · "
-            f"{score('val')} · {score('test')}")[:80]
+        if math.isfinite(acc):
+            parts.append(f"{split} acc {100 * acc:.2f}%")
+        elif math.isfinite(loss):
+            parts.append(f"{split} loss {loss:.4g}")
+    return " · ".join(parts)[:80]
 
 
 def format_summary(s: dict, cfg: DictConfig | None = None) -> str:
