@@ -87,8 +87,8 @@ def test_synthetic_classification_is_learnable_and_random_labels_are_not():
 
     from conftest import TINY
     from sharebench import models
-    from sharebench.experiment import seed_everything
-    from sharebench.train import fit
+    from sharebench.run.experiment import seed_everything
+    from sharebench.train.loop import fit
 
     def val_acc(*overrides):
         cfg = make_cfg(*TINY, "model=mlp", "trainer.epochs=10", "optim.lr=0.003", *overrides)

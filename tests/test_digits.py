@@ -9,8 +9,8 @@ from conftest import make_cfg
 from sharebench import data, models
 from sharebench.data import mnist5k
 from sharebench.errors import UserError
-from sharebench.experiment import seed_everything
-from sharebench.train import fit
+from sharebench.run.experiment import seed_everything
+from sharebench.train.loop import fit
 
 
 @pytest.fixture(scope="module")
