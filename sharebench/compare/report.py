@@ -78,8 +78,8 @@ def _comparison(cmp: Comparison, table, paired) -> list[str]:
              "Every number: [comparison.csv](comparison.csv); every run: [runs.csv](runs.csv).", ""]
     if paired is not None and len(paired):
         parts += ["### Paired by seed", "", "Runs with the same seed in two groups that differ in one setting, "
-                  + paired_caption(cmp, paired, "percentage points").removeprefix("paired by seed: ")
-                  + f" (ties count half); 95% bootstrap interval of the mean difference from {MIN_N} pairs.", "",
+                  + paired_caption(cmp, paired, long=True).removeprefix("paired by seed: ")
+                  + f"; 95% bootstrap interval of the mean difference from {MIN_N} pairs.", "",
                   _md_table(*paired_rows(cmp, paired)), "", "Every pair: [paired.csv](paired.csv).", ""]
     return parts
 

@@ -101,11 +101,11 @@ def paired_rows(cmp: Comparison, paired) -> tuple[list[str], list[list[str]]]:
     return head, rows
 
 
-def paired_caption(cmp: Comparison, paired, points="points") -> str:
-    unit = f" ({points})" if cmp.metric.endswith("acc") else ""
+def paired_caption(cmp: Comparison, paired, long=False) -> str:
+    unit = (" (percentage points)" if long else " (points)") if cmp.metric.endswith("acc") else ""
     better = paired["better"].iloc[0] if len(paired) else "higher"
-    return (f"paired by seed: A − B in final {metric_label(cmp.metric).split(' (')[0]}{unit}; "
-            f"P(A better): share of seeds where A is {better}")
+    tail = f": share of seeds where A is {better} (ties count half)" if long else " over seeds"
+    return f"paired by seed: A − B, final {metric_label(cmp.metric).split(' (')[0]}{unit}; P(A better){tail}"
 
 
 def _terminal_rows(cmp: Comparison, table) -> tuple[list[str], list[list[str]]]:
