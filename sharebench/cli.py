@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--metric", default="test_acc", help="headline metric (default test_acc; e.g. test_loss, val_acc)")
         p.add_argument("--format", nargs="+", default=["png"], choices=["png", "svg", "pdf"], dest="formats",
                        metavar="FMT", help="figure formats: png svg pdf (default png)")
+        p.add_argument("--baseline", metavar="KEY=VALUE", help="compare every other group, seed by seed, with "
+                       "the group that has KEY=VALUE and matches it on the other keys (e.g. model=local_cnn); "
+                       "default: each shared model with its unshared twin when both are present")
     return parser
 
 
@@ -148,14 +151,15 @@ def compare_command(args: argparse.Namespace) -> int:
     from sharebench.compare.tables import terminal_table, write_comparison
 
     try:
-        cmp, table, files = write_comparison(args.dirs, args.out, args.by, args.metric, tuple(args.formats))
+        cmp, table, paired, files = write_comparison(args.dirs, args.out, args.by, args.metric,
+                                                     tuple(args.formats), args.baseline)
         if args.command == "report":
             from sharebench.compare.report import write_report
 
-            files.append(write_report(args.dirs, cmp, table, files))
+            files.append(write_report(args.dirs, cmp, table, files, paired))
     except UserError as err:
         return user_error(err)
-    print(terminal_table(cmp, table))
+    print(terminal_table(cmp, table, paired))
     print(f"files: {files[0].parent}/ ({', '.join(f.name for f in files)})")
     return 0
 

@@ -63,7 +63,7 @@ def test_replot_is_byte_identical(sweep, tmp_path):
     assert out.returncode == 0, out.stderr
     write_comparison([str(path)], tmp_path / "b", formats=("png", "svg", "pdf"))  # another process, same runs
     files = sorted(p.name for p in (tmp_path / "a").iterdir())
-    assert len(files) == 2 + 3 * len(FIGURES) and files == sorted(p.name for p in (tmp_path / "b").iterdir())
+    assert len(files) == 3 + 3 * (len(FIGURES) + 1) and files == sorted(p.name for p in (tmp_path / "b").iterdir())
     for name in files:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
@@ -79,7 +79,8 @@ def test_damaged_runs_are_reported_not_fatal(sweep, tmp_path):
     (copy / "3" / "metrics.csv").write_text(metrics[:-5])  # last line cut short
     out = sharebench("plot", str(copy), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    assert "9 runs (6 completed, 1 corrupt, 1 missing, 1 unfinished)" in out.stdout
+    assert "9 runs (6 completed, 1 corrupt, 1 missing, 1 unfinished)" in " ".join(out.stdout.split())  # wrapped at 80
+    assert max(len(line) for line in out.stdout.splitlines()[:-1]) <= 80, out.stdout
     runs = pd.read_csv(copy / "comparison" / "runs.csv").set_index("run_dir")
     status = {p.rsplit("/", 1)[-1]: s for p, s in runs["status"].items()}
     assert status == {"0": "corrupt", "1": "completed", "2": "completed", "3": "completed", "4": "missing",
@@ -144,7 +145,7 @@ def test_report_has_table_and_figures(sweep, tmp_path):
     out = sharebench("report", str(sweep[0]), "--out", str(tmp_path / "rep"), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     text = (tmp_path / "rep" / "report.md").read_text()
-    assert "| group | n | test accuracy (%) mean ± std |" in text
+    assert "| group | n | test accuracy (%) mean | 95% CI | std |" in text
     for model in MODELS:
         assert f"| {model} | 3 |" in text
     for name in FIGURES:

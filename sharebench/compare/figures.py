@@ -1,7 +1,10 @@
-"""Figures that compare groups of runs: accuracy vs parameters, curves with ±std bands, bars, and
-accuracy vs training-set fraction or test shift when a sweep has those axes. No torch here.
+"""Figures that compare groups of runs: accuracy vs parameters, curves, bars, accuracy vs a swept
+value or a test shift, and the paired differences (a forest plot). No torch here.
 
-Files are byte-identical when re-made from the same runs: no dates or random ids in SVG/PDF/PNG.
+Each figure is built by a function that returns (stem, Figure) or None, so that tests can look at
+what is drawn; plot_comparison saves them. Error bars are 95% bootstrap intervals of the mean where a
+group has n >= 3 seeds and are absent otherwise; curve bands are ±1 std over seeds; every title says
+which. Files are byte-identical when re-made from the same runs: no dates or random ids in SVG/PDF/PNG.
 """
 import math
 import re
@@ -9,23 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from sharebench.compare import style
+from sharebench.compare.paired import axis_values, seed_values
 from sharebench.compare.runs import Comparison, shift_keys
-from sharebench.compare.statistics import curves, group_values, number, spread
+from sharebench.compare.statistics import curves, group_values, interval, number, spread
 from sharebench.records.run_plots import wants_log_scale
-
-DETERMINISTIC = {"svg.hashsalt": "sharebench", "pdf.compression": 6, "font.size": 10, "axes.titlesize": 11,
-                 "legend.fontsize": 9, "figure.dpi": 100}
-METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None},
-            "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None}}
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return matplotlib, plt
 
 
 def metric_label(metric: str) -> str:
@@ -45,160 +36,141 @@ def _summary_key(cmp: Comparison, metric: str) -> str:
     return final if any(final in r.summary for r in cmp.runs) else metric
 
 
-def _colors(n: int):
-    _, plt = _plt()
-    cmap = plt.get_cmap("tab10" if n <= 10 else "tab20")
-    return [cmap(i % cmap.N) for i in range(n)]
-
-
-def _save(fig, out_dir: Path, stem: str, formats: list[str]) -> list[Path]:
-    _, plt = _plt()
-    paths = []
-    for fmt in formats:
-        path = out_dir / f"{stem}.{fmt}"
-        fig.savefig(path, format=fmt, dpi=150, metadata=METADATA.get(fmt))
-        paths.append(path)
-    plt.close(fig)
-    return paths
-
-
 def _short(metric: str) -> str:
     return metric_label(metric).split(" (")[0]
 
 
-def _size(labels: list[str]) -> tuple[float, float]:
-    """Room on the right for a legend outside the axes when there are many entries."""
-    return (6.4 + 0.07 * max(len(s) for s in labels), 4.4) if len(labels) > 8 else (6.4, 4.4)
+def _styles(cmp: Comparison) -> dict[str, dict]:
+    styles = style.group_styles(axis_values(cmp))
+    return {g: styles.get(g, {"color": "0.5", "marker": "o", "ls": "-"}) for g in cmp.groups}
 
 
-def _human(x: float) -> str:
-    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if x >= scale:
-            return f"{x / scale:g}{suffix}"
-    return f"{x:g}"
-
-
-def _count_ticks(ax) -> None:
-    """Parameter counts as 20k, 1.5M; minor ticks labelled at 2× and 5× only, so labels never collide."""
-    from matplotlib.ticker import FuncFormatter
-
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: _human(x)))
-    lo, hi = ax.get_xlim()
-    few_decades = hi / lo < 100
-    ax.xaxis.set_minor_formatter(FuncFormatter(
-        lambda x, _: _human(x) if few_decades and round(x / 10 ** math.floor(math.log10(x)), 6) in (2, 5) else ""))
-
-
-def _legend(ax, n: int) -> None:
-    if n > 8:  # many groups: outside the axes, so no point hides behind it
-        ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    else:
-        ax.legend(frameon=False)
-
-
-def _stats(cmp: Comparison, label: str, key: str, scale=1.0) -> tuple[float, float, list[float]]:
+def _estimate(cmp: Comparison, label: str, key: str, scale=1.0):
+    """(mean, error bar as [[below], [above]] or None, values): a bar only where an interval exists."""
     values = group_values(cmp, label, key, scale)
-    stat = spread(values)
-    return stat["mean"], stat["std"], values
+    mean = spread(values)["mean"]
+    low, high = interval(values)
+    return mean, ([[mean - low], [high - mean]] if math.isfinite(low) else None), values
 
 
-def accuracy_vs_params(cmp: Comparison, out_dir: Path, formats: list[str]) -> list[Path]:
-    _, plt = _plt()
+def _mean(cmp: Comparison, label: str, key: str) -> float:
+    return spread(group_values(cmp, label, key))["mean"]
+
+
+def _count_axis(ax, xs: list[float]) -> None:
+    """Log x over the counts, at least a decade wide so that three or more ticks carry labels."""
+    lo, hi = min(xs) / 1.25, max(xs) * 1.25
+    if hi / lo < 11:
+        mid = math.sqrt(lo * hi)
+        lo, hi = mid / 3.32, mid * 3.32
+    ax.set_xscale("log")
+    ax.set_xlim(lo, hi)
+    style.count_ticks(ax.xaxis, lo, hi)
+
+
+def accuracy_vs_params(cmp: Comparison):
     key, scale = _summary_key(cmp, cmp.metric), _scale(cmp.metric)
-    effective = any(number(r.summary.get("params_effective")) is not None for r in cmp.runs)
-    fig, ax = plt.subplots(figsize=_size(cmp.groups), layout="constrained")
-    drawn = 0
-    for label, color in zip(cmp.groups, _colors(len(cmp.groups))):
-        y, err, _ = _stats(cmp, label, key, scale)
-        x, _, _ = _stats(cmp, label, "params_total")
+    styles, (fig, ax) = _styles(cmp), style.plt().subplots(figsize=style.figure_size(cmp.groups), layout="constrained")
+    xs, ns, hollow = [], [], False
+    for label in cmp.groups:
+        (y, err, values), x, xe = _estimate(cmp, label, key, scale), _mean(cmp, label, "params_total"), \
+            _mean(cmp, label, "params_effective")
         if not (math.isfinite(y) and math.isfinite(x)):
             continue
-        drawn += 1
-        ax.errorbar(x, y, yerr=err, fmt="o", color=color, ms=7, capsize=4, label=label)
-        xe, _, _ = _stats(cmp, label, "params_effective")
-        if effective and math.isfinite(xe) and xe != x:
-            ax.errorbar(xe, y, yerr=err, fmt="o", mfc="white", color=color, ms=7, capsize=4)
-            ax.plot([x, xe], [y, y], color=color, lw=0.8, ls=":")
-    if not drawn:
-        plt.close(fig)
-        return []
-    ax.set_xscale("log")
-    _count_ticks(ax)
-    what = "parameters (filled: unique; hollow: effective)" if effective else "unique parameters"
-    ax.set(xlabel=f"{what}, log scale", ylabel=metric_label(cmp.metric),
-           title=f"{_short(cmp.metric)} vs parameters (mean ± std over seeds)")
-    ax.grid(alpha=0.3, which="both")
-    _legend(ax, len(cmp.groups))
-    return _save(fig, out_dir, f"{cmp.metric}_vs_params", formats)
+        st = styles[label]
+        ax.errorbar(x, y, yerr=err, fmt=st["marker"], color=st["color"], ms=7, capsize=4, label=label, zorder=2)
+        xs, ns = xs + [x], ns + [len(values)]
+        if math.isfinite(xe) and xe != x:  # drawn on top and larger: a ring around any point beneath
+            hollow, xs = True, xs + [xe]
+            ax.plot([xe], [y], st["marker"], mfc="none", mec=st["color"], ms=12, mew=1.6, zorder=3)
+            ax.plot([x, xe], [y, y], color=st["color"], lw=0.8, ls=":", zorder=1)
+    if not ns:
+        style.plt().close(fig)
+        return None
+    _count_axis(ax, xs)
+    if hollow:
+        ax.plot([], [], "o", color="0.35", ms=7, ls="none", label="filled: unique parameters")
+        ax.plot([], [], "o", mfc="none", mec="0.35", ms=12, mew=1.6, ls="none", label="hollow: effective (if unshared)")
+    ax.set(xlabel="parameters, log scale", ylabel=metric_label(cmp.metric),
+           title=f"{_short(cmp.metric)} vs parameters ({style.shown(ns)})")
+    ax.grid(alpha=0.3, which="major")
+    style.legend(fig, ax, cmp.groups + ["filled: unique parameters", "hollow: effective (if unshared)"] * hollow)
+    return f"{cmp.metric}_vs_params", fig
 
 
-def curves_figure(cmp: Comparison, out_dir: Path, formats: list[str], kind: str) -> list[Path]:
-    """kind 'loss': test loss solid, train loss dashed; kind 'acc': the headline metric's curve."""
-    _, plt = _plt()
+def _band_text(ns: list[int]) -> str:
+    lo, hi = min(ns), max(ns)
+    seeds = f"{lo}" if lo == hi else f"{lo}–{hi}"
+    if hi == 1:
+        return "1 seed"
+    return f"mean ± std over {seeds} seeds" if lo > 1 else f"mean over {seeds} seeds, ± std where n > 1"
+
+
+def _band_low(stats, mean, std, scale, floor):
+    """Lower band edge that stays on a log axis: where mean − std ≤ 0, the lowest seed (or `floor`)."""
+    low, lowest = mean - std, stats["min"].to_numpy() * scale
+    return np.where(low > 0, low, np.where(lowest > 0, lowest, floor))
+
+
+def curves_figure(cmp: Comparison, kind: str):
+    """kind 'loss': test loss thick, train loss thin; kind 'acc': the headline metric's curve."""
     columns = ["test_loss", "train_loss"] if kind == "loss" else [cmp.metric if cmp.metric.endswith("acc") else "test_acc"]
-    fig, ax = plt.subplots(figsize=_size(cmp.groups), layout="constrained")
-    drawn = False
-    for label, color in zip(cmp.groups, _colors(len(cmp.groups))):
-        for column, style in zip(columns, ("-", "--")):
-            stats = curves(cmp, label, column)
-            if stats is None:
-                continue
-            scale = _scale(column)
-            x, mean, std = stats["step"], stats["mean"] * scale, stats["std"] * scale
-            ax.plot(x, mean, ls=style, color=color, lw=1.6, label=label if style == "-" else None)
-            ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.18, lw=0)
-            drawn = True
-    if not drawn:
-        plt.close(fig)
-        return []
+    data = {(g, c): s for g in cmp.groups for c in columns if (s := curves(cmp, g, c)) is not None}
+    if not data:
+        return None
+    means = np.concatenate([s["mean"].to_numpy() * _scale(c) for (_, c), s in data.items()])
+    log = kind == "loss" and wants_log_scale(means)
+    floor = means[means > 0].min() if (means > 0).any() else 1e-12
+    styles, (fig, ax) = _styles(cmp), style.plt().subplots(figsize=style.figure_size(cmp.groups), layout="constrained")
+    ns = []
+    for (label, column), stats in data.items():
+        st, train, scale = styles[label], column == "train_loss", _scale(column)
+        x, mean, std = stats["step"].to_numpy(), stats["mean"].to_numpy() * scale, stats["std"].to_numpy() * scale
+        few = len(x) <= style.FEW_POINTS  # a run evaluated once is one point: a line alone would not show
+        ax.plot(x, mean, ls=st["ls"], color=st["color"], lw=1.0 if train else 1.8, alpha=0.55 if train else 1.0,
+                marker=st["marker"] if few else None, ms=4, label=None if train else label)
+        n = int(stats["n"].max())
+        ns += [] if train else [n]
+        if n > 1:
+            low = _band_low(stats, mean, std, scale, floor) if log else mean - std
+            ax.fill_between(x, low, mean + std, color=st["color"], alpha=0.08 if train else 0.18, lw=0)
     if kind == "loss":
-        ax.plot([], [], color="0.3", ls="-", label="test")
-        ax.plot([], [], color="0.3", ls="--", label="train")
-        positive = [line.get_ydata() for line in ax.get_lines() if len(line.get_ydata())]
-        if wants_log_scale(np.concatenate(positive) if positive else []):
+        ax.plot([], [], color="0.3", lw=1.8, label="test loss (thick)")
+        ax.plot([], [], color="0.3", lw=1.0, alpha=0.55, label="train loss (thin)")
+        if log:
             ax.set_yscale("log")
     ylabel = "loss" if kind == "loss" else metric_label(columns[0])
-    ax.set(xlabel="optimizer step", ylabel=ylabel,
-           title=f"{ylabel.split(' (')[0]} during training (mean ± std over seeds)")
+    ax.set(xlabel="optimizer step", ylabel=ylabel, title=f"{ylabel.split(' (')[0]} during training ({_band_text(ns or [1])})")
     ax.grid(alpha=0.3)
-    _legend(ax, len(cmp.groups) + (2 if kind == "loss" else 0))
-    return _save(fig, out_dir, f"curves_{kind}", formats)
+    style.legend(fig, ax, cmp.groups + ["test loss (thick)", "train loss (thin)"] * (kind == "loss"))
+    return f"curves_{kind}", fig
 
 
-def bars(cmp: Comparison, out_dir: Path, formats: list[str]) -> list[Path]:
-    _, plt = _plt()
+def bars(cmp: Comparison):
     key, scale = _summary_key(cmp, cmp.metric), _scale(cmp.metric)
-    colors = dict(zip(cmp.groups, _colors(len(cmp.groups))))
-    groups = [g for g in cmp.groups if _stats(cmp, g, key, scale)[2]]  # groups with no finished run: see runs.csv
+    groups = [g for g in cmp.groups if group_values(cmp, g, key)]  # groups with no finished run: see runs.csv
     if not groups:
-        return []
-    stats = [_stats(cmp, label, key, scale) for label in groups]
-    colors = [colors[g] for g in groups]
-    horizontal = len(groups) > 6 or max(len(g) for g in groups) > 14
-    height = max(3.0, 0.35 * len(groups) + 1.2) if horizontal else 4.4
-    width = max(6.4, 3.5 + 0.075 * max(len(g) for g in groups)) if horizontal else 6.4
-    fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
+        return None
+    styles, stats = _styles(cmp), [_estimate(cmp, g, key, scale) for g in groups]
+    labels = [style.wrap(f"{g} (n={len(s[2])})") for g, s in zip(groups, stats)]
+    lines = sum(label.count("\n") + 1 for label in labels)
+    longest = max(len(line) for label in labels for line in label.splitlines())
+    fig, ax = style.plt().subplots(figsize=(min(style.MAX_WIDTH, max(6.4, 3.5 + 0.075 * longest)),
+                                            min(24.0, max(3.0, 0.3 * lines + 0.1 * len(groups) + 1.2))),
+                                   layout="constrained")
     pos = np.arange(len(groups))
-    means = [0.0 if not math.isfinite(m) else m for m, _, _ in stats]
-    errs = [0.0 if not math.isfinite(e) else e for _, e, _ in stats]
-    (ax.barh if horizontal else ax.bar)(pos, means, **({"xerr": errs} if horizontal else {"yerr": errs}),
-                                        color=colors, alpha=0.8, capsize=4)
-    for i, (_, _, values) in enumerate(stats):  # each seed as a dot: n and spread at a glance
-        jitter = np.linspace(-0.25, 0.25, len(values)) if len(values) > 1 else [0.0]
-        pts = (values, i + np.asarray(jitter)) if horizontal else (i + np.asarray(jitter), values)
-        ax.plot(*pts, "o", color="black", ms=3)
-    labels = [f"{g}\n(n={len(s[2])})" if not horizontal else f"{g} (n={len(s[2])})" for g, s in zip(groups, stats)]
-    if horizontal:
-        ax.set_yticks(pos, labels)
-        ax.invert_yaxis()
-        ax.set_xlabel(metric_label(cmp.metric))
-        ax.grid(alpha=0.3, axis="x")
-    else:
-        ax.set_xticks(pos, labels)
-        ax.set_ylabel(metric_label(cmp.metric))
-        ax.grid(alpha=0.3, axis="y")
-    ax.set_title(f"final {_short(cmp.metric)} (mean ± std; dots: seeds)")
-    return _save(fig, out_dir, f"{cmp.metric}_by_group", formats)
+    means = [m if math.isfinite(m) else 0.0 for m, _, _ in stats]
+    ax.barh(pos, means, color=[styles[g]["color"] for g in groups], alpha=0.8)
+    for i, (mean, err, values) in enumerate(stats):  # each seed as a dot: n and spread at a glance
+        ax.plot(values, i + np.linspace(-0.25, 0.25, len(values)) if len(values) > 1 else [i], "o", color="black", ms=3)
+        if err is not None:
+            ax.errorbar(mean, i, xerr=err, fmt="none", ecolor="black", capsize=4, lw=1.2)
+    ax.set_yticks(pos, labels)
+    ax.invert_yaxis()
+    ax.set_xlabel(metric_label(cmp.metric))
+    ax.grid(alpha=0.3, axis="x")
+    ax.set_title(f"final {_short(cmp.metric)} ({style.shown([len(s[2]) for s in stats])}; dots: seeds)")
+    return f"{cmp.metric}_by_group", fig
 
 
 def _lines(cmp: Comparison, axis: str):
@@ -215,73 +187,118 @@ def _lines(cmp: Comparison, axis: str):
     return series
 
 
-def accuracy_vs_axis(cmp: Comparison, out_dir: Path, formats: list[str], axis: str, xlabel: str, stem: str,
-                     percent: bool = False):
+def _errorbars(ax, xs, estimates, st, label):
+    """One line through the means, error bars only at the points that have an interval."""
+    ax.plot(xs, [m for m, _, _ in estimates], marker=st["marker"], ls=st["ls"], color=st["color"], label=label)
+    for x, (mean, err, _) in zip(xs, estimates):
+        if err is not None:
+            ax.errorbar(x, mean, yerr=err, fmt="none", ecolor=st["color"], capsize=4)
+
+
+def accuracy_vs_axis(cmp: Comparison, axis: str, xlabel: str, stem: str, percent: bool = False):
     """Final metric against one numeric grouping key, one line per combination of the other keys."""
-    _, plt = _plt()
     key, scale = _summary_key(cmp, cmp.metric), _scale(cmp.metric)
-    series = _lines(cmp, axis)
-    fig, ax = plt.subplots(figsize=_size(list(series)), layout="constrained")
-    xs_all = []
-    for (name, points), color in zip(series.items(), _colors(len(series))):
+    series, styles = _lines(cmp, axis), _styles(cmp)
+    fig, ax = style.plt().subplots(figsize=style.figure_size(list(series)), layout="constrained")
+    xs_all, ns = [], []
+    for i, (name, points) in enumerate(series.items()):
         points.sort()
-        ys = [_stats(cmp, label, key, scale) for _, label in points]
+        estimates = [_estimate(cmp, label, key, scale) for _, label in points]
         xs = [x * (100 if percent else 1) for x, _ in points]
-        xs_all += xs
-        ax.errorbar(xs, [m for m, _, _ in ys], yerr=[e for _, e, _ in ys], marker="o", color=color, capsize=4,
-                    label=name)
+        xs_all, ns = xs_all + xs, ns + [len(v) for _, _, v in estimates]
+        st = styles[points[0][1]] if len(series) > 1 else {"color": "tab:blue", "marker": "o", "ls": "-"}
+        _errorbars(ax, xs, estimates, st, name)
     if min(xs_all) > 0 and max(xs_all) / min(xs_all) >= 20:  # learning rates, widths: a log axis reads better
         ax.set_xscale("log")
         xlabel += ", log scale"
     ax.set(xlabel=xlabel, ylabel=metric_label(cmp.metric),
-           title=f"{_short(cmp.metric)} vs {xlabel.split(' (')[0].split(',')[0]} (mean ± std over seeds)")
+           title=f"{_short(cmp.metric)} vs {xlabel.split(' (')[0].split(',')[0]} ({style.shown(ns)})")
     ax.grid(alpha=0.3, which="both")
     if len(series) > 1:
-        _legend(ax, len(series))
-    return _save(fig, out_dir, stem, formats)
+        style.legend(fig, ax, list(series))
+    return stem, fig
 
 
-def accuracy_vs_shift(cmp: Comparison, out_dir: Path, formats: list[str]) -> list[Path]:
+def accuracy_vs_shift(cmp: Comparison):
     """One line per group over the shift keys of summary.json (test_acc_shift0, test_acc_shift2, …)."""
-    _, plt = _plt()
     keys = [k for k in shift_keys(cmp.runs) if re.match(r"^(final_)?test_acc_", k)]
     if not keys:
-        return []
+        return None
     names = [re.sub(r"^(final_)?test_acc_shift", "", k) for k in keys]
     numeric = all(number(n) is not None for n in names)
     xs = [float(n) for n in names] if numeric else list(range(len(names)))
-    fig, ax = plt.subplots(figsize=_size(cmp.groups), layout="constrained")
-    for label, color in zip(cmp.groups, _colors(len(cmp.groups))):
-        ys = [_stats(cmp, label, k, 100.0) for k in keys]
-        ax.errorbar(xs, [m for m, _, _ in ys], yerr=[e for _, e, _ in ys], marker="o", color=color, capsize=4, label=label)
-    if not numeric:
+    styles, (fig, ax) = _styles(cmp), style.plt().subplots(figsize=style.figure_size(cmp.groups), layout="constrained")
+    ns = []
+    for label in cmp.groups:
+        estimates = [_estimate(cmp, label, k, 100.0) for k in keys]
+        ns += [len(v) for _, _, v in estimates if v]
+        _errorbars(ax, xs, estimates, styles[label], label)
+    if numeric:
+        style.integer_ticks(ax.xaxis)  # shifts are whole positions
+    else:
         ax.set_xticks(xs, names)
     ax.set(xlabel="test-set shift (positions)" if numeric else "test-set shift", ylabel="test accuracy (%)",
-           title="test accuracy under shifted inputs (mean ± std over seeds)")
+           title=f"test accuracy under shifted inputs ({style.shown(ns or [1])})")
     ax.grid(alpha=0.3)
-    _legend(ax, len(cmp.groups))
-    return _save(fig, out_dir, "test_acc_vs_shift", formats)
+    style.legend(fig, ax, cmp.groups)
+    return "test_acc_vs_shift", fig
 
 
-def plot_comparison(cmp: Comparison, out_dir: Path, formats: list[str]) -> list[Path]:
+def paired_differences(cmp: Comparison, paired):
+    """Forest plot: one row per pair A − B, single seeds as dots, the mean with its 95% interval."""
+    if paired is None or not len(paired):
+        return None
+    scale = _scale(cmp.metric)
+    labels = [style.wrap(f"{r.a} − {r.b} (n={r.n})", 40) for r in paired.itertuples()]
+    longest = max(len(line) for label in labels for line in label.splitlines())
+    fig, ax = style.plt().subplots(figsize=(min(style.MAX_WIDTH, max(6.4, 3.8 + 0.075 * longest)),
+                                            min(24.0, max(2.6, 0.45 * len(labels) + 1.6))), layout="constrained")
+    for i, r in enumerate(paired.itertuples()):
+        va, vb = seed_values(cmp, r.a, r.metric), seed_values(cmp, r.b, r.metric)
+        diffs = [(va[s] - vb[s]) * scale for s in va if s in vb]
+        ax.plot(diffs, [i] * len(diffs), "o", ms=3.5, color="0.6", zorder=2, label="single seeds" if i == 0 else None)
+        m = r.mean_diff * scale
+        if math.isfinite(r.ci_low):
+            ax.errorbar(m, i, xerr=[[m - r.ci_low * scale], [r.ci_high * scale - m]], fmt="D", color="black",
+                        ms=6, capsize=4, zorder=3, label="mean, 95% CI" if i == 0 else None)
+        else:
+            ax.plot(m, i, "D", mfc="white", mec="black", ms=6, zorder=3, label="mean (n<3: no interval)")
+    ax.axvline(0, color="0.3", lw=1, ls="--", zorder=1)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_ylim(len(labels) - 0.5, -0.5)
+    unit = " (percentage points)" if scale == 100 else ""
+    ax.set(xlabel=f"A − B, final {_short(cmp.metric)}{unit}; A is better {'right' if paired['better'].iloc[0] == 'higher' else 'left'} of 0",
+           title="paired by seed: mean difference A − B")
+    ax.grid(alpha=0.3, axis="x")
+    handles, texts = ax.get_legend_handles_labels()
+    ax.legend(dict(zip(texts, handles)).values(), dict(zip(texts, handles)).keys(), frameon=False, fontsize=8)
+    return "paired_differences", fig
+
+
+def build_figures(cmp: Comparison, paired=None) -> list[tuple[str, object]]:
+    """(stem, Figure) of every figure the runs have data for; the caller saves or closes them."""
+    made = [accuracy_vs_params(cmp), bars(cmp), curves_figure(cmp, "loss")]
+    if any(r.metrics is not None and "test_acc" in r.metrics and r.metrics["test_acc"].notna().any() for r in cmp.runs):
+        made.append(curves_figure(cmp, "acc"))
+    for axis in cmp.keys:  # a numeric axis with a few values or more (train fraction, lr, width)
+        values = {number(r.value(axis)) for r in cmp.runs if r.known}
+        if None in values or len(values) < (2 if axis.endswith("train_fraction") else 3):
+            continue
+        leaf = axis.rsplit(".", 1)[-1]
+        label = "training-set fraction used (%)" if leaf == "train_fraction" else axis
+        made.append(accuracy_vs_axis(cmp, axis, label, f"{cmp.metric}_vs_{leaf}", percent=leaf == "train_fraction"))
+    made += [accuracy_vs_shift(cmp), paired_differences(cmp, paired)]
+    return [m for m in made if m is not None]
+
+
+def plot_comparison(cmp: Comparison, out_dir: Path, formats: list[str], paired=None) -> list[Path]:
     """Every figure that the runs have data for; returns the files written."""
-    matplotlib, _ = _plt()
+    import matplotlib
+
+    style.plt()
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    with matplotlib.rc_context(DETERMINISTIC):
-        written += accuracy_vs_params(cmp, out_dir, formats)
-        written += bars(cmp, out_dir, formats)
-        written += curves_figure(cmp, out_dir, formats, "loss")
-        if any(r.metrics is not None and "test_acc" in r.metrics and r.metrics["test_acc"].notna().any() for r in cmp.runs):
-            written += curves_figure(cmp, out_dir, formats, "acc")
-        for axis in cmp.keys:  # a numeric axis with a few values or more (train fraction, lr, width)
-            values = {number(r.value(axis)) for r in cmp.runs if r.known}
-            if None in values or len(values) < (2 if axis.endswith("train_fraction") else 3):
-                continue
-            leaf = axis.rsplit(".", 1)[-1]
-            label = "training-set fraction used (%)" if leaf == "train_fraction" else axis
-            written += accuracy_vs_axis(cmp, out_dir, formats, axis, label, f"{cmp.metric}_vs_{leaf}",
-                                        percent=leaf == "train_fraction")
-        written += accuracy_vs_shift(cmp, out_dir, formats)
+    with matplotlib.rc_context(style.DETERMINISTIC):
+        for stem, fig in build_figures(cmp, paired):
+            written += style.save(fig, out_dir, stem, formats)
     return written
-

@@ -1,13 +1,30 @@
-"""`sharebench report`: a self-contained Markdown report of the comparison `plot` writes.
+"""`sharebench report`: a self-contained Markdown report of the comparison `plot` writes: what was
+run and what every run shared (settings, data sizes, versions, commit, device), the table with 95%
+intervals, the paired comparisons, a paper's numbers beside the measured ones when the runs carry a
+`paper:` node, the figures and every run.
 
-No torch, no Hydra.
+The `paper:` node (put in an experiment preset, read from each run's .hydra/config.yaml):
+
+    paper:
+      name: "Greydanus 2020, MNIST-1D, Table 1"
+      url: https://arxiv.org/abs/2011.14439           # optional
+      metric: test_acc      # compared with each group's mean of final_<metric>
+      tolerance: 0.02       # |measured − reference| <= tolerance: within (units of the metric)
+      reference:            # group label (or selector, see select.py) → the paper's value
+        "mnist1d_cnn, shuffle_seq=False": 0.94
+
+See paper.py for how keys match groups. No torch, no Hydra.
 """
 import os
 from pathlib import Path
 
+from sharebench.compare.common import other_differences, recorded, shared_settings
 from sharebench.compare.figures import metric_label
-from sharebench.compare.runs import Comparison, override_dict
-from sharebench.compare.tables import format_number, headline_key, status_counts, table_rows
+from sharebench.compare.paper import paper_node, paper_rows, problem
+from sharebench.compare.runs import Comparison
+from sharebench.compare.statistics import MIN_N, NO_INTERVAL
+from sharebench.compare.tables import (format_interval, format_number, headline_key, paired_caption, paired_rows,
+                                       status_counts, table_rows)
 from sharebench.records.atomic import write_atomic
 
 
@@ -17,51 +34,89 @@ def _md_table(head: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines + ["| " + " | ".join(map(esc, r)) + " |" for r in rows])
 
 
-def _shared_settings(cmp: Comparison) -> list[str]:
-    """Overrides every run shares (seed aside): the part of the configuration that does not differ."""
-    sets = [override_dict(r.overrides) for r in cmp.runs if r.overrides]
-    if not sets:
-        return []
-    common = {k: v for k, v in sets[0].items() if all(s.get(k) == v for s in sets[1:])}
-    return [f"{k}={v}" for k, v in common.items() if k != "seed" and k not in cmp.keys]
-
-
 CAPTIONS = {
-    "_vs_params": "Final {m} against parameter count (log scale); error bars are ±1 std over seeds.",
-    "_by_group": "Final {m} per group: bars are the mean ± std over seeds, dots are single seeds.",
-    "curves_loss": "Loss during training, mean over seeds with a ±1 std band; solid test, dashed train.",
+    "_vs_params": "Final {m} against parameter count (log scale); error bars are 95% intervals over seeds (n ≥ 3).",
+    "_by_group": "Final {m} per group: bars are the mean, whiskers the 95% interval (n ≥ 3), dots single seeds.",
+    "curves_loss": "Loss during training, mean over seeds with a ±1 std band; thick test, thin train.",
     "curves_acc": "Test accuracy during training, mean over seeds with a ±1 std band.",
     "_vs_train_fraction": "Final {m} against the fraction of the training set used.",
     "_vs_shift": "Test accuracy when the test inputs are shifted.",
-    "_vs_": "Final {m} against the swept value named on the x axis; error bars are ±1 std over seeds.",
+    "paired_differences": "Paired by seed: A − B per pair, single seeds as dots, the mean with its 95% interval.",
+    "_vs_": "Final {m} against the swept value named on the x axis; error bars are 95% intervals (n ≥ 3).",
 }
 
 
-def write_report(paths: list[str], cmp: Comparison, table, files: list[Path]) -> Path:
+def _what_was_run(paths: list[str], cmp: Comparison) -> list[str]:
+    seeds = sorted({str(r.value("seed")) for r in cmp.runs if r.value("seed") is not None}, key=_seed_order)
+    models = sorted({str(r.summary.get("model")) for r in cmp.runs if r.summary.get("model")})
+    datasets = sorted({str(r.summary.get("dataset")) for r in cmp.runs if r.summary.get("dataset")})
+    parts = ["## What was run", "",
+             f"- differs between groups: {', '.join(f'`{k}`' for k in cmp.keys) or 'nothing (seeds only)'}",
+             f"- seeds: {', '.join(seeds) or '—'}",
+             f"- models: {', '.join(models) or '—'}; datasets: {', '.join(datasets) or '—'}"]
+    also = other_differences(cmp)
+    if also:
+        parts.append("- also differs (comes with the groups, or was not held fixed): "
+                     + "; ".join(f"`{k}`: {v}" for k, v in also))
+    shared = shared_settings(cmp)
+    if shared:
+        parts += ["", "Every run shared these settings (from `.hydra/config.yaml`):", "",
+                  _md_table(["setting", "value"], [[f"`{k}`", f"`{v}`"] for k, v in shared])]
+    env = recorded(cmp)
+    if env:
+        parts += ["", "Data, versions and machine (from `summary.json`):", "",
+                  _md_table(["field", "value"], [[f"`{k}`", v] for k, v in env])]
+    return parts + [""]
+
+
+def _comparison(cmp: Comparison, table, paired) -> list[str]:
+    m = metric_label(cmp.metric).split(" (")[0]
+    parts = ["## Comparison", "",
+             f"Final {m} over the completed runs of each group (n){'; in %' if cmp.metric.endswith('acc') else ''}: "
+             f"mean, 95% percentile-bootstrap interval of the mean over seeds (none below {MIN_N} seeds: '{NO_INTERVAL}'), "
+             "std, min – max.", "", _md_table(*table_rows(cmp, table)), "",
+             "Every number: [comparison.csv](comparison.csv); every run: [runs.csv](runs.csv).", ""]
+    if paired is not None and len(paired):
+        parts += ["### Paired by seed", "", "Runs with the same seed in two groups that differ in one setting, "
+                  + paired_caption(cmp, paired, long=True).removeprefix("paired by seed: ")
+                  + f"; 95% bootstrap interval of the mean difference from {MIN_N} pairs.", "",
+                  _md_table(*paired_rows(cmp, paired)), "", "Every pair: [paired.csv](paired.csv).", ""]
+    return parts
+
+
+def _paper(cmp: Comparison) -> list[str]:
+    node = paper_node(cmp)
+    if node is None:
+        return []
+    why = problem(node)
+    if why:
+        return ["## Paper vs measured", "", f"The runs carry a `paper:` node that cannot be used: {why}.", ""]
+    rows = paper_rows(cmp, node)
+    percent = str(node.get("metric") or cmp.metric).endswith("acc")
+    name = str(node.get("name") or "the paper")
+    link = f" ([source]({node['url']}))" if node.get("url") else ""
+    head = ["reference", "group", "n", "paper", "measured mean", "95% CI", "measured − paper", "verdict"]
+    cells = [[r["reference_key"], r["group"], str(r["n"]), format_number(r["reference"], percent),
+              format_number(r["measured"], percent),
+              format_interval(r["ci_low"], r["ci_high"], percent) if r["n"] else "—",
+              format_number(r["measured"] - r["reference"] if r["reference"] is not None else None, percent, sign=True),
+              r["verdict"]] for r in rows]
+    tol = format_number(rows[0]["tolerance"], percent) + (" points" if percent else "")
+    return [f"## Paper vs measured: {name}", "",
+            f"{name}{link}: `{rows[0]['metric']}`; within tolerance means |measured mean − paper| ≤ {tol}.", "",
+            _md_table(head, cells), ""]
+
+
+def write_report(paths: list[str], cmp: Comparison, table, files: list[Path], paired=None) -> Path:
     """report.md beside the files write_comparison made from `paths`."""
-    metric = cmp.metric
     out_dir = files[0].parent
     figures = [f for f in files if f.suffix == ".png"] or [f for f in files if f.suffix == ".svg"]
-    m = metric_label(metric).split(" (")[0]
+    m = metric_label(cmp.metric).split(" (")[0]
     parts = ["# sharebench report", "",
              f"{len(cmp.runs)} runs ({status_counts(cmp)}) in {len(cmp.groups)} groups, read from "
              + ", ".join(f"`{p}`" for p in paths) + ". Regenerate with `sharebench report "
-             + " ".join(map(str, paths)) + "`.", "", "## What was run", ""]
-    seeds = sorted({str(r.value("seed")) for r in cmp.runs if r.value("seed") is not None}, key=_seed_order)
-    parts.append(f"- differs between groups: {', '.join(f'`{k}`' for k in cmp.keys) or 'nothing (seeds only)'}")
-    parts.append(f"- seeds: {', '.join(seeds) or '—'}")
-    shared = _shared_settings(cmp)
-    if shared:
-        parts.append(f"- shared by every run: {' '.join(f'`{s}`' for s in shared)}")
-    models = sorted({str(r.summary.get('model')) for r in cmp.runs if r.summary.get('model')})
-    datasets = sorted({str(r.summary.get('dataset')) for r in cmp.runs if r.summary.get('dataset')})
-    parts += [f"- models: {', '.join(models) or '—'}; datasets: {', '.join(datasets) or '—'}", "",
-              "## Comparison", "",
-              f"Mean ± std over the completed runs of each group (n); {m} in %" if metric.endswith("acc")
-              else "Mean ± std over the completed runs of each group (n)", "",
-              _md_table(*table_rows(cmp, table)), "",
-              "Every number: [comparison.csv](comparison.csv); every run: [runs.csv](runs.csv).", "",
-              "## Figures", ""]
+             + " ".join(map(str, paths)) + "`.", ""]
+    parts += _what_was_run(paths, cmp) + _comparison(cmp, table, paired) + _paper(cmp) + ["## Figures", ""]
     for fig in figures:
         caption = next((c for k, c in CAPTIONS.items() if k in fig.stem), fig.stem).format(m=m)
         parts += [f"![{caption}]({fig.name})", "", f"*{caption}*", ""]

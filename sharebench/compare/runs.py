@@ -177,13 +177,14 @@ def format_value(value) -> str:
 
 
 def group_label(values: dict[str, str]) -> str:
-    """Short and unambiguous: a group choice shows its option (mlp), a value its leaf key (lr=0.1)."""
+    """Short and unambiguous: a group choice shows its option (mlp), a value its leaf key (lr=0.1);
+    a key the run left at null (max_steps when it ran by epochs) is left out, not shown as `max_steps=`."""
     if not values:
         return "all runs"
     leaves = [k.rsplit(".", 1)[-1] for k in values]
     names = leaves if len(set(leaves)) == len(leaves) else list(values)
     return ", ".join(v if "." not in k and k in GROUPS else f"{name}={v}"
-                     for (k, v), name in zip(values.items(), names))
+                     for (k, v), name in zip(values.items(), names) if v != "") or "all runs"
 
 
 @dataclass

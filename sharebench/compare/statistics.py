@@ -1,6 +1,12 @@
-"""Statistics of groups of runs: the one place where values over seeds become mean, std and spread.
+"""Statistics of groups of runs: the one place where values over seeds become mean, std, spread and
+a confidence interval of the mean.
 
-No torch, no Hydra.
+The interval is a percentile bootstrap over seeds (scipy.stats.bootstrap, 9,999 resamples, a fixed
+seed so that re-made files are identical). With fewer than MIN_N seeds no interval is claimed (NaN):
+two values say almost nothing about where a mean lies. With 3–5 seeds the bootstrap is narrow — it
+cannot exceed [min, max] — so read it as "what these seeds show", not as a guarantee. BCa is not
+used: it fails on all-equal samples and is erratic with so few values. No torch, no Hydra; scipy is
+imported only when an interval is computed.
 """
 import math
 from collections import Counter
@@ -9,7 +15,13 @@ import numpy as np
 import pandas as pd
 
 from sharebench.compare.runs import Comparison, format_value, shift_keys
-from sharebench.records.columns import summary_metric_keys
+from sharebench.records.columns import RUN_TOTALS, summary_metric_keys
+
+CONFIDENCE = 0.95
+MIN_N = 3  # fewer seeds than this: no interval (NaN), and the tables say "n<3: no interval"
+RESAMPLES = 9999
+BOOTSTRAP_SEED = 0
+NO_INTERVAL = f"n<{MIN_N}: no interval"
 
 
 def number(v) -> float | None:
@@ -28,6 +40,26 @@ def spread(values: list[float]) -> dict[str, float]:
         return {"mean": math.nan, "std": math.nan, "min": math.nan, "max": math.nan, "n": 0}
     return {"mean": float(a.mean()), "std": float(a.std(ddof=1)) if len(a) > 1 else 0.0,
             "min": float(a.min()), "max": float(a.max()), "n": len(a)}
+
+
+def interval(values) -> tuple[float, float]:
+    """95% bootstrap interval of the mean of `values` (one per seed): NaN below MIN_N values, [v, v]
+    when all are equal (no resample can differ)."""
+    a = np.asarray([v for v in values if number(v) is not None], dtype=float)
+    if len(a) < MIN_N:
+        return math.nan, math.nan
+    if np.all(a == a[0]):
+        return float(a[0]), float(a[0])
+    from scipy.stats import bootstrap
+
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    try:  # scipy >= 1.15 names the generator `rng`; older ones `random_state`
+        res = bootstrap((a,), np.mean, n_resamples=RESAMPLES, confidence_level=CONFIDENCE,
+                        method="percentile", rng=rng)
+    except TypeError:
+        res = bootstrap((a,), np.mean, n_resamples=RESAMPLES, confidence_level=CONFIDENCE,
+                        method="percentile", random_state=rng)
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
 def group_values(cmp: Comparison, label: str, key: str, scale: float = 1.0) -> list[float]:
@@ -50,7 +82,8 @@ def runs_table(cmp: Comparison) -> pd.DataFrame:
 
 
 def comparison_table(cmp: Comparison) -> pd.DataFrame:
-    """One row per group: mean/std/min/max/n over its completed runs, and how many runs had each status."""
+    """One row per group: mean, 95% interval (metrics only, n >= 3), std, min, max over its completed
+    runs, n, and how many runs had each status."""
     present = [k for k in summary_metric_keys() + shift_keys(cmp.runs)
                if any(number(r.summary.get(k)) is not None for r in cmp.runs)]
     rows = []
@@ -62,8 +95,12 @@ def comparison_table(cmp: Comparison) -> pd.DataFrame:
                "other_runs": ", ".join(f"{s}: {n}" for s, n in sorted(Counter(r.status for r in everyone).items())
                                        if s != "completed")}
         for key in present:
-            stat = spread([v for v in (number(r.summary.get(key)) for r in done) if v is not None])
-            row.update({f"{key}_{name}": stat[name] for name in ("mean", "std", "min", "max")})
+            values = [v for v in (number(r.summary.get(key)) for r in done) if v is not None]
+            stat = spread(values)
+            row[f"{key}_mean"] = stat["mean"]
+            if key not in RUN_TOTALS:  # parameter counts and seconds are not estimates of anything
+                row[f"{key}_ci_low"], row[f"{key}_ci_high"] = interval(values)
+            row.update({f"{key}_{name}": stat[name] for name in ("std", "min", "max")})
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -28,7 +28,7 @@ class ComparisonCallback(Callback):
         from sharebench.compare.tables import terminal_table, write_comparison
 
         try:
-            cmp, table, files = write_comparison([str(sweep_dir)], metric=self.metric, formats=self.formats)
+            cmp, table, paired, files = write_comparison([str(sweep_dir)], metric=self.metric, formats=self.formats)
         except UserError as err:
             print(f"sharebench: no comparison: {err}", flush=True)
             return
@@ -36,5 +36,5 @@ class ComparisonCallback(Callback):
             log.warning("comparison of %s failed (%s: %s); retry with `sharebench plot %s`",
                         sweep_dir, type(err).__name__, err, sweep_dir)
             return
-        print(terminal_table(cmp, table), flush=True)
+        print(terminal_table(cmp, table, paired), flush=True)
         print(f"comparison: {files[0].parent}/ (regenerate with `sharebench plot {sweep_dir}`)", flush=True)

@@ -1,0 +1,110 @@
+"""Paired comparisons: two groups that differ in one setting, compared seed by seed.
+
+A seed fixes the initialisation and the data order, so runs that share a seed and differ in one
+setting differ mostly by that setting: their difference is less noisy than the difference of two
+group means. Pairs are A − B for the headline metric's final value: its mean over the seeds both
+groups completed, a 95% bootstrap interval (statistics.interval: n >= 3), and the probability of
+improvement, the share of those seeds where A beats B (ties count half; higher wins for
+accuracies, lower for losses). No torch, no Hydra.
+"""
+import numpy as np
+import pandas as pd
+
+from sharebench.compare.runs import NO_RECORD, Comparison, format_value
+from sharebench.compare.select import groups_matching, parse, resolve, same
+from sharebench.compare.statistics import interval, number
+from sharebench.errors import UserError
+from sharebench.records.columns import METRICS
+
+# A model that shares weights → its unshared twin (same topology, its own weights at every position
+# or time step), by model option name: the pairs `sharebench plot` makes when both are present.
+TWINS = {
+    "shared_cnn": "local_cnn", "tiled_cnn": "local_cnn", "lowrank_cnn": "local_cnn",
+    "soft_tied_cnn": "local_cnn", "dynamic_shared_cnn": "local_cnn", "untie_cnn": "local_cnn",
+    "wide_cnn": "local_cnn", "mnist1d_cnn": "mnist1d_local_cnn", "rnn": "unrolled_rnn",
+}
+COLUMNS = ["a", "b", "differs_in", "metric", "n", "seeds", "a_mean", "b_mean", "mean_diff", "ci_low",
+           "ci_high", "prob_improvement", "better"]
+
+
+def axis_values(cmp: Comparison) -> dict[str, dict[str, str]]:
+    """{group: {grouping key: value}} for the groups whose runs left a record."""
+    out = {}
+    for label in cmp.groups:
+        run = next((r for r in cmp.members(label, completed_only=False) if r.known), None)
+        if run is not None and label != NO_RECORD:
+            out[label] = {k: format_value(run.value(k)) for k in cmp.keys}
+    return out
+
+
+def twin_pairs(cmp: Comparison) -> list[tuple[str, str]]:
+    """(shared, unshared twin) for every twin pair present that agrees on every other key."""
+    if "model" not in cmp.keys:
+        return []
+    values = axis_values(cmp)
+    return [(a, b) for a in values for b in values if _differs(values[a], values[b]) == ["model"]
+            and TWINS.get(values[a]["model"]) == values[b]["model"]]
+
+
+def baseline_pairs(cmp: Comparison, text: str) -> list[tuple[str, str]]:
+    """(group, its baseline) for every group outside the selector, against the baseline group that
+    agrees with it on every key the selector does not name."""
+    named = [_named_key(cmp, key, value, text) for key, value in parse(text)]
+    base = groups_matching(cmp, text)
+    if not named or not base:
+        raise UserError(f"--baseline {text}: no group matches; choose KEY=VALUE among the groups: "
+                        f"{'; '.join(cmp.groups)}")
+    values = axis_values(cmp)
+    return [(g, b) for g in values if g not in base for b in base if b in values
+            and all(values[g][k] == values[b][k] for k in cmp.keys if k not in named)]
+
+
+def _named_key(cmp: Comparison, key: str | None, value: str, text: str) -> str:
+    values = axis_values(cmp)
+    full = resolve(key, cmp.keys) if key else next(
+        (k for k in cmp.keys if any(same(v[k], value) for v in values.values())), None)
+    if full is None:
+        raise UserError(f"--baseline {text}: {key or value!r} is not a setting that differs between "
+                        f"these runs; use KEY=VALUE with KEY one of: {', '.join(cmp.keys) or '(only seeds differ)'}")
+    return full
+
+
+def _differs(a: dict, b: dict) -> list[str]:
+    return [k for k in a if a[k] != b[k]]
+
+
+def higher_is_better(metric: str) -> bool:
+    known = {m.name: m.best for m in METRICS if m.best}
+    return known.get(metric, "min" if "loss" in metric else "max") == "max"
+
+
+def seed_values(cmp: Comparison, label: str, key: str) -> dict[str, float]:
+    """{seed: value} over a group's completed runs (a seed run twice counts once, as its mean)."""
+    found: dict[str, list[float]] = {}
+    for run in cmp.members(label):
+        v = number(run.summary.get(key))
+        if v is not None:
+            found.setdefault(format_value(run.value("seed")), []).append(v)
+    return {s: float(np.mean(v)) for s, v in found.items()}
+
+
+def paired_row(cmp: Comparison, a: str, b: str, key: str) -> dict:
+    va, vb = seed_values(cmp, a, key), seed_values(cmp, b, key)
+    seeds = [s for s in va if s in vb]
+    diff = np.array([va[s] - vb[s] for s in seeds])
+    up = higher_is_better(cmp.metric)
+    wins = float(np.sum(diff > 0 if up else diff < 0) + 0.5 * np.sum(diff == 0))
+    low, high = interval(diff)
+    values = axis_values(cmp)
+    return {"a": a, "b": b, "differs_in": " ".join(_differs(values[a], values[b])), "metric": key,
+            "n": len(seeds), "seeds": " ".join(seeds),
+            "a_mean": float(np.mean([va[s] for s in seeds])) if seeds else np.nan,
+            "b_mean": float(np.mean([vb[s] for s in seeds])) if seeds else np.nan,
+            "mean_diff": float(diff.mean()) if len(diff) else np.nan, "ci_low": low, "ci_high": high,
+            "prob_improvement": wins / len(seeds) if seeds else np.nan, "better": "higher" if up else "lower"}
+
+
+def paired_table(cmp: Comparison, key: str, baseline: str | None = None) -> pd.DataFrame:
+    """One row per pair (A, B): twins by default, or every group against `baseline`."""
+    pairs = baseline_pairs(cmp, baseline) if baseline else twin_pairs(cmp)
+    return pd.DataFrame([paired_row(cmp, a, b, key) for a, b in pairs], columns=COLUMNS)

@@ -1,0 +1,130 @@
+"""The look shared by every comparison figure: colours by model and markers by the other keys,
+readable tick labels, legends that never cover data or run off the page, a capped width, and
+byte-identical files. No torch.
+"""
+import math
+import textwrap
+from pathlib import Path
+
+from sharebench.compare.statistics import MIN_N
+
+DETERMINISTIC = {"svg.hashsalt": "sharebench", "pdf.compression": 6, "font.size": 10, "axes.titlesize": 11,
+                 "legend.fontsize": 9, "figure.dpi": 100}
+METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None},
+            "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None}}
+MAX_WIDTH = 12.0  # inches: a folder of unrelated runs once made a 4,603-pixel-wide figure
+WRAP = 36  # characters per legend or tick label line
+FEW_POINTS = 20  # curves with at most this many points get markers (one evaluation is one point)
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+LINESTYLES = ["-", "--", ":", "-."]
+
+
+def plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as pyplot
+
+    return pyplot
+
+
+def wrap(label: str, width: int = WRAP) -> str:
+    return "\n".join(textwrap.wrap(str(label), width, break_on_hyphens=False)) or str(label)
+
+
+def group_styles(values: dict[str, dict[str, str]]) -> dict[str, dict]:
+    """{group: color, marker, ls}: one colour per model (or per value of the first key), one marker
+    and line style per combination of the other keys, so 20 groups read as 5 models × 4 settings."""
+    keys = list(next(iter(values.values()), {}))
+    lead = "model" if "model" in keys else (keys[0] if keys else None)
+    if lead is None or len(keys) == 1:  # one key: one colour per group
+        colors = _colors(len(values))
+        return {g: {"color": colors[i % len(colors)], "marker": MARKERS[i // len(colors) % len(MARKERS)],
+                    "ls": "-"} for i, g in enumerate(values)}
+    leads = list(dict.fromkeys(v[lead] for v in values.values()))
+    rests = list(dict.fromkeys(tuple(v[k] for k in keys if k != lead) for v in values.values()))
+    colors = _colors(len(leads))
+    return {g: {"color": colors[leads.index(v[lead]) % len(colors)],
+                "marker": MARKERS[rests.index(tuple(v[k] for k in keys if k != lead)) % len(MARKERS)],
+                "ls": LINESTYLES[rests.index(tuple(v[k] for k in keys if k != lead)) % len(LINESTYLES)]}
+            for g, v in values.items()}
+
+
+def _colors(n: int):
+    cmap = plt().get_cmap("tab10" if n <= 10 else "tab20")
+    return [cmap(i % cmap.N) for i in range(max(n, 1))]
+
+
+def legend_outside(labels: list[str]) -> bool:
+    return len(labels) > 6 or max((len(s) for s in labels), default=0) > WRAP
+
+
+def figure_size(labels: list[str], height: float = 4.4) -> tuple[float, float]:
+    """6.4 in wide, plus room for a legend outside when it is long; never above MAX_WIDTH."""
+    if not legend_outside(labels):
+        return 6.4, height
+    longest = max(len(line) for s in labels for line in wrap(s).splitlines())
+    return min(MAX_WIDTH, 6.8 + 0.075 * longest), height
+
+
+def legend(fig, ax, labels: list[str]) -> None:
+    """Inside the axes when short; outside on the right (in the figure's layout) when long."""
+    handles, texts = ax.get_legend_handles_labels()
+    if not handles:
+        return
+    order = sorted(range(len(texts)), key=lambda i: labels.index(texts[i]) if texts[i] in labels else len(labels))
+    handles, texts = [handles[i] for i in order], [wrap(texts[i]) for i in order]
+    if legend_outside(labels):
+        fig.legend(handles, texts, loc="outside right upper", frameon=False)
+    else:
+        ax.legend(handles, texts, frameon=False)
+
+
+def human(x: float) -> str:
+    """Tick text of a count: 500, 20k, 1.5M."""
+    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= scale:
+            return f"{x / scale:g}{suffix}"
+    return f"{x:g}"
+
+
+def count_ticks(axis, lo: float, hi: float) -> None:
+    """Labelled ticks on a log count axis at 1-2-3-5-7, 1-2-5 or 1 per decade, as the span allows
+    (matplotlib's default labels only powers of ten: a 14k–78k axis showed two labels)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    decades = math.log10(hi / lo) if lo > 0 and hi > lo else 0
+    subs = (1.0, 2.0, 3.0, 5.0, 7.0) if decades < 1.5 else (1.0, 2.0, 5.0) if decades < 3 else (1.0,)
+    axis.set_major_locator(LogLocator(base=10, subs=subs))
+    axis.set_major_formatter(FuncFormatter(lambda x, _: human(x)))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def integer_ticks(axis) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
+def save(fig, out_dir: Path, stem: str, formats: list[str]) -> list[Path]:
+    """Every format of one figure, cropped to what is drawn (a legend outside is never clipped)."""
+    paths = []
+    for fmt in formats:
+        path = out_dir / f"{stem}.{fmt}"
+        fig.savefig(path, format=fmt, dpi=150, metadata=METADATA.get(fmt), bbox_inches="tight")
+        paths.append(path)
+    plt().close(fig)
+    return paths
+
+
+def shown(ns: list[int]) -> str:
+    """What the error bars mean, for titles: intervals need n >= 3, one run has none."""
+    lo, hi = min(ns), max(ns)
+    seeds = f"{lo} seed{'s' * (lo != 1)}" if lo == hi else f"{lo}–{hi} seeds"
+    if lo >= MIN_N:
+        return f"mean ± 95% CI over {seeds}"
+    if hi == 1:
+        return "1 seed, no error bars"
+    if hi < MIN_N:
+        return f"mean over {seeds}, n<{MIN_N}: no interval"
+    return f"mean over {seeds}; 95% CI where n ≥ {MIN_N}"

@@ -1,0 +1,156 @@
+"""Figures that never fail silently: each case was once seen on a short sweep. Asserted on the
+Figure objects (what is drawn), not only on the files."""
+import math
+
+import matplotlib
+import pytest
+from matplotlib.container import ErrorbarContainer
+from matplotlib.legend import Legend
+
+from sharebench.compare import figures
+from sharebench.compare.paired import paired_table
+from sharebench.compare.runs import compare
+from sharebench.compare.style import MAX_WIDTH
+from test_compare_fixtures import make_run
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(autouse=True)
+def close_all():
+    yield
+    figures.style.plt().close("all")
+
+
+def _labels(axis, ax, which="x"):
+    """Tick labels that are drawn: inside the view and not empty."""
+    ax.figure.canvas.draw()
+    lo, hi = sorted(ax.get_xlim() if which == "x" else ax.get_ylim())
+    return [t.get_text() for t, v in zip(axis.get_ticklabels(), axis.get_ticklocs()) if t.get_text() and lo <= v <= hi]
+
+
+def _errorbars(ax):
+    return [c for c in ax.containers if isinstance(c, ErrorbarContainer) and c.has_yerr or
+            isinstance(c, ErrorbarContainer) and c.has_xerr]
+
+
+def test_a_single_evaluation_is_a_visible_point(tmp_path):
+    for seed in range(3):
+        make_run(tmp_path, f"a{seed}", "shared_cnn", seed, 0.5, evals=[(30, 1.0, 0.5)])
+        make_run(tmp_path, f"b{seed}", "local_cnn", seed, 0.4, evals=[(30, 1.2, 0.4)])
+    _, fig = figures.curves_figure(compare([tmp_path]), "acc")
+    drawn = [line for line in fig.axes[0].get_lines() if len(line.get_xdata())]
+    assert len(drawn) == 2 and all(line.get_marker() not in (None, "None", "") for line in drawn)
+
+
+def test_many_evaluations_are_lines_without_markers(tmp_path):
+    evals = [(s, 1.0 / s, 0.5) for s in range(1, 60)]
+    make_run(tmp_path, "a", "shared_cnn", 0, 0.5, evals=evals)
+    _, fig = figures.curves_figure(compare([tmp_path]), "loss")
+    assert all(line.get_marker() in (None, "None", "") for line in fig.axes[0].get_lines() if len(line.get_xdata()) > 1)
+
+
+def test_log_loss_band_stays_above_zero(tmp_path):
+    for seed, last in enumerate((0.001, 0.001, 0.2)):  # mean − std < 0 at the last step
+        make_run(tmp_path, f"a{seed}", "shared_cnn", seed, 0.5, evals=[(10, 5.0, 0.1), (20, 0.5, 0.3), (30, last, 0.5)])
+    _, fig = figures.curves_figure(compare([tmp_path]), "loss")
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    bands = [c for c in ax.collections if len(c.get_paths())]
+    assert bands and all(p.vertices[:, 1].min() > 0 for c in bands for p in c.get_paths())
+    assert ax.get_ylim()[0] > 1e-4, "the axis is not stretched down to a clipped band"
+
+
+def test_one_seed_has_no_error_bars_and_the_title_says_so(tmp_path):
+    make_run(tmp_path, "a", "shared_cnn", 0, 0.5, params=14_442, effective=78_090)
+    make_run(tmp_path, "b", "local_cnn", 0, 0.4, params=78_090)
+    cmp = compare([tmp_path])
+    for _, fig in (figures.accuracy_vs_params(cmp), figures.bars(cmp)):
+        ax = fig.axes[0]
+        assert "1 seed" in ax.get_title() and "std" not in ax.get_title()
+        assert not _errorbars(ax)
+    _, fig = figures.curves_figure(cmp, "loss")
+    assert "1 seed" in fig.axes[0].get_title() and not fig.axes[0].collections
+
+
+def test_three_seeds_say_95_ci(tmp_path):
+    for seed in range(3):
+        make_run(tmp_path, f"a{seed}", "shared_cnn", seed, 0.5 + 0.01 * seed)
+        make_run(tmp_path, f"b{seed}", "local_cnn", seed, 0.4 + 0.02 * seed)
+    _, fig = figures.accuracy_vs_params(compare([tmp_path]))
+    assert "mean ± 95% CI over 3 seeds" in fig.axes[0].get_title() and len(_errorbars(fig.axes[0])) == 2
+
+
+def test_params_axis_has_readable_ticks_and_a_legend_for_hollow_markers(tmp_path):
+    for seed in range(3):
+        make_run(tmp_path, f"a{seed}", "shared_cnn", seed, 0.8, params=14_442, effective=78_090)
+        make_run(tmp_path, f"b{seed}", "local_cnn", seed, 0.8, params=78_090)
+    _, fig = figures.accuracy_vs_params(compare([tmp_path]))
+    ax = fig.axes[0]
+    labels = _labels(ax.xaxis, ax)
+    assert len(labels) >= 3 and all(t.endswith("k") for t in labels), labels
+    legend = [t.get_text() for t in (ax.get_legend() or fig.legends[0]).get_texts()]
+    assert "filled: unique parameters" in legend and "hollow: effective (if unshared)" in legend
+    hollow = [line for line in ax.get_lines() if line.get_markerfacecolor() == "none" and len(line.get_xdata())]
+    filled = [c.lines[0] for c in ax.containers]
+    assert hollow[0].get_zorder() > max(line.get_zorder() for line in filled), "the ring is drawn on top"
+    assert hollow[0].get_markersize() > filled[0].get_markersize()
+
+
+def test_many_groups_colour_by_model_and_keep_the_width(tmp_path):
+    models = ["shared_cnn", "local_cnn", "tiled_cnn", "lowrank_cnn", "mlp"]
+    for model in models:
+        for lr in (0.001, 0.003, 0.01, 0.03):
+            make_run(tmp_path, f"{model}-{lr}", model, 0, 0.5, extra={"optim.lr": lr}, evals=[(30, 1.0, 0.5), (60, 0.5, 0.6)])
+    cmp = compare([tmp_path])
+    assert len(cmp.groups) == 20
+    _, fig = figures.bars(cmp)
+    colors = {tuple(p.get_facecolor()) for p in fig.axes[0].patches}
+    assert len(colors) == len(models), "one colour per model, not 20"
+    for _, fig in (figures.accuracy_vs_params(cmp), figures.curves_figure(cmp, "loss")):
+        assert fig.get_size_inches()[0] <= MAX_WIDTH
+        assert fig.legends and isinstance(fig.legends[0], Legend), "a long legend goes outside the axes"
+        ax = fig.axes[0]
+        markers = {line.get_marker() for line in ax.get_lines() if len(line.get_xdata())}
+        assert len(markers) >= 4 or len({line.get_linestyle() for line in ax.get_lines()}) >= 4
+
+
+def test_unrelated_runs_make_a_capped_figure(tmp_path):
+    for i in range(12):
+        extra = {f"dataset.option_with_a_long_name_{i % 3}": f"value_{i}_" + "x" * 30, "optim.lr": 0.001 * (i + 1)}
+        make_run(tmp_path, f"r{i}", f"model_{i}", 0, 0.5, extra=extra)
+    cmp = compare([tmp_path])
+    made = figures.build_figures(cmp)
+    assert made
+    for stem, fig in made:
+        assert fig.get_size_inches()[0] <= MAX_WIDTH, stem
+    paths = figures.plot_comparison(cmp, tmp_path / "cmp", ["png"])
+    from PIL import Image
+
+    for path in paths:
+        assert Image.open(path).size[0] <= MAX_WIDTH * 150 + 10, path.name
+
+
+def test_shift_ticks_are_whole_positions(tmp_path):
+    for seed in range(3):
+        make_run(tmp_path, f"a{seed}", "shared_cnn", seed, 0.5,
+                 summary={"test_acc_shift0": 0.5, "test_acc_shift1": 0.45, "test_acc_shift3": 0.4})
+    _, fig = figures.accuracy_vs_shift(compare([tmp_path]))
+    ax = fig.axes[0]
+    labels = _labels(ax.xaxis, ax)
+    assert labels and all(float(t.replace("−", "-")).is_integer() for t in labels), labels
+
+
+def test_forest_plot_has_one_row_per_pair_and_a_zero_line(tmp_path):
+    for seed in range(3):
+        for model, acc in (("shared_cnn", 0.8), ("local_cnn", 0.7), ("tiled_cnn", 0.75)):
+            make_run(tmp_path, f"{model}{seed}", model, seed, acc + 0.01 * seed * (model == "tiled_cnn"))
+    cmp = compare([tmp_path])
+    _, fig = figures.paired_differences(cmp, paired_table(cmp, "final_test_acc"))
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["shared_cnn − local_cnn (n=3)", "tiled_cnn − local_cnn (n=3)"]
+    assert any(list(line.get_xdata()) == [0, 0] for line in ax.get_lines()), "a vertical line at 0"
+    means = [c.lines[0].get_xdata()[0] for c in ax.containers]
+    assert means == pytest.approx([10.0, 6.0])
+    assert math.isclose(fig.get_size_inches()[0], 6.4) or fig.get_size_inches()[0] <= MAX_WIDTH

@@ -1,0 +1,177 @@
+"""Intervals, paired comparisons, the 80-column table and paper verdicts, on hand-made run dirs with
+known numbers (no training)."""
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sharebench.cli import main
+from sharebench.compare.paired import TWINS, paired_table
+from sharebench.compare.paper import paper_rows
+from sharebench.compare.runs import compare
+from sharebench.compare.statistics import comparison_table, interval
+from sharebench.compare.tables import format_number, terminal_table, write_comparison
+from sharebench.errors import UserError
+from test_compare_fixtures import make_run
+
+SHARED = [0.80, 0.82, 0.84]
+LOCAL = [0.75, 0.78, 0.76]
+
+
+@pytest.fixture
+def twins(tmp_path):
+    for seed, (a, b) in enumerate(zip(SHARED, LOCAL)):
+        make_run(tmp_path, f"s{seed}", "shared_cnn", seed, a, params=14_442, effective=78_090)
+        make_run(tmp_path, f"l{seed}", "local_cnn", seed, b, params=78_090)
+    make_run(tmp_path, "l9", "local_cnn", 9, 0.10)  # a seed the shared model never ran: not paired
+    return tmp_path
+
+
+def test_interval_is_a_reproducible_bootstrap_of_the_mean():
+    values = [0.71, 0.74, 0.69, 0.80]
+    low, high = interval(values)
+    assert min(values) <= low < np.mean(values) < high <= max(values)
+    assert (low, high) == interval(values), "a fixed seed: re-made files are identical"
+
+
+@pytest.mark.parametrize("values, expected", [([0.5, 0.6], (math.nan, math.nan)), ([0.7], (math.nan, math.nan)),
+                                              ([], (math.nan, math.nan)), ([0.9, 0.9, 0.9], (0.9, 0.9))])
+def test_interval_edge_cases(values, expected):
+    assert interval(values) == pytest.approx(expected, nan_ok=True)
+
+
+def test_comparison_csv_has_intervals_only_from_three_seeds(twins):
+    table = comparison_table(compare([twins])).set_index("group")
+    assert table.loc["shared_cnn", "final_test_acc_ci_low"] < np.mean(SHARED) < table.loc["shared_cnn", "final_test_acc_ci_high"]
+    assert "params_total_ci_low" not in table, "counts are not estimates"
+    make_run(twins, "mlp0", "mlp", 0, 0.5)
+    make_run(twins, "mlp1", "mlp", 1, 0.6)
+    cmp = compare([twins])
+    table = comparison_table(cmp).set_index("group")
+    assert math.isnan(table.loc["mlp", "final_test_acc_ci_low"]) and table.loc["mlp", "n"] == 2
+    assert "n<3: no interval" in terminal_table(cmp, table.reset_index())
+
+
+def test_twins_pair_by_seed(twins):
+    cmp = compare([twins])
+    paired = paired_table(cmp, "final_test_acc")
+    assert len(paired) == 1
+    row = paired.iloc[0]
+    assert (row["a"], row["b"], row["differs_in"], row["n"], row["seeds"]) == ("shared_cnn", "local_cnn", "model", 3, "0 1 2")
+    diffs = np.subtract(SHARED, LOCAL)
+    assert row["mean_diff"] == pytest.approx(diffs.mean())
+    assert row["ci_low"] <= diffs.mean() <= row["ci_high"] and row["prob_improvement"] == 1.0
+
+
+def test_losses_improve_downwards_and_ties_count_half(twins):
+    cmp = compare([twins], metric="test_loss")
+    row = paired_table(cmp, "final_test_loss").iloc[0]
+    assert row["better"] == "lower" and row["prob_improvement"] == 1.0  # shared has the lower loss on each seed
+    make_run(twins, "s9", "shared_cnn", 9, 0.10)  # now seed 9 is paired too, and tied
+    row = paired_table(compare([twins]), "final_test_acc").iloc[0]
+    assert row["n"] == 4 and row["prob_improvement"] == pytest.approx(3.5 / 4)
+
+
+def test_baseline_pairs_each_group_with_its_match_on_the_other_keys(tmp_path):
+    for seed in range(3):
+        for model in ("shared_cnn", "local_cnn", "mlp"):
+            for shuffle in (False, True):
+                acc = {"shared_cnn": 0.8, "local_cnn": 0.7, "mlp": 0.6}[model] - 0.2 * shuffle + 0.01 * seed
+                make_run(tmp_path, f"{model}-{shuffle}-{seed}", model, seed, acc,
+                         extra={"dataset.shuffle_seq": shuffle})
+    cmp = compare([tmp_path])
+    paired = paired_table(cmp, "final_test_acc", "model=local_cnn")
+    assert sorted(zip(paired["a"], paired["b"])) == sorted([
+        ("shared_cnn, shuffle_seq=False", "local_cnn, shuffle_seq=False"),
+        ("shared_cnn, shuffle_seq=True", "local_cnn, shuffle_seq=True"),
+        ("mlp, shuffle_seq=False", "local_cnn, shuffle_seq=False"),
+        ("mlp, shuffle_seq=True", "local_cnn, shuffle_seq=True")])
+    shuffled = paired_table(cmp, "final_test_acc", "shuffle_seq=false")
+    assert len(shuffled) == 3 and set(shuffled["differs_in"]) == {"dataset.shuffle_seq"}
+    assert shuffled["mean_diff"].tolist() == pytest.approx([-0.2] * 3)
+    assert len(paired_table(cmp, "final_test_acc")) == 2, "default: shared_cnn with local_cnn, per shuffle"
+
+
+@pytest.mark.parametrize("baseline, needle", [("model=locl_cnn", "no group matches"), ("optim.lr=0.1", "KEY one of: model")])
+def test_bad_baseline_is_one_line(twins, baseline, needle, capsys):
+    assert main(["plot", str(twins), "--baseline", baseline, "--out", str(twins / "cmp")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle in err[0], err
+
+
+def test_no_twins_no_pairs_no_error(tmp_path):
+    for seed in range(3):
+        make_run(tmp_path, f"a{seed}", "mlp", seed, 0.5)
+        make_run(tmp_path, f"b{seed}", "gru", seed, 0.6)
+    cmp, table, paired, files = write_comparison([str(tmp_path)], tmp_path / "cmp")
+    assert paired.empty and not (tmp_path / "cmp" / "paired.csv").exists()
+    assert not (tmp_path / "cmp" / "paired_differences.png").exists()
+    assert "paired" not in terminal_table(cmp, table, paired)
+
+
+def test_twin_table_covers_the_shared_models():
+    assert TWINS["shared_cnn"] == "local_cnn" and TWINS["mnist1d_cnn"] == "mnist1d_local_cnn"
+    assert TWINS["rnn"] == "unrolled_rnn" and len(TWINS) == 9
+
+
+def test_paired_csv_and_table_fit_80_columns(twins):
+    cmp, table, paired, files = write_comparison([str(twins)], twins / "cmp")
+    csv = pd.read_csv(twins / "cmp" / "paired.csv")
+    assert list(csv.columns[:5]) == ["a", "b", "differs_in", "metric", "n"] and len(csv) == 1
+    text = terminal_table(cmp, table, paired)
+    assert "shared_cnn − local_cnn  3" in text and "P(A better)" in text
+    assert max(map(len, text.splitlines())) <= 80, text
+
+
+def test_long_group_labels_wrap_within_80_columns(tmp_path):
+    extra = {"trainer.some_really_long_option_name": "a_value_that_is_long_too", "optim.lr": 0.1}
+    for seed in range(3):
+        make_run(tmp_path, f"a{seed}", "soft_tied_cnn", seed, 0.5, extra=extra)
+        make_run(tmp_path, f"b{seed}", "local_cnn", seed, 0.6,
+                 extra={"trainer.some_really_long_option_name": "another_long_value_here", "optim.lr": 0.2})
+    cmp, table, paired, _ = write_comparison([str(tmp_path)], tmp_path / "cmp")
+    text = terminal_table(cmp, table, paired)
+    assert max(map(len, text.splitlines())) <= 80, text
+    assert "a_value_that_is_long_too" in text.replace("\n", " "), "labels wrap, never cut"
+
+
+def test_counts_print_with_commas():
+    assert format_number(33170.0) == "33,170" and format_number(33170.4) == "33,170"
+    assert format_number(0.4913) == "0.4913" and format_number(float("nan")) == "—"
+
+
+def test_defaults_left_at_null_drop_out_of_labels(tmp_path):
+    make_run(tmp_path, "a", "shared_cnn", 0, 0.5, extra={"trainer.max_steps": None})
+    make_run(tmp_path, "b", "shared_cnn", 0, 0.5, extra={"trainer.max_steps": 200})
+    make_run(tmp_path, "c", "local_cnn", 0, 0.5, extra={"trainer.max_steps": None})
+    assert compare([tmp_path]).groups == ["shared_cnn", "shared_cnn, max_steps=200", "local_cnn"]
+
+
+def test_paper_verdicts(twins):
+    cmp = compare([twins])
+    node = {"name": "P", "metric": "test_acc", "tolerance": 0.02,
+            "reference": {"shared_cnn": 0.83, "model=local_cnn": 0.55, "mlp": 0.5}}  # local: 0.5975 with seed 9
+    rows = {r["reference_key"]: r for r in paper_rows(cmp, node)}
+    assert rows["shared_cnn"]["verdict"] == "within tolerance"  # 0.82 measured
+    assert rows["model=local_cnn"]["verdict"] == "above" and rows["model=local_cnn"]["n"] == 4
+    assert rows["mlp"]["verdict"] == "not run" and rows["mlp"]["group"] == "—"
+
+
+def test_report_states_what_runs_share_and_the_paper(twins):
+    import yaml
+
+    for run in twins.iterdir():
+        cfg = yaml.safe_load((run / ".hydra" / "config.yaml").read_text())
+        cfg["paper"] = {"name": "Some paper, Table 2", "metric": "test_acc", "tolerance": 0.01,
+                        "reference": {"shared_cnn": 0.90, "local_cnn": 0.60}}
+        (run / ".hydra" / "config.yaml").write_text(yaml.safe_dump(cfg))
+    assert main(["report", str(twins), "--out", str(twins / "rep")]) == 0
+    text = (twins / "rep" / "report.md").read_text()
+    assert "| `optim.lr` | `0.01` |" in text and "| `trainer.max_steps` | `30` |" in text
+    assert "| `train_size` | 200 |" in text and "| `torch_version` | 2.4.0 |" in text
+    assert "| `git_commit` | abc123 |" in text and "| `device` | cpu |" in text
+    assert "## Paper vs measured: Some paper, Table 2" in text
+    assert "| shared_cnn | shared_cnn | 3 | 90.00 | 82.00 |" in text and "| below |" in text
+    assert "| within tolerance |" in text
+    assert "| shared_cnn − local_cnn | 3 | +5.67 |" in text and "](paired_differences.png)" in text
