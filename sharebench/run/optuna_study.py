@@ -14,6 +14,8 @@ and the sampler learns from them. What the plugin does not do, this callback doe
   number, as for resume=…); other overrides are refused, so two searches never mix in one study.
 - A seeded sampler would replay the values of the study's first trials: on a continued study its
   seed is offset by the number of trials the study holds (still reproducible).
+- resume=true would send the trials into an old sweep dir, over its trial dirs: refused (the study,
+  not a sweep dir, is what continues).
 - sqlite does not create folders: the database's folder is made.
 
 One search per study at a time: a RUNNING trial is taken for one whose process was killed.
@@ -60,6 +62,12 @@ class ContinueStudy(Callback):
         storage, name = sweeper.get("storage"), sweeper.get("study_name")
         if not isinstance(storage, str) or not name:  # in memory, or a fresh random name: nothing to continue
             return
+        if config.get("resume") and any(Path(str(config.hydra.sweep.dir)).glob("*/summary.json")):
+            print(f"sharebench: error: an Optuna search continues from its study in {storage}, not in an "
+                  f"old sweep dir (its trial dirs would be reused): run the same command without resume=… "
+                  f"(and a new hydra.sweep.dir, if you gave one)",
+                  file=sys.stderr, flush=True)
+            raise SystemExit(EXIT_USER_ERROR)
         if (db := sqlite_file(storage)) is not None:
             db.parent.mkdir(parents=True, exist_ok=True)
 
