@@ -24,10 +24,11 @@ def run_job(cfg: DictConfig, run_dir: str, choices: dict, multirun: bool) -> dic
     from sharebench.run import experiment  # torch: only once a job really runs
     from sharebench.run.resume_plan import config_sha, plan
     from sharebench.run.signals import StopRequest
+    from sharebench.run import requeue  # submitit: preempted or timed out → checkpoint, requeue, continue
 
     run_dir = Path(run_dir)
     state = None
-    if cfg.get("resume"):
+    if cfg.get("resume") or requeue.under_submitit():  # a requeued job continues its own run dir
         try:
             action, state = plan(run_dir, cfg)
         except UserError as err:  # e.g. other overrides than the run had: leave its records as they are
@@ -41,7 +42,7 @@ def run_job(cfg: DictConfig, run_dir: str, choices: dict, multirun: bool) -> dic
         if action == "continue":
             log.info("resuming from step %d (checkpoint.pt)", state.training["loop"]["step"])
     try:
-        with StopRequest() as stop:
+        with StopRequest() as stop, requeue.preemption_stops(stop):
             summary = experiment.run(cfg, run_dir, choices, should_stop=stop, resume=state)
             RunRecorder(run_dir).write_summary({**summary, "config_sha": config_sha(cfg)})
     except KeyboardInterrupt:
@@ -66,9 +67,10 @@ def run_job(cfg: DictConfig, run_dir: str, choices: dict, multirun: bool) -> dic
             raise SystemExit(EXIT_FAILED) from None
         return None
     if stop and summary["status"] == "interrupted":  # saved; now stop the command (and a sweep)
+        requeue.requeue(stop.signum)  # submitit's preemption signal: it requeues this job and exits
         warn(f"sharebench: interrupted; continue with: sharebench run resume={run_dir}")
         raise SystemExit(stop.exit_code)
-    if stop and multirun:  # the signal came after the last step: this run is complete, the sweep stops
+    if stop and multirun and not requeue.under_submitit():  # came after the last step: the sweep stops
         raise SystemExit(stop.exit_code)
     return summary
 
