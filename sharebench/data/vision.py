@@ -105,7 +105,7 @@ def decode(name: str, root: Path, download: bool, check_md5: bool) -> dict[str, 
             _as_uint8(_read(name, root, train, download, check_md5), name) for train in (True, False))
     except ImportError as err:  # SVHN reads .mat files with scipy
         raise UserError(f"{name} needs {err.name or 'an optional package'}: "
-                        f'pip install "sharebench[vision]" (or pip install scipy)') from None
+                        f'pip install -e . (sharebench depends on it) or pip install scipy') from None
     except Exception as err:  # torchvision says "not found", "corrupted", or fails to parse a file
         reason = " ".join(str(err).split())[:200] or type(err).__name__
         if not all((folder / f).is_file() for f in SPECS[name].files):
