@@ -15,6 +15,7 @@ import numpy as np
 from sharebench.compare import style
 from sharebench.compare.paired import axis_values, seed_values
 from sharebench.compare.runs import Comparison, shift_keys
+from sharebench.compare.spectrum import diagnostics_curves, spectrum_curve
 from sharebench.compare.statistics import curves, group_values, interval, number, spread
 from sharebench.records.run_plots import wants_log_scale
 
@@ -287,7 +288,9 @@ def build_figures(cmp: Comparison, paired=None) -> list[tuple[str, object]]:
         leaf = axis.rsplit(".", 1)[-1]
         label = "training-set fraction used (%)" if leaf == "train_fraction" else axis
         made.append(accuracy_vs_axis(cmp, axis, label, f"{cmp.metric}_vs_{leaf}", percent=leaf == "train_fraction"))
-    made += [accuracy_vs_shift(cmp), paired_differences(cmp, paired)]
+    made += [accuracy_vs_shift(cmp), paired_differences(cmp, paired),
+             spectrum_curve(cmp, _summary_key(cmp, cmp.metric), _scale(cmp.metric), metric_label(cmp.metric)),
+             diagnostics_curves(cmp)]
     return [m for m in made if m is not None]
 
 
