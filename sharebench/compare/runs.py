@@ -13,12 +13,12 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from sharebench.configs import GROUPS, flatten
+from sharebench.configs import FREE_KEYS, GROUPS, flatten
 from sharebench.errors import UserError
 
 SHIFT_KEY = re.compile(r"^(?:final_)?test_(acc|loss)_shift(.+)$")
 # overrides that repeat an experiment, or change how it runs rather than what it computes
-NOT_AXES = {"seed", "resume", "trainer.progress", "trainer.plots"}
+NOT_AXES = {"seed", *FREE_KEYS}  # a repeat of the experiment, or a key that changes no number
 UNFINISHED = "unfinished"  # .hydra/ but no summary.json: killed before it wrote one, or still starting
 CORRUPT = "corrupt"  # summary.json that cannot be parsed
 MISSING = "missing"  # a numbered job dir absent from its sweep
