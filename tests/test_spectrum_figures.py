@@ -55,3 +55,9 @@ def test_diagnostics_are_drawn_over_training_as_the_mean_over_layers(spectrum_sw
     assert list(lines["local"].get_xdata()) == [100, 200]
     assert list(lines["local"].get_ydata()) == [3.0, 1.5]
     assert all(math.isclose(y, v) for y, v in zip(snr.get_lines()[0].get_ydata(), [0.2, 0.3]))
+
+
+def test_a_spectrum_sweep_pairs_every_shared_point_with_the_locally_connected_net(spectrum_sweep):
+    from sharebench.compare.paired import twin_pairs
+
+    assert sorted(twin_pairs(spectrum_sweep)) == [("conv", "local"), ("lowrank_k4", "local")]

@@ -111,8 +111,10 @@ def test_no_twins_no_pairs_no_error(tmp_path):
 
 
 def test_twin_table_covers_the_shared_models():
-    assert TWINS["shared_cnn"] == "local_cnn" and TWINS["mnist1d_cnn"] == "mnist1d_local_cnn"
-    assert TWINS["rnn"] == "unrolled_rnn" and len(TWINS) == 9
+    models = TWINS["model"]
+    assert models["shared_cnn"] == "local_cnn" and models["mnist1d_cnn"] == "mnist1d_local_cnn"
+    assert models["rnn"] == "unrolled_rnn" and models["ott2020_mnist_cnn"] == "ott2020_mnist_local_cnn"
+    assert set(TWINS["spectrum"].values()) == {"local"} and "dense" not in TWINS["spectrum"]
 
 
 def test_paired_csv_and_table_fit_80_columns(twins):

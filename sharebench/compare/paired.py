@@ -19,9 +19,16 @@ from sharebench.records.columns import METRICS
 # A model that shares weights → its unshared twin (same topology, its own weights at every position
 # or time step), by model option name: the pairs `sharebench plot` makes when both are present.
 TWINS = {
-    "shared_cnn": "local_cnn", "tiled_cnn": "local_cnn", "lowrank_cnn": "local_cnn",
-    "soft_tied_cnn": "local_cnn", "dynamic_shared_cnn": "local_cnn", "untie_cnn": "local_cnn",
-    "wide_cnn": "local_cnn", "mnist1d_cnn": "mnist1d_local_cnn", "rnn": "unrolled_rnn",
+    "model": {
+        "shared_cnn": "local_cnn", "tiled_cnn": "local_cnn", "lowrank_cnn": "local_cnn",
+        "soft_tied_cnn": "local_cnn", "dynamic_shared_cnn": "local_cnn", "untie_cnn": "local_cnn",
+        "wide_cnn": "local_cnn", "mnist1d_cnn": "mnist1d_local_cnn", "rnn": "unrolled_rnn",
+        "ott2020_mnist_cnn": "ott2020_mnist_local_cnn", "ott2020_cifar_cnn": "ott2020_cifar_local_cnn",
+    },
+    # a spectrum sweep: every point that shares something, against the locally connected net
+    "spectrum": {point: "local" for point in (
+        "conv", "lowrank_k1", "lowrank_k2", "lowrank_k4", "lowrank_k8", "tiled_2", "soft_tied_1e-1",
+        "soft_tied_1e-2", "soft_tied_1e-3", "dynamic_1", "dynamic_10", "dynamic_100", "wide_conv", "untie_300")},
 }
 COLUMNS = ["a", "b", "differs_in", "metric", "n", "seeds", "a_mean", "b_mean", "mean_diff", "ci_low",
            "ci_high", "prob_improvement", "better"]
@@ -39,11 +46,9 @@ def axis_values(cmp: Comparison) -> dict[str, dict[str, str]]:
 
 def twin_pairs(cmp: Comparison) -> list[tuple[str, str]]:
     """(shared, unshared twin) for every twin pair present that agrees on every other key."""
-    if "model" not in cmp.keys:
-        return []
     values = axis_values(cmp)
-    return [(a, b) for a in values for b in values if _differs(values[a], values[b]) == ["model"]
-            and TWINS.get(values[a]["model"]) == values[b]["model"]]
+    return [(a, b) for key, twins in TWINS.items() if key in cmp.keys for a in values for b in values
+            if _differs(values[a], values[b]) == [key] and twins.get(values[a][key]) == values[b][key]]
 
 
 def baseline_pairs(cmp: Comparison, text: str) -> list[tuple[str, str]]:
