@@ -454,9 +454,8 @@ def under_load(device, quick):
     torch.manual_seed(0)
     initial = models.build(c.model, splits.input_shape, splits.num_outputs)
     macs = account(initial, splits.input_shape)[1]["macs_per_example"]
-    auto, reason = choose_threads("auto", macs, c.trainer.batch_size, DEFAULT_THREADS)
+    auto, _ = choose_threads("auto", macs, c.trainer.batch_size, DEFAULT_THREADS)
     settings = {f"auto ({auto})": "auto", f"torch default ({DEFAULT_THREADS})": DEFAULT_THREADS}
-    rows = []
 
     def train(threads):
         torch.set_num_threads(threads)
@@ -464,33 +463,42 @@ def under_load(device, quick):
         fit(model, splits, instantiate(c.optim, params=model.parameters()), c.trainer, cpu, 0,
             lambda row: None, lambda rows: None)
 
-    for label, setting in settings.items():  # (a) one core busy
-        threads = auto if setting == "auto" else setting
+    def train_loaded(threads):
+        with BusyCore():
+            return clock(lambda: train(threads), cpu)
+
+    for threads in (auto, DEFAULT_THREADS):
         train(threads)  # warm-up
-
-        def loaded():
-            with BusyCore():
-                return clock(lambda: train(threads), cpu)
-
-        times = {"unloaded": [], "loaded": []}
-        for r in range(repeats):
-            for name in (("unloaded", "loaded") if r % 2 == 0 else ("loaded", "unloaded")):
-                times[name].append(loaded() if name == "loaded" else clock(lambda: train(threads), cpu))
-        t = Timings(times)
-        rows.append({"case": f"one core busy vs unloaded, {steps} steps", "threads": label,
-                     "reference_s": round(t["unloaded"], 3), "measured_s": round(t["loaded"], 3),
-                     "ratio": round(t.ratio("loaded", "unloaded"), 2), "goal": "≤ 1.5 (slowdown)"})
+    load = round(os.getloadavg()[0], 1) if hasattr(os, "getloadavg") else math.nan  # others' work, before ours
+    threads_of = {label: auto if setting == "auto" else setting for label, setting in settings.items()}
+    variants = {}  # (a) one core busy; all four interleaved so that each ratio pairs runs timed close together
+    for label, threads in threads_of.items():
+        variants[(label, "unloaded")] = lambda threads=threads: train(threads)
+        variants[(label, "loaded")] = lambda threads=threads: train_loaded(threads)
+    times = {name: [] for name in variants}
+    for r in range(repeats):
+        for name in (list(variants) if r % 2 == 0 else reversed(list(variants))):
+            times[name].append(clock(variants[name], cpu) if name[1] == "unloaded" else variants[name]())
     torch.set_num_threads(DEFAULT_THREADS)
+    t, first = Timings(times), next(iter(settings))
+    rows = [{"case": f"one core busy vs unloaded, {steps} steps", "threads": label,
+             "reference_s": round(t[(label, "unloaded")], 3), "measured_s": round(t[(label, "loaded")], 3),
+             "ratio": round(t.ratio((label, "loaded"), (label, "unloaded")), 2), "goal": "≤ 1.5 (slowdown)",
+             "time_vs_auto": round(t.ratio((label, "loaded"), (first, "loaded")), 2), "load_avg_before": load}
+            for label in settings]
 
-    for label, setting in settings.items():  # (b) two runs at once
-        times = {"sequential": [], "together": []}
-        for r in range(repeats):
-            for name in (("sequential", "together") if r % 2 == 0 else ("together", "sequential")):
-                times[name].append(_runs(setting, steps, together=name == "together"))
-        t = Timings(times)
-        rows.append({"case": f"2 runs together vs one after the other, {steps} steps each", "threads": label,
-                     "reference_s": round(t["sequential"], 3), "measured_s": round(t["together"], 3),
-                     "ratio": round(t.ratio("sequential", "together"), 2), "goal": "≥ 1.8 (throughput)"})
+    variants = {(label, mode): (setting, mode == "together")  # (b) two runs at once
+                for label, setting in settings.items() for mode in ("sequential", "together")}
+    times = {name: [] for name in variants}
+    for r in range(repeats):
+        for name in (list(variants) if r % 2 == 0 else reversed(list(variants))):
+            times[name].append(_runs(variants[name][0], steps, variants[name][1]))
+    t = Timings(times)
+    rows += [{"case": f"2 runs together vs one after the other, {steps} steps each", "threads": label,
+              "reference_s": round(t[(label, "sequential")], 3), "measured_s": round(t[(label, "together")], 3),
+              "ratio": round(t.ratio((label, "sequential"), (label, "together")), 2), "goal": "≥ 1.8 (throughput)",
+              "time_vs_auto": round(t.ratio((label, "together"), (first, "together")), 2), "load_avg_before": load}
+             for label in settings]
     return rows
 
 
