@@ -74,6 +74,9 @@ def check_config(cfg: DictConfig) -> None:
     positive_int(cfg, "trainer.batch_size", "100")
     positive_int(cfg, "trainer.eval_batch_size", "1000")
     positive_int(cfg, "trainer.eval_every", "100", optional=True)
+    threads = _get(cfg, "trainer.threads")
+    if threads not in (None, "auto") and not (_is_int(threads) and threads > 0):
+        _fail("trainer.threads", threads, "auto or a positive integer", "1")
     if _get(cfg, "trainer.schedule") not in SCHEDULES:
         _fail("trainer.schedule", _get(cfg, "trainer.schedule"), " | ".join(SCHEDULES), "cosine")
     if _get(cfg, "trainer.checkpoint_every") is not None:

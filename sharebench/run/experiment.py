@@ -28,6 +28,7 @@ from sharebench.train.feature_cache import with_cached_features
 from sharebench.train.loop import fit, planned_steps
 from sharebench.train.shifted_eval import require_positions, shifted_accuracy
 from sharebench.train.state import TrainingState
+from sharebench.train.threads import set_threads
 
 log = logging.getLogger("sharebench")  # the terminal (one short line per evaluation) and the log file
 detail = logging.getLogger("sharebench.detail")  # the log file only (conf/hydra/job_logging/)
@@ -69,6 +70,8 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None,
                **{f"{k}_size": v for k, v in splits.sizes().items()},
                "device": str(device), "sharebench_version": __version__, **environment(),
                "run_dir": str(run_dir), "resumed_from_step": training.loop.step if training else None}
+    summary["threads"], summary["threads_reason"] = set_threads(  # torch's intra-op threads: train/threads.py
+        cfg.trainer.get("threads", "auto"), totals["macs_per_example"], cfg.trainer.batch_size, device)
     recorder.write_summary(summary)
     detail.info("%s on %s: %s parameters, %s train / %s val / %s test examples, input %s, device %s",
              names["model"], names["dataset"], f"{summary['params_total']:,}", *splits.sizes().values(),
