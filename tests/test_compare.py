@@ -63,7 +63,8 @@ def test_replot_is_byte_identical(sweep, tmp_path):
     assert out.returncode == 0, out.stderr
     write_comparison([str(path)], tmp_path / "b", formats=("png", "svg", "pdf"))  # another process, same runs
     files = sorted(p.name for p in (tmp_path / "a").iterdir())
-    assert len(files) == 3 + 3 * (len(FIGURES) + 1) and files == sorted(p.name for p in (tmp_path / "b").iterdir())
+    # the figures, plus paired differences and the sharing diagnostics
+    assert len(files) == 3 + 3 * (len(FIGURES) + 2) and files == sorted(p.name for p in (tmp_path / "b").iterdir())
     for name in files:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 

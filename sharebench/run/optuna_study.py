@@ -43,10 +43,10 @@ def sqlite_file(storage: str) -> Path | None:
 
 def study_overrides(config: DictConfig) -> list[str]:
     """The command's overrides that must stay the same for a study to go on."""
-    from sharebench.run.resume_plan import FREE_KEYS  # (torch)
+    from sharebench.configs import is_free
 
     keys = {o.split("=", 1)[0].lstrip("+~"): o for o in config.hydra.overrides.task}
-    return sorted(o for k, o in keys.items() if not any(k == f or k.startswith(f + ".") for f in FREE_KEYS))
+    return sorted(o for k, o in keys.items() if not is_free(k))
 
 
 def counted(trial) -> bool:
