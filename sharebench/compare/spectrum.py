@@ -2,7 +2,8 @@
 whose runs recorded sharing diagnostics). No torch.
 
 - spectrum_curve: test accuracy against unique parameters with the spectrum's points joined in sweep
-  order (shared → unshared) as one curve, each point labelled, with 95% intervals where n ≥ 3;
+  order (shared → unshared) as one curve, each point labelled, with 95% intervals where n ≥ 3; the
+  parameter-matched conv and the untied run are baselines beside the line, drawn but not joined;
 - diagnostics_curves: the sharing diagnostics of the unshared layers over training (weight
   signal-to-noise across positions; distance between neighbouring positions' kernels), mean over
   the layers of a run and over its seeds, one line per group.
@@ -19,6 +20,24 @@ from sharebench.compare.statistics import group_values, interval, spread
 DIAGNOSTICS = {"snr": "weight SNR across positions (log)", "neighbor_dist": "distance between neighbouring kernels"}
 
 
+# points that are not between shared and unshared but beside the line, as baselines: drawn, not joined
+BESIDE = ("wide_conv", "untie_")
+
+
+def _label_heights(points: list[tuple], gap: float) -> list[float]:
+    """Label y positions: points at about the same x get their labels spread at least `gap` apart."""
+    heights = [p[2] for p in points]
+    columns: dict[float, list[int]] = {}
+    for i, p in enumerate(points):
+        key = next((k for k in columns if abs(math.log(p[1] / k)) < 0.02), p[1])
+        columns.setdefault(key, []).append(i)
+    for members in columns.values():
+        members.sort(key=lambda i: points[i][2])
+        for before, after in zip(members, members[1:]):
+            heights[after] = max(heights[after], heights[before] + gap)
+    return heights
+
+
 def spectrum_curve(cmp: Comparison, key: str, scale: float, ylabel: str):
     """None unless the groups differ by `spectrum` alone."""
     if cmp.keys != ["spectrum"]:
@@ -31,19 +50,28 @@ def spectrum_curve(cmp: Comparison, key: str, scale: float, ylabel: str):
             points.append((label, x, spread(values)["mean"], interval(values), len(values)))
     if len(points) < 2:
         return None
-    fig, ax = style.plt().subplots(figsize=(9.0, 5.0), layout="constrained")
-    xs, ys = [p[1] for p in points], [p[2] for p in points]
-    ax.plot(xs, ys, color="0.6", lw=1.0, zorder=1)
-    for label, x, y, (low, high), _ in points:
+    fig, ax = style.plt().subplots(figsize=(9.5, 5.5), layout="constrained")
+    line = [p for p in points if not p[0].startswith(BESIDE)]
+    ax.plot([p[1] for p in line], [p[2] for p in line], color="0.6", lw=1.0, zorder=1,
+            label="shared → unshared, in sweep order")
+    ys = [p[2] for p in points]
+    heights = _label_heights(points, gap=(max(ys) - min(ys) or 1.0) * 0.045)
+    for (label, x, y, (low, high), _), height in zip(points, heights):
+        beside = label.startswith(BESIDE)
         err = [[y - low], [high - y]] if math.isfinite(low) else None
-        ax.errorbar(x, y, yerr=err, fmt="o", color="tab:blue", ms=5, capsize=3, zorder=2)
-        ax.annotate(label, (x, y), xytext=(4, 4), textcoords="offset points", fontsize=8)
+        ax.errorbar(x, y, yerr=err, fmt="D" if beside else "o", color="tab:orange" if beside else "tab:blue",
+                    ms=5, capsize=3, zorder=2)
+        ax.annotate(label, (x, y), xytext=(x * 1.06, height), textcoords="data", fontsize=8, va="center",
+                    arrowprops={"arrowstyle": "-", "color": "0.7", "lw": 0.6} if height != y else None)
+    ax.plot([], [], "D", color="tab:orange", ms=5, ls="none", label="baselines beside the line")
+    xs = [p[1] for p in points]
     ax.set_xscale("log")
-    style.count_ticks(ax.xaxis, min(xs) / 1.3, max(xs) * 1.3)
-    ax.set_xlim(min(xs) / 1.3, max(xs) * 1.3)
+    ax.set_xlim(min(xs) / 1.3, max(xs) * 1.6)
+    style.count_ticks(ax.xaxis, min(xs) / 1.3, max(xs) * 1.6)
     ax.set(xlabel="unique parameters, log scale", ylabel=ylabel,
-           title=f"the sharing spectrum, joined in sweep order ({style.shown([p[4] for p in points])})")
+           title=f"the sharing spectrum ({style.shown([p[4] for p in points])})")
     ax.grid(alpha=0.3)
+    ax.legend(frameon=False, loc="lower left")
     return "spectrum", fig
 
 
