@@ -52,3 +52,11 @@ class SafeStream:
 
     def __getattr__(self, name):
         return getattr(self.stream, name)
+
+    # tqdm compares its bar's file with the one a message goes to (to clear the bar before a log
+    # line is written above it): the wrapper stands for the stream it wraps
+    def __eq__(self, other) -> bool:
+        return other is self or other is self.stream
+
+    def __hash__(self) -> int:
+        return hash(self.stream)

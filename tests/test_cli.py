@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from conftest import sharebench
+from conftest import TINY, sharebench
 
 
 def test_help_and_list_do_not_import_torch():
@@ -78,3 +78,14 @@ def test_impossible_shape_is_one_line_and_exit_2(tmp_path):
     assert "Traceback" not in out.stderr
     errors = [line for line in out.stderr.splitlines() if "sharebench: error:" in line]
     assert len(errors) == 1 and "kernel" in errors[0]
+
+
+def test_a_run_shows_one_short_line_per_evaluation_and_logs_everything(tmp_path):
+    out = sharebench("run", *TINY, "trainer.max_steps=4", "trainer.eval_every=2", "hydra.run.dir=r", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines), [line for line in lines if len(line) > 80]
+    assert [line.split(" · ")[0] for line in lines if line.startswith("step ")] == ["step 2/4", "step 4/4"]
+    assert "  files       r" in lines
+    log = (tmp_path / "r" / "sharebench.log").read_text()
+    assert log.count("[sharebench.detail]") >= 3 and "val loss" in log  # the full lines, the log only

@@ -1,6 +1,7 @@
 """run(cfg): data → model → accounting → training → records. A plain function, no Hydra inside."""
 import logging
 import math
+import os
 import random
 import time
 from pathlib import Path
@@ -148,6 +149,12 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None,
     return summary
 
 
+def _shown_path(path: str) -> str:
+    """A run dir as the person typed their way to it: relative to where they are, when it is below."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
 def evaluation_line(row: dict, total_steps: int) -> str:
     """One evaluation in at most 80 columns: progress, training loss, validation and test score."""
     parts = [f"step {row['step']:,}/{total_steps:,}", f"train loss {row['train_loss']:.4g}"]
@@ -186,7 +193,7 @@ def format_summary(s: dict, cfg: DictConfig | None = None) -> str:
         f"· train {num(s['final_train_loss'], '.4f')}",
         f"  time        {num(s['train_seconds'], '.1f')} s training, {s['steps']:,} steps, "
         f"{num(s['samples_per_second'], ',.0f')} samples/s on {s['device']}",
-        f"  files       {s['run_dir']}",
+        f"  files       {_shown_path(s['run_dir'])}",
     ]
     if s["status"] == "diverged":
         lr = OmegaConf.select(cfg, "optim.lr") if cfg is not None else None
