@@ -21,9 +21,16 @@ def _finite(rows: list[dict], key: str) -> tuple[list[float], list[float]]:
     return [p[0] for p in pts], [p[1] for p in pts]
 
 
-def _mark(ax, marks: dict[str, int] | None) -> None:
+def _finish(plt, fig, ax, marks: dict[str, int] | None, ylabel: str, title: str, path: Path) -> Path:
+    """Marks (label → step, e.g. where a model untied), labels, grid, legend; save and close."""
     for label, step in (marks or {}).items():
         ax.axvline(step, color="0.35", ls=":", lw=1.2, label=f"{label} (step {step:,})")
+    ax.set(xlabel="optimizer step", ylabel=ylabel, title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+    return path
 
 
 def plot_run(metrics: list[dict], steps: list[dict], out_dir: Path, title: str,
@@ -49,13 +56,7 @@ def plot_run(metrics: list[dict], steps: list[dict], out_dir: Path, title: str,
     positive = sy + [v for s in SPLIT_STYLE for v in _finite(metrics, f"{s}_loss")[1]]
     if wants_log_scale(positive):
         ax.set_yscale("log")
-    _mark(ax, marks)
-    ax.set(xlabel="optimizer step", ylabel="loss", title=f"{title}: loss")
-    ax.grid(alpha=0.3)
-    ax.legend(frameon=False)
-    written.append(out_dir / "loss.png")
-    fig.savefig(written[-1], dpi=150)
-    plt.close(fig)
+    written.append(_finish(plt, fig, ax, marks, "loss", f"{title}: loss", out_dir / "loss.png"))
 
     if any(_finite(metrics, f"{s}_acc")[0] for s in SPLIT_STYLE):
         fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
@@ -63,11 +64,5 @@ def plot_run(metrics: list[dict], steps: list[dict], out_dir: Path, title: str,
             x, y = _finite(metrics, f"{split}_acc")
             if x:
                 ax.plot(x, [100 * v for v in y], color=color, ls=ls, marker="o", ms=2.5, label=split)
-        _mark(ax, marks)
-        ax.set(xlabel="optimizer step", ylabel="accuracy (%)", title=f"{title}: accuracy")
-        ax.grid(alpha=0.3)
-        ax.legend(frameon=False)
-        written.append(out_dir / "accuracy.png")
-        fig.savefig(written[-1], dpi=150)
-        plt.close(fig)
+        written.append(_finish(plt, fig, ax, marks, "accuracy (%)", f"{title}: accuracy", out_dir / "accuracy.png"))
     return written
