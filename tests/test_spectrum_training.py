@@ -47,3 +47,11 @@ def test_untie_switches_mid_run_and_resumes_exactly(tmp_path, stop_after):
     assert final["status"] == "completed" and final["untied_at_step"] == 6
     for key in ("final_test_loss", "final_val_loss", "final_train_loss", "final_conv2_dist_to_mean"):
         assert final[key] == whole[key], key
+
+
+def test_a_spectrum_point_on_a_model_that_is_not_a_convnet_is_one_line_naming_it(tmp_path):
+    from conftest import sharebench
+
+    out = sharebench("run", "spectrum=lowrank_k4", "model=mlp", cwd=tmp_path)
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1
+    assert "spectrum=lowrank_k4" in out.stderr and "model=mlp" in out.stderr and not (tmp_path / "results").exists()

@@ -51,11 +51,25 @@ def check_run_args(args: list[str]) -> None:
             check_config(cfg)
             _check_added_keys(cfg, combo, flags.config_name or "config")
             if not flags.cfg:  # --cfg only prints the config: no need to build anything
-                dry_build(cfg)
+                _dry_build(cfg, combo)
                 if not any(o.startswith(("hydra/launcher", "hydra.launcher")) for o in flags.overrides):
                     check_device(cfg)  # the basic launcher runs the jobs on this very machine
         if flags.multirun:  # after the jobs' own checks, which name typos better
             _check_sweep_base([o for o in overrides if not o.is_sweep_override()], flags.config_name or "config")
+
+
+def _dry_build(cfg, combo: list[str]) -> None:
+    """dry_build, with the spectrum named when it is what set a key the model does not take."""
+    try:
+        dry_build(cfg)
+    except UserError as err:
+        spectrum = next((o.split("=", 1)[1] for o in combo if o.lstrip("+").startswith("spectrum=")), None)
+        if spectrum and str(err).startswith("unknown key 'model."):
+            model = next((o.split("=", 1)[1] for o in combo if o.startswith("model=")), "this model")
+            raise UserError(f"spectrum={spectrum} sets options of a ConvNet, which model={model} is not: "
+                            f"pick a ConvNet model "
+                            f"(shared_cnn, mnist1d_cnn, local_cnn, …) or drop spectrum=") from None
+        raise
 
 
 def _check_added_keys(cfg, combo: list[str], config_name: str) -> None:
