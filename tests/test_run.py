@@ -72,3 +72,16 @@ def test_runs_started_together_never_share_a_dir(tmp_path):
     procs = [subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(3)]
     assert all(p.wait(timeout=120) == 0 for p in procs)
     assert len(list((tmp_path / "results" / "runs").glob("*/*/summary.json"))) == 3
+
+
+def test_a_diverged_run_says_what_to_try():
+    from sharebench.run.experiment import format_summary
+
+    summary = {"model": "mlp", "dataset": "synthetic", "seed": 0, "status": "diverged", "params_total": 10,
+               "params_trainable": 10, "params_frozen": 0, "task": "classification", "final_test_acc": 0.1,
+               "final_val_acc": 0.1, "best_val_acc": 0.1, "final_test_loss": float("nan"),
+               "final_val_loss": float("nan"), "final_train_loss": float("nan"), "train_seconds": 1.0, "steps": 5,
+               "samples_per_second": 10.0, "device": "cpu", "run_dir": "/tmp/x"}
+    text = format_summary(summary, make_cfg("optim.lr=5"))
+    assert "optim.lr (now 5)" in text and "trainer.grad_clip" in text
+    assert "diverged" not in format_summary({**summary, "status": "completed"}, None).split("\n", 1)[1]
