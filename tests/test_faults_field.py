@@ -157,3 +157,11 @@ def test_resume_true_finds_the_run_when_only_cosmetic_keys_differ(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     assert list(tmp_path.glob("results/runs/*/*")) == [run], "started a new run instead"
     assert read_summary(run)["status"] == "completed"
+
+
+@pytest.mark.parametrize("override", ["dataset=[]", "model=[]"])
+def test_selecting_no_option_of_a_group_is_one_line(override):
+    from sharebench.checks.arguments import check_run_args
+
+    with pytest.raises(UserError, match=f"no {override.split('=')[0]} selected"):
+        check_run_args([override])

@@ -39,6 +39,8 @@ def check_arguments(cfg: DictConfig, group: str) -> None:
 
 def dry_build(cfg: DictConfig) -> None:
     for group in BUILT_GROUPS:
+        if OmegaConf.select(cfg, group) is None:  # e.g. dataset=[]: Hydra composes no option at all
+            raise UserError(f"no {group} selected: choose one with {group}=NAME (`sharebench list` shows them)")
         if OmegaConf.select(cfg, f"{group}._target_") is not None:
             check_arguments(cfg, group)
     if OmegaConf.select(cfg, "model._target_") is None:
