@@ -5,7 +5,6 @@ import pickle
 import random
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,19 +15,12 @@ from conftest import TINY, sharebench
 from sharebench.errors import UserError
 from sharebench.records.checkpoints import load_checkpoint
 from sharebench.records.run_dir import read_csv, read_summary
+from test_faults import EXE, curves, wait_for
 
-EXE = str(Path(sys.executable).with_name("sharebench"))
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 # about 3 s of training on MNIST-1D, a checkpoint whenever the ~1% cost rule allows
 KILLABLE = ("trainer.max_steps=500", "trainer.eval_every=50", "trainer.plots=false", "trainer.progress=false",
             "trainer.checkpoint_every=0.01")
-
-
-def wait_for(predicate, timeout=60.0):
-    end = time.time() + timeout
-    while not predicate():
-        assert time.time() < end, "timed out waiting"
-        time.sleep(0.02)
 
 
 def steps_written(run_dir: Path) -> int:
@@ -36,11 +28,6 @@ def steps_written(run_dir: Path) -> int:
         return len(read_csv(run_dir / "steps.csv"))
     except (OSError, ValueError):
         return 0
-
-
-def curves(run_dir: Path):
-    metrics = [{k: v for k, v in r.items() if k != "elapsed_s"} for r in read_csv(run_dir / "metrics.csv")]
-    return metrics, read_csv(run_dir / "steps.csv")
 
 
 @pytest.fixture(scope="module")

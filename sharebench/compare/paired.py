@@ -13,6 +13,7 @@ import pandas as pd
 from sharebench.compare.runs import NO_RECORD, Comparison, format_value
 from sharebench.compare.select import groups_matching, parse, resolve, same
 from sharebench.compare.statistics import interval, number
+from sharebench.configs import available_options
 from sharebench.errors import UserError
 from sharebench.records.columns import METRICS
 
@@ -25,10 +26,8 @@ TWINS = {
         "wide_cnn": "local_cnn", "mnist1d_cnn": "mnist1d_local_cnn", "rnn": "unrolled_rnn",
         "ott2020_mnist_cnn": "ott2020_mnist_local_cnn", "ott2020_cifar_cnn": "ott2020_cifar_local_cnn",
     },
-    # a spectrum sweep: every point that shares something, against the locally connected net
-    "spectrum": {point: "local" for point in (
-        "conv", "lowrank_k1", "lowrank_k2", "lowrank_k4", "lowrank_k8", "tiled_2", "soft_tied_1e-1",
-        "soft_tied_1e-2", "soft_tied_1e-3", "dynamic_1", "dynamic_10", "dynamic_100", "wide_conv", "untie_300")},
+    # a spectrum sweep: every shipped point that shares something, against the locally connected net
+    "spectrum": {point: "local" for point in available_options()["spectrum"] if point not in ("local", "dense")},
 }
 COLUMNS = ["a", "b", "differs_in", "metric", "n", "seeds", "a_mean", "b_mean", "mean_diff", "ci_low",
            "ci_high", "prob_improvement", "better"]
