@@ -5,6 +5,7 @@ On a GPU the same code times with synchronisation (CUDA events) and reports peak
 Run:  python scripts/bench.py [--quick] [--out results/bench] [--device auto]
 Writes results/bench/<part>.csv for each part and results/bench/bench.md with all the tables.
 """
+
 import argparse
 import copy
 import json
@@ -25,12 +26,17 @@ from hydra import compose, initialize_config_module
 from hydra.utils import instantiate
 
 from sharebench import data, models
-from sharebench.train.devices import pick_device
 from sharebench.models.layers import LocallyConnected2d
+from sharebench.train.devices import pick_device
 from sharebench.train.loop import fit
 
-PAPER_CNN = ["model=shared_cnn", "model.channels=[25,25,25]", "model.kernel_size=5", "model.stride=2",
-             "model.padding=1"]  # the MNIST-1D paper's CNN: 3 conv layers, 25 channels, k5, stride 2
+PAPER_CNN = [
+    "model=shared_cnn",
+    "model.channels=[25,25,25]",
+    "model.kernel_size=5",
+    "model.stride=2",
+    "model.padding=1",
+]  # the MNIST-1D paper's CNN: 3 conv layers, 25 channels, k5, stride 2
 
 
 def cfg(*overrides):
@@ -73,7 +79,7 @@ def side_by_side(variants: dict, device, repeats: int, warmup: int = 1) -> Timin
     times = {name: [] for name in variants}
     names = list(variants)
     for r in range(repeats):
-        for name in (names if r % 2 == 0 else reversed(names)):
+        for name in names if r % 2 == 0 else reversed(names):
             times[name].append(clock(variants[name], device))
     return Timings(times)
 
@@ -89,21 +95,32 @@ def runner_overhead(device, quick):
     splits = data.load(c.dataset).to(device)
     x, y = splits.train
     torch.manual_seed(0)
-    nets = {"MNIST-1D paper CNN": models.build(c.model, splits.input_shape, splits.num_outputs).to(device),
-            "one linear layer": nn.Sequential(nn.Flatten(), nn.Linear(x[0].numel(), splits.num_outputs)).to(device)}
+    nets = {
+        "MNIST-1D paper CNN": models.build(c.model, splits.input_shape, splits.num_outputs).to(device),
+        "one linear layer": nn.Sequential(nn.Flatten(), nn.Linear(x[0].numel(), splits.num_outputs)).to(device),
+    }
     rows = []
     for net, initial in nets.items():
+
         def sharebench_fit():
             model = copy.deepcopy(initial)
-            fit(model, splits, instantiate(c.optim, params=model.parameters()), c.trainer, device, 0,
-                lambda row: None, lambda rows: None)
+            fit(
+                model,
+                splits,
+                instantiate(c.optim, params=model.parameters()),
+                c.trainer,
+                device,
+                0,
+                lambda row: None,
+                lambda rows: None,
+            )
 
         def hand_loop():  # the MNIST-1D paper's loop (tensors in memory, consecutive slices), same optimizer
             model = copy.deepcopy(initial)
             opt = instantiate(c.optim, params=model.parameters())  # Adam 1e-2, as sharebench's default
             for step in range(steps):
                 bix = (step * 100) % len(x)
-                loss = F.cross_entropy(model(x[bix:bix + 100]), y[bix:bix + 100])
+                loss = F.cross_entropy(model(x[bix : bix + 100]), y[bix : bix + 100])
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -111,13 +128,19 @@ def runner_overhead(device, quick):
                 for v in (splits.val, splits.test):
                     F.cross_entropy(model(v[0]), v[1]).item()
 
-        t = side_by_side({"sharebench": sharebench_fit, "hand-written loop": hand_loop}, device,
-                         3 if quick else 11)
+        t = side_by_side({"sharebench": sharebench_fit, "hand-written loop": hand_loop}, device, 3 if quick else 11)
         extra = statistics.median(a - b for a, b in zip(t.times["sharebench"], t.times["hand-written loop"]))
-        rows += [{"model": net, "runner": name, "steps": steps, "ms_per_step": round(1e3 * s / steps, 4),
-                  "ratio_to_hand_loop": round(t.ratio(name, "hand-written loop"), 3),
-                  "extra_us_per_step": round(1e6 * extra / steps, 1) if name == "sharebench" else 0.0}
-                 for name, s in t.items()]
+        rows += [
+            {
+                "model": net,
+                "runner": name,
+                "steps": steps,
+                "ms_per_step": round(1e3 * s / steps, 4),
+                "ratio_to_hand_loop": round(t.ratio(name, "hand-written loop"), 3),
+                "extra_us_per_step": round(1e6 * extra / steps, 1) if name == "sharebench" else 0.0,
+            }
+            for name, s in t.items()
+        ]
     return rows
 
 
@@ -130,7 +153,9 @@ def write_mnist_idx(root: Path, n: int) -> None:
     for split, count in (("train", n), ("t10k", 1000)):
         images = torch.randint(0, 256, (count, 28, 28), dtype=torch.uint8, generator=gen)
         labels = torch.randint(0, 10, (count,), dtype=torch.uint8, generator=gen)
-        (raw / f"{split}-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 2051, count, 28, 28) + images.numpy().tobytes())
+        (raw / f"{split}-images-idx3-ubyte").write_bytes(
+            struct.pack(">IIII", 2051, count, 28, 28) + images.numpy().tobytes()
+        )
         (raw / f"{split}-labels-idx1-ubyte").write_bytes(struct.pack(">II", 2049, count) + labels.numpy().tobytes())
 
 
@@ -146,24 +171,45 @@ def data_path(device, quick):
     with tempfile.TemporaryDirectory() as tmp:
         write_mnist_idx(Path(tmp), 6000 if quick else 60000)
         for model_name, subset in (("mlp", None), ("shared_cnn", 1000 if quick else 5000)):
-            c = cfg(f"model={model_name}", "dataset=mnist", f"dataset.root={tmp}", "dataset.download=false",
-                    "dataset.val_size=0", f"dataset.train_size={subset or 'null'}", "trainer.progress=false",
-                    "trainer.epochs=1", "trainer.plots=false")
+            c = cfg(
+                f"model={model_name}",
+                "dataset=mnist",
+                f"dataset.root={tmp}",
+                "dataset.download=false",
+                "dataset.val_size=0",
+                f"dataset.train_size={subset or 'null'}",
+                "trainer.progress=false",
+                "trainer.epochs=1",
+                "trainer.plots=false",
+            )
             splits = data.load(c.dataset).to(device)
             n = len(splits.train[0])
             torch.manual_seed(0)
             initial = models.build(c.model, (1, 28, 28), 10).to(device)
             to_tensor = transforms.ToTensor()
             normalized = transforms.Compose([to_tensor, transforms.Normalize((0.1307,), (0.3081,))])
-            loaders = {name: DataLoader(Subset(datasets.MNIST(tmp, train=True, download=False, transform=t), range(n)),
-                                        batch_size=100, shuffle=True, num_workers=0)
-                       for name, t in (("DataLoader + ToTensor", to_tensor),
-                                       ("DataLoader + ToTensor + Normalize", normalized))}
+            loaders = {
+                name: DataLoader(
+                    Subset(datasets.MNIST(tmp, train=True, download=False, transform=t), range(n)),
+                    batch_size=100,
+                    shuffle=True,
+                    num_workers=0,
+                )
+                for name, t in (("DataLoader + ToTensor", to_tensor), ("DataLoader + ToTensor + Normalize", normalized))
+            }
 
             def resident():
                 model = copy.deepcopy(initial)
-                fit(model, splits, instantiate(c.optim, params=model.parameters()), c.trainer, device, 0,
-                    lambda row: None, lambda rows: None)
+                fit(
+                    model,
+                    splits,
+                    instantiate(c.optim, params=model.parameters()),
+                    c.trainer,
+                    device,
+                    0,
+                    lambda row: None,
+                    lambda rows: None,
+                )
 
             def through(loader):
                 def epoch():  # what a reader of the seed posts writes
@@ -175,6 +221,7 @@ def data_path(device, quick):
                         opt.zero_grad()
                         loss.backward()
                         opt.step()
+
                 return epoch
 
             def bare_loop():  # the same batches with nothing else: no records, no bookkeeping
@@ -182,18 +229,30 @@ def data_path(device, quick):
                 opt = instantiate(c.optim, params=model.parameters())
                 order = torch.randperm(n, device=device)
                 for start in range(0, n, 100):
-                    idx = order[start:start + 100]
-                    loss = F.cross_entropy(model(splits.train[0].index_select(0, idx)), splits.train[1].index_select(0, idx))
+                    idx = order[start : start + 100]
+                    loss = F.cross_entropy(
+                        model(splits.train[0].index_select(0, idx)), splits.train[1].index_select(0, idx)
+                    )
                     opt.zero_grad()
                     loss.backward()
                     opt.step()
 
-            variants = {"device-resident tensors": resident, **{k: through(v) for k, v in loaders.items()},
-                        "minimal loop over resident tensors": bare_loop}
+            variants = {
+                "device-resident tensors": resident,
+                **{k: through(v) for k, v in loaders.items()},
+                "minimal loop over resident tensors": bare_loop,
+            }
             t = side_by_side(variants, device, 2 if quick else 3, warmup=0 if quick else 1)
             for name, s in t.items():
-                rows.append({"model": model_name, "examples": n, "data_path": name, "epoch_seconds": round(s, 3),
-                             "speedup_vs_dataloader": round(t.ratio("DataLoader + ToTensor", name), 2)})
+                rows.append(
+                    {
+                        "model": model_name,
+                        "examples": n,
+                        "data_path": name,
+                        "epoch_seconds": round(s, 3),
+                        "speedup_vs_dataloader": round(t.ratio("DataLoader + ToTensor", name), 2),
+                    }
+                )
     return rows
 
 
@@ -243,8 +302,12 @@ def peak_mib(shape, variant: str, device) -> float:
         base = torch.cuda.memory_allocated(device)
         fn()
         return round((torch.cuda.max_memory_allocated(device) - base) / 2**20, 1)
-    out = subprocess.run([sys.executable, __file__, "--peak", json.dumps([list(shape), variant])],
-                         check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, __file__, "--peak", json.dumps([list(shape), variant])],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return float(out.strip().splitlines()[-1])
 
 
@@ -281,10 +344,16 @@ def locally_connected(device, quick):
         t = side_by_side(variants, device, 3 if quick else 5)
         flops = 3 * 2 * b * size * size * cin * k * k * cout  # forward + input and weight gradients
         for name, s in t.items():
-            rows.append({"shape": f"B{b} {cin}->{cout} k{k} {size}x{size}", "variant": name,
-                         "ms": round(1e3 * s, 2), "gflops": round(flops / s / 1e9, 1),
-                         "fraction_of_bmm": round(t.ratio("bmm of the layer's shape", name), 3),
-                         "peak_mib": peak_mib(shape, name, device)})
+            rows.append(
+                {
+                    "shape": f"B{b} {cin}->{cout} k{k} {size}x{size}",
+                    "variant": name,
+                    "ms": round(1e3 * s, 2),
+                    "gflops": round(flops / s / 1e9, 1),
+                    "fraction_of_bmm": round(t.ratio("bmm of the layer's shape", name), 3),
+                    "peak_mib": peak_mib(shape, name, device),
+                }
+            )
     return rows
 
 
@@ -293,9 +362,19 @@ def frozen_transfer(device, quick):
     from sharebench.train.feature_cache import with_cached_features
 
     n = 256 if quick else 2000
-    c = cfg("model=resnet_transfer", "model.weights=none", "model.freeze=true", "dataset=synthetic",
-            "dataset.shape=[3,32,32]", f"dataset.train_size={n}", "dataset.val_size=0", "dataset.test_size=0",
-            "trainer.epochs=1", "trainer.progress=false", "trainer.batch_size=100")
+    c = cfg(
+        "model=resnet_transfer",
+        "model.weights=none",
+        "model.freeze=true",
+        "dataset=synthetic",
+        "dataset.shape=[3,32,32]",
+        f"dataset.train_size={n}",
+        "dataset.val_size=0",
+        "dataset.test_size=0",
+        "trainer.epochs=1",
+        "trainer.progress=false",
+        "trainer.batch_size=100",
+    )
     splits = data.load(c.dataset).to(device)
     torch.manual_seed(0)
     model = models.build(c.model, splits.input_shape, splits.num_outputs).to(device)
@@ -306,12 +385,24 @@ def frozen_transfer(device, quick):
         opt = torch.optim.SGD([p for p in module.parameters() if p.requires_grad], lr=0.01, momentum=0.9)
         fit(module, split_data, opt, c.trainer, device, 0, lambda row: None, lambda rows: None)
 
-    t = side_by_side({"cached features (head only)": lambda: one_epoch(head, features),
-                      "backbone recomputed each epoch": lambda: one_epoch(model, splits)}, device, 3)
-    return [{"examples": n, "variant": name, "epoch_seconds": round(s, 4),
-             "speedup": round(t.ratio("backbone recomputed each epoch", name), 1),
-             "one_time_feature_seconds": round(caching_s, 3) if name.startswith("cached") else ""}
-            for name, s in t.items()]
+    t = side_by_side(
+        {
+            "cached features (head only)": lambda: one_epoch(head, features),
+            "backbone recomputed each epoch": lambda: one_epoch(model, splits),
+        },
+        device,
+        3,
+    )
+    return [
+        {
+            "examples": n,
+            "variant": name,
+            "epoch_seconds": round(s, 4),
+            "speedup": round(t.ratio("backbone recomputed each epoch", name), 1),
+            "one_time_feature_seconds": round(caching_s, 3) if name.startswith("cached") else "",
+        }
+        for name, s in t.items()
+    ]
 
 
 # 5. Time to accuracy ---------------------------------------------------------------------------
@@ -319,22 +410,33 @@ def time_to_accuracy(device, quick):
     exe = str(Path(sys.executable).with_name("sharebench"))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for label, args in (("default `sharebench run`", []),
-                            ("MNIST-1D paper CNN, to 90% test accuracy", [*PAPER_CNN, "trainer.epochs=100"])):
+        for label, args in (
+            ("default `sharebench run`", []),
+            ("MNIST-1D paper CNN, to 90% test accuracy", [*PAPER_CNN, "trainer.epochs=100"]),
+        ):
             run_dir = Path(tmp) / str(len(rows))
             start = time.perf_counter()
-            subprocess.run([exe, "run", *args, f"hydra.run.dir={run_dir}", f"device={device}",
-                            "trainer.progress=false"], check=True, capture_output=True)
+            subprocess.run(
+                [exe, "run", *args, f"hydra.run.dir={run_dir}", f"device={device}", "trainer.progress=false"],
+                check=True,
+                capture_output=True,
+            )
             wall = time.perf_counter() - start
             summary = json.loads((run_dir / "summary.json").read_text())
             import csv
 
             metrics = list(csv.DictReader(open(run_dir / "metrics.csv")))
             hit = next((r for r in metrics if float(r["test_acc"]) >= 0.9), None)
-            rows.append({"job": label, "process_wall_s": round(wall, 2), "train_s": summary["train_seconds"],
-                         "final_test_acc": summary["final_test_acc"],
-                         "seconds_to_90pct": float(hit["elapsed_s"]) if hit else math.nan,
-                         "steps_to_90pct": int(hit["step"]) if hit else None})
+            rows.append(
+                {
+                    "job": label,
+                    "process_wall_s": round(wall, 2),
+                    "train_s": summary["train_seconds"],
+                    "final_test_acc": summary["final_test_acc"],
+                    "seconds_to_90pct": float(hit["elapsed_s"]) if hit else math.nan,
+                    "steps_to_90pct": int(hit["step"]) if hit else None,
+                }
+            )
             if quick:
                 break
     return rows
@@ -397,8 +499,16 @@ def _threads_job(spec: str) -> None:
         model = copy.deepcopy(initial)
         trainer = copy.deepcopy(c.trainer)
         trainer.max_steps = trainer.eval_every = n
-        fit(model, splits, instantiate(c.optim, params=model.parameters()), trainer, device, 0,
-            lambda row: None, lambda rows: None)
+        fit(
+            model,
+            splits,
+            instantiate(c.optim, params=model.parameters()),
+            trainer,
+            device,
+            0,
+            lambda row: None,
+            lambda rows: None,
+        )
 
     train(20)  # warm-up: first calls allocate and pick kernels
     print("ready", flush=True)
@@ -411,8 +521,15 @@ def _runs(setting, steps: int, together: bool) -> float:
     """Two training runs, each in its own fresh process: seconds from the first `go` until the last
     has finished, the two started at once (together) or the second when the first ends. Both
     processes start (import, load data, warm up) before the clock does."""
-    procs = [subprocess.Popen([sys.executable, __file__, "--threads-job", json.dumps([setting, steps])],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--threads-job", json.dumps([setting, steps])],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
 
     def go(p):
         p.stdin.write("go\n")
@@ -460,8 +577,16 @@ def under_load(device, quick):
     def train(threads):
         torch.set_num_threads(threads)
         model = copy.deepcopy(initial)
-        fit(model, splits, instantiate(c.optim, params=model.parameters()), c.trainer, cpu, 0,
-            lambda row: None, lambda rows: None)
+        fit(
+            model,
+            splits,
+            instantiate(c.optim, params=model.parameters()),
+            c.trainer,
+            cpu,
+            0,
+            lambda row: None,
+            lambda rows: None,
+        )
 
     def train_loaded(threads):
         with BusyCore():
@@ -477,34 +602,58 @@ def under_load(device, quick):
         variants[(label, "loaded")] = lambda threads=threads: train_loaded(threads)
     times = {name: [] for name in variants}
     for r in range(repeats):
-        for name in (list(variants) if r % 2 == 0 else reversed(list(variants))):
+        for name in list(variants) if r % 2 == 0 else reversed(list(variants)):
             times[name].append(clock(variants[name], cpu) if name[1] == "unloaded" else variants[name]())
     torch.set_num_threads(DEFAULT_THREADS)
     t, first = Timings(times), next(iter(settings))
-    rows = [{"case": f"one core busy vs unloaded, {steps} steps", "threads": label,
-             "reference_s": round(t[(label, "unloaded")], 3), "measured_s": round(t[(label, "loaded")], 3),
-             "ratio": round(t.ratio((label, "loaded"), (label, "unloaded")), 2), "goal": "≤ 1.5 (slowdown)",
-             "time_vs_auto": round(t.ratio((label, "loaded"), (first, "loaded")), 2), "load_avg_before": load}
-            for label in settings]
+    rows = [
+        {
+            "case": f"one core busy vs unloaded, {steps} steps",
+            "threads": label,
+            "reference_s": round(t[(label, "unloaded")], 3),
+            "measured_s": round(t[(label, "loaded")], 3),
+            "ratio": round(t.ratio((label, "loaded"), (label, "unloaded")), 2),
+            "goal": "≤ 1.5 (slowdown)",
+            "time_vs_auto": round(t.ratio((label, "loaded"), (first, "loaded")), 2),
+            "load_avg_before": load,
+        }
+        for label in settings
+    ]
 
-    variants = {(label, mode): (setting, mode == "together")  # (b) two runs at once
-                for label, setting in settings.items() for mode in ("sequential", "together")}
+    variants = {
+        (label, mode): (setting, mode == "together")  # (b) two runs at once
+        for label, setting in settings.items()
+        for mode in ("sequential", "together")
+    }
     times = {name: [] for name in variants}
     for r in range(repeats):
-        for name in (list(variants) if r % 2 == 0 else reversed(list(variants))):
+        for name in list(variants) if r % 2 == 0 else reversed(list(variants)):
             times[name].append(_runs(variants[name][0], steps, variants[name][1]))
     t = Timings(times)
-    rows += [{"case": f"2 runs together vs one after the other, {steps} steps each", "threads": label,
-              "reference_s": round(t[(label, "sequential")], 3), "measured_s": round(t[(label, "together")], 3),
-              "ratio": round(t.ratio((label, "sequential"), (label, "together")), 2), "goal": "≥ 1.8 (throughput)",
-              "time_vs_auto": round(t.ratio((label, "together"), (first, "together")), 2), "load_avg_before": load}
-             for label in settings]
+    rows += [
+        {
+            "case": f"2 runs together vs one after the other, {steps} steps each",
+            "threads": label,
+            "reference_s": round(t[(label, "sequential")], 3),
+            "measured_s": round(t[(label, "together")], 3),
+            "ratio": round(t.ratio((label, "sequential"), (label, "together")), 2),
+            "goal": "≥ 1.8 (throughput)",
+            "time_vs_auto": round(t.ratio((label, "together"), (first, "together")), 2),
+            "load_avg_before": load,
+        }
+        for label in settings
+    ]
     return rows
 
 
-PARTS = {"runner_overhead": runner_overhead, "data_path": data_path,
-         "locally_connected": locally_connected, "frozen_transfer": frozen_transfer,
-         "time_to_accuracy": time_to_accuracy, "under_load": under_load}
+PARTS = {
+    "runner_overhead": runner_overhead,
+    "data_path": data_path,
+    "locally_connected": locally_connected,
+    "frozen_transfer": frozen_transfer,
+    "time_to_accuracy": time_to_accuracy,
+    "under_load": under_load,
+}
 
 
 def markdown(name: str, rows: list[dict]) -> str:
@@ -530,9 +679,11 @@ def main():
     device = pick_device(args.device)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    header = (f"Benchmarks on {device} ({os.cpu_count()} CPUs, torch {torch.__version__}, "
-              f"{torch.get_num_threads()} threads), {time.strftime('%Y-%m-%d')}: "
-              f"`python scripts/bench.py {' '.join(sys.argv[1:])}`\n")
+    header = (
+        f"Benchmarks on {device} ({os.cpu_count()} CPUs, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads), {time.strftime('%Y-%m-%d')}: "
+        f"`python scripts/bench.py {' '.join(sys.argv[1:])}`\n"
+    )
     sections = [header]
     for name in args.parts:
         rows = PARTS[name](device, args.quick)

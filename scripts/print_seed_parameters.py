@@ -3,6 +3,7 @@ own models, beside the unshared twins, so the counts can be checked by eye again
 
 Run: python scripts/print_seed_parameters.py [C H W]        (default 1 28 28, the seed's input)
 """
+
 import sys
 
 from hydra import compose, initialize_config_module

@@ -4,6 +4,7 @@ Writes 60,000 + 10,000 random 28×28 images as genuine IDX files into a temporar
 download), loads them through torchvision (first run) and from sharebench's uint8 cache (second).
     python scripts/time_dataset_cache.py
 """
+
 import struct
 import sys
 import tempfile
@@ -14,8 +15,11 @@ import numpy as np
 
 
 def write_idx(path: Path, array: np.ndarray) -> None:
-    path.write_bytes(struct.pack(">I", 0x0800 + array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
-                     + array.astype(np.uint8).tobytes())
+    path.write_bytes(
+        struct.pack(">I", 0x0800 + array.ndim)
+        + struct.pack(f">{array.ndim}I", *array.shape)
+        + array.astype(np.uint8).tobytes()
+    )
 
 
 def main() -> None:

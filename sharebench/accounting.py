@@ -26,6 +26,7 @@ not elementwise work. The pass runs in eval mode under no_grad with Python's and
 state restored afterwards, so accounting a model never changes how it then trains. It works on the
 meta device, which is how `sharebench params` answers for models too large to allocate.
 """
+
 import math
 import random
 import warnings
@@ -105,8 +106,13 @@ def parameter_table(model: nn.Module, effective: dict[int, int] | None = None) -
     With `effective` (from measure) each row also has its effective count and sharing factor."""
     rows = []
     for name, p in model.named_parameters():  # remove_duplicate=True: shared tensors once
-        row = {"name": name, "shape": "x".join(map(str, p.shape)) or "scalar", "count": p.numel(),
-               "trainable": p.requires_grad, "bytes": p.numel() * p.element_size()}
+        row = {
+            "name": name,
+            "shape": "x".join(map(str, p.shape)) or "scalar",
+            "count": p.numel(),
+            "trainable": p.requires_grad,
+            "bytes": p.numel() * p.element_size(),
+        }
         if effective is not None:
             row["effective"] = effective.get(id(p), 0)
             row["sharing"] = round(row["effective"] / row["count"], 4) if row["count"] else 0.0
@@ -135,6 +141,7 @@ def account(model: nn.Module, input_shape) -> tuple[list[dict], dict]:
 
 # ---- `sharebench params`: a configured model, counted on the meta device, as text ----------------
 
+
 def count_configured(cfg):
     """Build the model on the meta device and account it: (input shape, table, totals)."""
     from sharebench import data, models
@@ -157,26 +164,60 @@ def human_bytes(n: int) -> str:
 
 
 def format_job(title: str, shape, table: list[dict], totals: dict) -> str:
-    head = (f"── {title} · input {'×'.join(map(str, shape.input_shape))} → "
-            f"{shape.num_outputs} {'classes' if shape.task == 'classification' else 'outputs'} ──")
-    cols = [("name", "<"), ("shape", "<"), ("count", ">"), ("effective", ">"), ("sharing", ">"),
-            ("trainable", "<"), ("bytes", ">")]
-    cells = [[r["name"], r["shape"], f"{r['count']:,}", f"{r['effective']:,}", f"×{r['sharing']:,.2f}",
-              str(r["trainable"]), human_bytes(r["bytes"])] for r in table]
+    head = (
+        f"── {title} · input {'×'.join(map(str, shape.input_shape))} → "
+        f"{shape.num_outputs} {'classes' if shape.task == 'classification' else 'outputs'} ──"
+    )
+    cols = [
+        ("name", "<"),
+        ("shape", "<"),
+        ("count", ">"),
+        ("effective", ">"),
+        ("sharing", ">"),
+        ("trainable", "<"),
+        ("bytes", ">"),
+    ]
+    cells = [
+        [
+            r["name"],
+            r["shape"],
+            f"{r['count']:,}",
+            f"{r['effective']:,}",
+            f"×{r['sharing']:,.2f}",
+            str(r["trainable"]),
+            human_bytes(r["bytes"]),
+        ]
+        for r in table
+    ]
     widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, (c, _) in enumerate(cols)]
     line = lambda vals: "  ".join(f"{v:{a}{w}}" for v, (_, a), w in zip(vals, cols, widths)).rstrip()  # noqa: E731
     t = totals
-    return "\n".join([head, line([c for c, _ in cols]), *map(line, cells),
-                      f"unique {t['params_total']:,} (trainable {t['params_trainable']:,}, frozen "
-                      f"{t['params_frozen']:,}) · {human_bytes(t['params_bytes'])}",
-                      f"if unshared {t['params_effective']:,} · sharing ×{t['sharing_factor']:,.2f} · "
-                      f"{t['macs_per_example']:,} MACs per example"])
+    return "\n".join(
+        [
+            head,
+            line([c for c, _ in cols]),
+            *map(line, cells),
+            f"unique {t['params_total']:,} (trainable {t['params_trainable']:,}, frozen "
+            f"{t['params_frozen']:,}) · {human_bytes(t['params_bytes'])}",
+            f"if unshared {t['params_effective']:,} · sharing ×{t['sharing_factor']:,.2f} · "
+            f"{t['macs_per_example']:,} MACs per example",
+        ]
+    )
 
 
 def format_comparison(rows: list[tuple[str, dict]]) -> str:
     head = ("job", "unique", "if unshared", "sharing", "MACs/example", "memory")
-    cells = [(label, f"{t['params_total']:,}", f"{t['params_effective']:,}", f"×{t['sharing_factor']:,.2f}",
-              f"{t['macs_per_example']:,}", human_bytes(t["params_bytes"])) for label, t in rows]
+    cells = [
+        (
+            label,
+            f"{t['params_total']:,}",
+            f"{t['params_effective']:,}",
+            f"×{t['sharing_factor']:,.2f}",
+            f"{t['macs_per_example']:,}",
+            human_bytes(t["params_bytes"]),
+        )
+        for label, t in rows
+    ]
     widths = [max(len(r[i]) for r in [head, *cells]) for i in range(len(head))]
     fmt = lambda r: "  ".join(f"{v:{'<' if i == 0 else '>'}{w}}" for i, (v, w) in enumerate(zip(r, widths)))  # noqa: E731
     return "\n".join(fmt(r) for r in [head, *cells])

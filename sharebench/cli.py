@@ -5,6 +5,7 @@ jobs and counts their models on the meta device; `plot` and `report` read run di
 and Hydra are imported only by the commands that need them, so `--help`, `list` and `plot` start in
 a moment.
 """
+
 import argparse
 import sys
 
@@ -45,24 +46,56 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"sharebench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("run", add_help=False, help="train one config, or sweep with -m (arguments are Hydra overrides)")
-    sub.add_parser("params", add_help=False,
-                   help="count each model's parameters (unique, if unshared) and MACs without training (-m compares)")
+    sub.add_parser(
+        "params",
+        add_help=False,
+        help="count each model's parameters (unique, if unshared) and MACs without training (-m compares)",
+    )
     sub.add_parser("list", help="list the models, datasets, optimizers, trainers and experiments available")
     for name, text in COMPARE_HELP.items():
-        p = sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".",
-                           epilog=f"Example: sharebench {name} results/multirun/2026-11-22/10-00-00-000000")
-        p.add_argument("dirs", nargs="+", metavar="DIR",
-                       help="run dirs or sweep dirs, searched recursively for runs (.hydra/ or summary.json)")
-        p.add_argument("--out", metavar="DIR", help="where to write (default: DIR/comparison for one DIR, "
-                       "./comparison for several)")
-        p.add_argument("--by", nargs="+", metavar="KEY", help="group by these keys (e.g. model optim.lr) "
-                       "instead of the overrides that differ between runs; seeds are always pooled")
-        p.add_argument("--metric", default="test_acc", help="headline metric (default test_acc; e.g. test_loss, val_acc)")
-        p.add_argument("--format", nargs="+", default=["png"], choices=["png", "svg", "pdf"], dest="formats",
-                       metavar="FMT", help="figure formats: png svg pdf (default png)")
-        p.add_argument("--baseline", metavar="KEY=VALUE", help="compare every other group, seed by seed, with "
-                       "the group that has KEY=VALUE and matches it on the other keys (e.g. model=local_cnn); "
-                       "default: each shared model with its unshared twin when both are present")
+        p = sub.add_parser(
+            name,
+            help=text,
+            description=text[0].upper() + text[1:] + ".",
+            epilog=f"Example: sharebench {name} results/multirun/2026-11-22/10-00-00-000000",
+        )
+        p.add_argument(
+            "dirs",
+            nargs="+",
+            metavar="DIR",
+            help="run dirs or sweep dirs, searched recursively for runs (.hydra/ or summary.json)",
+        )
+        p.add_argument(
+            "--out",
+            metavar="DIR",
+            help="where to write (default: DIR/comparison for one DIR, ./comparison for several)",
+        )
+        p.add_argument(
+            "--by",
+            nargs="+",
+            metavar="KEY",
+            help="group by these keys (e.g. model optim.lr) "
+            "instead of the overrides that differ between runs; seeds are always pooled",
+        )
+        p.add_argument(
+            "--metric", default="test_acc", help="headline metric (default test_acc; e.g. test_loss, val_acc)"
+        )
+        p.add_argument(
+            "--format",
+            nargs="+",
+            default=["png"],
+            choices=["png", "svg", "pdf"],
+            dest="formats",
+            metavar="FMT",
+            help="figure formats: png svg pdf (default png)",
+        )
+        p.add_argument(
+            "--baseline",
+            metavar="KEY=VALUE",
+            help="compare every other group, seed by seed, with "
+            "the group that has KEY=VALUE and matches it on the other keys (e.g. model=local_cnn); "
+            "default: each shared model with its unshared twin when both are present",
+        )
     return parser
 
 
@@ -151,8 +184,9 @@ def compare_command(args: argparse.Namespace) -> int:
     from sharebench.compare.tables import terminal_table, write_comparison
 
     try:
-        cmp, table, paired, files = write_comparison(args.dirs, args.out, args.by, args.metric,
-                                                     tuple(args.formats), args.baseline)
+        cmp, table, paired, files = write_comparison(
+            args.dirs, args.out, args.by, args.metric, tuple(args.formats), args.baseline
+        )
         if args.command == "report":
             from sharebench.compare.report import write_report
 

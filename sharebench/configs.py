@@ -4,6 +4,7 @@ The tree lives in conf/ at the top of the repository and ships as the package `s
 (see conf/__init__.py). Hydra is imported only inside the functions that compose, so `sharebench
 list`, `plot` and `--help` stay instant; nothing here imports torch.
 """
+
 import itertools
 from importlib import resources
 
@@ -12,16 +13,27 @@ CONFIG_NAME = "config"
 GROUPS = ("model", "spectrum", "dataset", "optim", "trainer", "logger", "experiment")
 BUILT_GROUPS = ("model", "dataset", "optim")  # groups whose `_target_` is constructed with their keys
 # keys that change no number: a run may continue, and resume=true finds it, with other values for them
-FREE_KEYS = ("resume", "device", "dataset.root", "logger", "trainer.progress", "trainer.plots",
-             "trainer.save_model", "trainer.threads", "trainer.checkpoint_every")
+FREE_KEYS = (
+    "resume",
+    "device",
+    "dataset.root",
+    "logger",
+    "trainer.progress",
+    "trainer.plots",
+    "trainer.save_model",
+    "trainer.threads",
+    "trainer.checkpoint_every",
+)
 MAX_CHECKED_JOBS = 16  # above this, the checks compose each swept value once instead of every product
 
 
 def available_options() -> dict[str, list[str]]:
     """Option names per config group, read from the shipped tree (no Hydra, no torch)."""
     root = resources.files(CONFIG_MODULE)
-    return {group: sorted(p.name[:-5] for p in root.joinpath(group).iterdir() if p.name.endswith(".yaml"))
-            for group in GROUPS}
+    return {
+        group: sorted(p.name[:-5] for p in root.joinpath(group).iterdir() if p.name.endswith(".yaml"))
+        for group in GROUPS
+    }
 
 
 def is_free(key: str) -> bool:
@@ -40,8 +52,9 @@ def flatten(node, prefix: str = "") -> dict:
     return out
 
 
-def expand_sweep(overrides: list[str], multirun: bool, limit: int | None = None,
-                 config_name: str = CONFIG_NAME) -> list[list[str]]:
+def expand_sweep(
+    overrides: list[str], multirun: bool, limit: int | None = None, config_name: str = CONFIG_NAME
+) -> list[list[str]]:
     """The overrides of every job a command would run: with -m each comma list, range() and choice() —
     and an experiment's own hydra.sweeper.params — becomes its values, in Hydra's order. When the
     product exceeds `limit`, each value appears in one job instead (enough to check every value).
@@ -78,4 +91,4 @@ def expand_sweep(overrides: list[str], multirun: bool, limit: int | None = None,
     if limit is None or total <= limit:
         return [list(p) for p in itertools.product(*given)] or [[]]
     first = [c[0] for c in given]
-    return [first] + [first[:i] + [v] + first[i + 1:] for i, c in enumerate(given) for v in c[1:]]
+    return [first] + [first[:i] + [v] + first[i + 1 :] for i, c in enumerate(given) for v in c[1:]]

@@ -6,6 +6,7 @@ EIO — inside a signal handler or the step loop, that would turn a clean stop i
 message that cannot be written is dropped, and the stream is pointed at /dev/null so that later
 writes (and Python's flush at exit) cannot fail either. Imports nothing of sharebench.
 """
+
 import os
 import sys
 

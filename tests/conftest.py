@@ -23,13 +23,22 @@ def make_cfg(*overrides: str):
         return compose("config", overrides=list(overrides))
 
 
-TINY = ("dataset=synthetic", "dataset.shape=[1,8,8]", "dataset.train_size=200", "dataset.val_size=50",
-        "dataset.test_size=50", "trainer.batch_size=50", "trainer.progress=false")
+TINY = (
+    "dataset=synthetic",
+    "dataset.shape=[1,8,8]",
+    "dataset.train_size=200",
+    "dataset.val_size=50",
+    "dataset.test_size=50",
+    "trainer.batch_size=50",
+    "trainer.progress=false",
+)
 
 
-def sharebench(*args: str, cwd: Path, timeout: int = 300, env: dict | None = None,
-               exe: str | None = None) -> subprocess.CompletedProcess:
+def sharebench(
+    *args: str, cwd: Path, timeout: int = 300, env: dict | None = None, exe: str | None = None
+) -> subprocess.CompletedProcess:
     """Run the installed `sharebench` command as a user would."""
     exe = exe or str(Path(sys.executable).with_name("sharebench"))
-    return subprocess.run([exe, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [exe, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
+    )

@@ -1,4 +1,5 @@
 """Small datasets in their genuine published formats, written locally (random pixels, no network)."""
+
 import pickle
 import struct
 from pathlib import Path
@@ -61,7 +62,9 @@ def write_svhn(root: Path, n_train=80, n_test=40):
     arrays = {}
     for split, n in (("train", n_train), ("test", n_test)):
         x, y = images_and_labels(n, (3, 32, 32), 10, seed=20 + n)
-        savemat(root / "SVHN" / f"{split}_32x32.mat", {"X": x.transpose(2, 3, 1, 0), "y": np.where(y == 0, 10, y)[:, None]})
+        savemat(
+            root / "SVHN" / f"{split}_32x32.mat", {"X": x.transpose(2, 3, 1, 0), "y": np.where(y == 0, 10, y)[:, None]}
+        )
         arrays[split] = (x, y)
     return arrays
 

@@ -1,9 +1,10 @@
 """Parameter and compute accounting: unique vs effective counts and MACs, checked by hand."""
+
 import random
 
 import torch
-
 from conftest import make_cfg, sharebench
+
 from sharebench import data, models
 from sharebench.accounting import account
 from sharebench.cli import params_command as params_main
@@ -62,7 +63,9 @@ def test_rnn_counts_cell_times_steps_and_equals_unrolled_twin():
         assert totals["params_total"] == cell_params + head
         assert totals["params_effective"] == 40 * cell_params + head
         assert totals["macs_per_example"] == 40 * gates * 8 * (1 + 8) + 8 * 10  # fused CPU kernels counted too
-        _, unrolled = account(build("model=unrolled_rnn", f"model.cell={cell}", "model.hidden=8", shape=cfg_shape), cfg_shape)
+        _, unrolled = account(
+            build("model=unrolled_rnn", f"model.cell={cell}", "model.hidden=8", shape=cfg_shape), cfg_shape
+        )
         assert unrolled["params_total"] == unrolled["params_effective"] == totals["params_effective"]
         assert unrolled["macs_per_example"] == totals["macs_per_example"]
 
@@ -91,21 +94,35 @@ def test_meta_model_gives_the_same_accounting_as_a_real_one():
 
 
 def test_describe_matches_the_loaded_data():
-    for overrides in (("dataset=synthetic", "dataset.shape=[3,5,7]", "dataset.train_size=4",
-                       "dataset.val_size=0", "dataset.test_size=0"),
-                      ("dataset=synthetic", "dataset.task=regression", "dataset.out_dim=3", "dataset.shape=[6]"),
-                      ("dataset=mnist1d",)):
+    for overrides in (
+        (
+            "dataset=synthetic",
+            "dataset.shape=[3,5,7]",
+            "dataset.train_size=4",
+            "dataset.val_size=0",
+            "dataset.test_size=0",
+        ),
+        ("dataset=synthetic", "dataset.task=regression", "dataset.out_dim=3", "dataset.shape=[6]"),
+        ("dataset=mnist1d",),
+    ):
         cfg = make_cfg(*overrides).dataset
         shape, splits = data.describe(cfg), data.load(cfg)
-        assert (shape.input_shape, shape.num_outputs, shape.task) == (splits.input_shape, splits.num_outputs, splits.task)
+        assert (shape.input_shape, shape.num_outputs, shape.task) == (
+            splits.input_shape,
+            splits.num_outputs,
+            splits.task,
+        )
 
 
 def test_params_answers_for_billions_of_parameters_without_allocating_them(capsys):
     # 174 GB of float32 weights: this only returns because the meta device allocates nothing
     assert params_main(["-m", "experiment=seed_first_layer"]) == 0
     out = capsys.readouterr().out
-    lines = {line.split()[1]: line.split() for line in out.splitlines()
-             if line.startswith("experiment=seed_first_layer model.layer=")}
+    lines = {
+        line.split()[1]: line.split()
+        for line in out.splitlines()
+        if line.startswith("experiment=seed_first_layer model.layer=")
+    }
     conv, local, dense = (lines[f"model.layer={k}"] for k in ("conv", "local", "dense"))
     head = 32 * 192 * 192 * 10 + 10
     assert conv[2] == f"{288 + 32 + head:,}" and conv[3] == f"{(288 + 32) * 192 * 192 + head:,}"
@@ -115,8 +132,9 @@ def test_params_answers_for_billions_of_parameters_without_allocating_them(capsy
 
 
 def test_params_command_compares_models_and_writes_nothing(tmp_path):
-    out = sharebench("params", "-m", "model=shared_cnn,local_cnn,mlp", "dataset=synthetic",
-                     "dataset.shape=[1,28,28]", cwd=tmp_path)
+    out = sharebench(
+        "params", "-m", "model=shared_cnn,local_cnn,mlp", "dataset=synthetic", "dataset.shape=[1,28,28]", cwd=tmp_path
+    )
     assert out.returncode == 0, out.stderr
     assert "model=shared_cnn" in out.stdout and "if unshared" in out.stdout and "MACs/example" in out.stdout
     assert "conv1.weight" in out.stdout and "linear1.weight" in out.stdout
@@ -133,8 +151,10 @@ def test_params_never_loads_pretrained_weights(capsys, monkeypatch):
         raise AssertionError("params tried to fetch weights")
 
     monkeypatch.setattr(torchvision.models._api, "load_state_dict_from_url", offline)
-    assert params_main(["model=resnet_transfer", "model.weights=imagenet", "dataset=synthetic",
-                        "dataset.shape=[3,32,32]"]) == 0
+    assert (
+        params_main(["model=resnet_transfer", "model.weights=imagenet", "dataset=synthetic", "dataset.shape=[3,32,32]"])
+        == 0
+    )
     assert "fc.weight" in capsys.readouterr().out
 
 
@@ -147,8 +167,10 @@ def test_params_help_does_not_import_torch():
     import subprocess
     import sys
 
-    code = ("import sys; from sharebench.cli import main; main(['params', '--help']); "
-            "assert 'torch' not in sys.modules and 'hydra' not in sys.modules")
+    code = (
+        "import sys; from sharebench.cli import main; main(['params', '--help']); "
+        "assert 'torch' not in sys.modules and 'hydra' not in sys.modules"
+    )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     assert "usage: sharebench params" in out.stdout
 

@@ -1,17 +1,18 @@
 """Augmentation and shifted-test evaluation: batched tensor ops, images and sequences alike."""
+
 import csv
 import json
 
+import datafiles
 import pytest
 import torch
-
-import datafiles
 from conftest import TINY, make_cfg, sharebench
-from sharebench.run import experiment
+
+from sharebench.checks.values import check_config
 from sharebench.data.augment import make_augment, shift
 from sharebench.errors import UserError
+from sharebench.run import experiment
 from sharebench.train.shifted_eval import directions
-from sharebench.checks.values import check_config
 
 
 def test_shift_moves_images_and_fills_what_it_vacates():
@@ -42,15 +43,19 @@ def test_augment_is_off_by_default_and_reproducible():
 
 
 def test_translation_augment_runs_in_training_on_mnist1d(tmp_path):
-    cfg = make_cfg("augment.translate=3", "trainer.max_steps=5", "trainer.progress=false", "trainer.plots=false",
-                   "eval.shifts=[0,2]")
+    cfg = make_cfg(
+        "augment.translate=3",
+        "trainer.max_steps=5",
+        "trainer.progress=false",
+        "trainer.plots=false",
+        "eval.shifts=[0,2]",
+    )
     summary = experiment.run(cfg, tmp_path)
     assert summary["status"] == "completed" and summary["final_test_acc_shift2"] is not None
 
 
 def test_shift_zero_is_the_test_accuracy_exactly(tmp_path):
-    cfg = make_cfg(*TINY, "trainer.max_steps=6", "trainer.eval_every=3", "eval.shifts=[0,1,2]",
-                   "trainer.plots=false")
+    cfg = make_cfg(*TINY, "trainer.max_steps=6", "trainer.eval_every=3", "eval.shifts=[0,1,2]", "trainer.plots=false")
     summary = experiment.run(cfg, tmp_path)
     with open(tmp_path / "metrics.csv") as f:
         rows = list(csv.DictReader(f))
@@ -75,9 +80,15 @@ def test_shift_directions():
     assert directions(1, 2, "x") == [(0, 1), (0, -1)] and directions(3, 1, "both") == [(3,), (-3,)]
 
 
-@pytest.mark.parametrize("override, key", [("eval.shifts=[1,-1]", "eval.shifts"), ("augment.translate=-1", "augment"),
-                                           ("eval.shift_axes=y", "eval.shift_axes"),
-                                           ("dataset.train_fraction=1.5", "train_fraction")])
+@pytest.mark.parametrize(
+    "override, key",
+    [
+        ("eval.shifts=[1,-1]", "eval.shifts"),
+        ("augment.translate=-1", "augment"),
+        ("eval.shift_axes=y", "eval.shift_axes"),
+        ("dataset.train_fraction=1.5", "train_fraction"),
+    ],
+)
 def test_bad_values_name_the_key(override, key):
     with pytest.raises(UserError, match=key):
         check_config(make_cfg(override))
@@ -92,9 +103,17 @@ def test_fraction_and_size_together_and_folder_without_path_are_user_errors():
 
 def test_sample_efficiency_preset_runs_end_to_end(tmp_path):
     datafiles.write_mnist(tmp_path / "data", n_train=400, n_test=50)
-    out = sharebench("run", "-m", "experiment=sample_efficiency", f"dataset.root={tmp_path / 'data'}",
-                     "dataset.val_size=100", "trainer.max_steps=2", "trainer.plots=false",
-                     "hydra.sweeper.params.seed=0", cwd=tmp_path)
+    out = sharebench(
+        "run",
+        "-m",
+        "experiment=sample_efficiency",
+        f"dataset.root={tmp_path / 'data'}",
+        "dataset.val_size=100",
+        "trainer.max_steps=2",
+        "trainer.plots=false",
+        "hydra.sweeper.params.seed=0",
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     runs = list((tmp_path / "results" / "multirun").glob("*/*/*/summary.json"))
     summaries = [json.loads(p.read_text()) for p in runs]
@@ -104,8 +123,15 @@ def test_sample_efficiency_preset_runs_end_to_end(tmp_path):
 
 
 def test_mnist1d_benchmark_preset_runs_end_to_end(tmp_path):
-    out = sharebench("run", "-m", "experiment=mnist1d_benchmark", "trainer.max_steps=2", "trainer.plots=false",
-                     "hydra.sweeper.params.seed=0", cwd=tmp_path)
+    out = sharebench(
+        "run",
+        "-m",
+        "experiment=mnist1d_benchmark",
+        "trainer.max_steps=2",
+        "trainer.plots=false",
+        "hydra.sweeper.params.seed=0",
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     dirs = [p.parent for p in (tmp_path / "results" / "multirun").glob("*/*/*/summary.json")]
     overrides = [(d / ".hydra" / "overrides.yaml").read_text() for d in dirs]

@@ -1,22 +1,26 @@
 """The command line: help, list, and one clear line with exit code 2 for every user mistake."""
+
 import subprocess
 import sys
 
 import pytest
-
 from conftest import TINY, sharebench
 
 
 def test_help_and_list_do_not_import_torch():
-    code = ("import sys; from sharebench.cli import main; main(['list']); "
-            "assert 'torch' not in sys.modules and 'hydra' not in sys.modules, sorted(sys.modules)")
+    code = (
+        "import sys; from sharebench.cli import main; main(['list']); "
+        "assert 'torch' not in sys.modules and 'hydra' not in sys.modules, sorted(sys.modules)"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
 
 
 def test_list_names_every_group(tmp_path):
     out = sharebench("list", cwd=tmp_path)
     assert out.returncode == 0
-    lines = dict(line.split(":", 1) for line in out.stdout.splitlines() if ":" in line and not line.startswith("Choose"))
+    lines = dict(
+        line.split(":", 1) for line in out.stdout.splitlines() if ":" in line and not line.startswith("Choose")
+    )
     assert {"shared_cnn", "local_cnn", "mlp"} <= set(x.strip() for x in lines["model"].split(","))
     assert {"adam", "adamw", "sgd"} <= set(x.strip() for x in lines["optim"].split(","))
     assert "mnist1d" in lines["dataset"] and "synthetic" in lines["dataset"]
@@ -31,8 +35,17 @@ def test_run_help_is_hydras_with_groups(tmp_path):
     out = sharebench("run", "--help", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     (models,) = [line for line in out.stdout.splitlines() if line.startswith("model: ")]
-    assert {"local_cnn", "mlp", "shared_cnn", "resnet_transfer", "tied_pair", "tiled_cnn", "rnn",
-            "unrolled_rnn", "dynamic_net"} <= set(models[len("model: "):].split(", "))
+    assert {
+        "local_cnn",
+        "mlp",
+        "shared_cnn",
+        "resnet_transfer",
+        "tied_pair",
+        "tiled_cnn",
+        "rnn",
+        "unrolled_rnn",
+        "dynamic_net",
+    } <= set(models[len("model: ") :].split(", "))
     assert "optim: adam, adamw, sgd" in out.stdout
     assert not (tmp_path / "results").exists()
 
@@ -44,22 +57,25 @@ def test_cfg_job_prints_config_without_running(tmp_path):
     assert not (tmp_path / "results").exists()
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["model=nope"], "unknown model 'nope'"),
-    (["optim=adm"], "did you mean adam"),
-    (["optim.lr=abc"], "optim.lr='abc'"),
-    (["optim.lr=-1"], "optim.lr=-1"),
-    (["trainer.epoch=5"], "did you mean trainer.epochs"),
-    (["trainer.batch_size=0"], "trainer.batch_size=0"),
-    (["trainer.schedule=linear"], "trainer.schedule"),
-    (["model.channels=[16,abc]"], "model.channels"),
-    (["device=gpu"], "device='gpu'"),
-    (["seed=x=y"], "cannot parse"),
-    (["-m", "model=shared_cnn,nope", "seed=0,1"], "unknown model 'nope'"),
-    (["model=shared_cnn,mlp"], "--multirun"),
-    (["hydra/launcher=nope"], 'pip install -e ".[launchers]"'),
-    (["-m", "optim.lr=interval(0.001,0.1)"], "hydra/sweeper=optuna"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["model=nope"], "unknown model 'nope'"),
+        (["optim=adm"], "did you mean adam"),
+        (["optim.lr=abc"], "optim.lr='abc'"),
+        (["optim.lr=-1"], "optim.lr=-1"),
+        (["trainer.epoch=5"], "did you mean trainer.epochs"),
+        (["trainer.batch_size=0"], "trainer.batch_size=0"),
+        (["trainer.schedule=linear"], "trainer.schedule"),
+        (["model.channels=[16,abc]"], "model.channels"),
+        (["device=gpu"], "device='gpu'"),
+        (["seed=x=y"], "cannot parse"),
+        (["-m", "model=shared_cnn,nope", "seed=0,1"], "unknown model 'nope'"),
+        (["model=shared_cnn,mlp"], "--multirun"),
+        (["hydra/launcher=nope"], 'pip install -e ".[launchers]"'),
+        (["-m", "optim.lr=interval(0.001,0.1)"], "hydra/sweeper=optuna"),
+    ],
+)
 def test_bad_override_is_one_line_and_exit_2(tmp_path, args, needle):
     out = sharebench("run", *args, cwd=tmp_path)
     assert out.returncode == 2, (out.stdout, out.stderr)
@@ -72,8 +88,15 @@ def test_bad_override_is_one_line_and_exit_2(tmp_path, args, needle):
 
 def test_impossible_shape_is_one_line_and_exit_2(tmp_path):
     """A kernel larger than the input passes config checks but not the model: still one line."""
-    out = sharebench("run", "dataset=synthetic", "dataset.shape=[1,4,4]", "model.kernel_size=9",
-                     "model.padding=0", "trainer.progress=false", cwd=tmp_path)
+    out = sharebench(
+        "run",
+        "dataset=synthetic",
+        "dataset.shape=[1,4,4]",
+        "model.kernel_size=9",
+        "model.padding=0",
+        "trainer.progress=false",
+        cwd=tmp_path,
+    )
     assert out.returncode == 2, out.stderr
     assert "Traceback" not in out.stderr
     errors = [line for line in out.stderr.splitlines() if "sharebench: error:" in line]

@@ -1,12 +1,13 @@
 """`sharebench plot` / `report` on a real 3-model × 3-seed sweep, and on damaged copies of it."""
+
 import shutil
 import subprocess
 import sys
 
 import pandas as pd
 import pytest
-
 from conftest import TINY, sharebench
+
 from sharebench.cli import main
 from sharebench.compare.tables import write_comparison
 
@@ -15,8 +16,18 @@ FIGURES = ("test_acc_vs_params", "test_acc_by_group", "curves_loss", "curves_acc
 
 
 def run_sweep(cwd, *extra):
-    out = sharebench("run", "-m", f"model={','.join(MODELS)}", "seed=0,1,2", *TINY, "trainer.max_steps=2",
-                     "trainer.plots=false", *extra, cwd=cwd, env={"OMP_NUM_THREADS": "1"})
+    out = sharebench(
+        "run",
+        "-m",
+        f"model={','.join(MODELS)}",
+        "seed=0,1,2",
+        *TINY,
+        "trainer.max_steps=2",
+        "trainer.plots=false",
+        *extra,
+        cwd=cwd,
+        env={"OMP_NUM_THREADS": "1"},
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     (sweep,) = (cwd / "results" / "multirun").glob("*/*")
     return sweep, out
@@ -33,10 +44,19 @@ def test_sweep_end_prints_the_comparison(sweep):
     table = pd.read_csv(path / "comparison" / "comparison.csv")
     assert list(table["group"]) == list(MODELS)
     assert (table["n"] == 3).all() and (table["n_runs"] == 3).all()
-    assert {"final_test_acc_mean", "final_test_acc_std", "final_test_acc_min", "final_test_acc_max",
-            "params_total_mean", "train_seconds_mean", "final_test_loss_mean"} <= set(table.columns)
-    assert table.set_index("group").loc["shared_cnn", "params_total_mean"] < \
-        table.set_index("group").loc["local_cnn", "params_total_mean"]
+    assert {
+        "final_test_acc_mean",
+        "final_test_acc_std",
+        "final_test_acc_min",
+        "final_test_acc_max",
+        "params_total_mean",
+        "train_seconds_mean",
+        "final_test_loss_mean",
+    } <= set(table.columns)
+    assert (
+        table.set_index("group").loc["shared_cnn", "params_total_mean"]
+        < table.set_index("group").loc["local_cnn", "params_total_mean"]
+    )
 
 
 def test_plot_writes_tables_and_figures(sweep, tmp_path):
@@ -84,8 +104,17 @@ def test_damaged_runs_are_reported_not_fatal(sweep, tmp_path):
     assert max(len(line) for line in out.stdout.splitlines()[:-1]) <= 80, out.stdout
     runs = pd.read_csv(copy / "comparison" / "runs.csv").set_index("run_dir")
     status = {p.rsplit("/", 1)[-1]: s for p, s in runs["status"].items()}
-    assert status == {"0": "corrupt", "1": "completed", "2": "completed", "3": "completed", "4": "missing",
-                      "5": "completed", "6": "completed", "7": "completed", "8": "unfinished"}
+    assert status == {
+        "0": "corrupt",
+        "1": "completed",
+        "2": "completed",
+        "3": "completed",
+        "4": "missing",
+        "5": "completed",
+        "6": "completed",
+        "7": "completed",
+        "8": "unfinished",
+    }
     assert "cut short" in runs.loc[str(copy / "3"), "note"]
     table = pd.read_csv(copy / "comparison" / "comparison.csv").set_index("group")
     assert table.loc["shared_cnn", "n"] == 2 and table.loc["shared_cnn", "other_runs"] == "corrupt: 1"
@@ -94,10 +123,13 @@ def test_damaged_runs_are_reported_not_fatal(sweep, tmp_path):
     assert table["n_runs"].sum() == 9, "every run is counted somewhere"
 
 
-@pytest.mark.parametrize("make, needle", [
-    (lambda p: p / "nope", "does not exist"),
-    (lambda p: p, "no runs found"),
-])
+@pytest.mark.parametrize(
+    "make, needle",
+    [
+        (lambda p: p / "nope", "does not exist"),
+        (lambda p: p, "no runs found"),
+    ],
+)
 def test_no_runs_is_one_line_and_exit_2(tmp_path, make, needle):
     out = sharebench("plot", str(make(tmp_path)), cwd=tmp_path)
     assert out.returncode == 2
@@ -111,11 +143,13 @@ def test_unknown_metric_is_one_line(sweep, tmp_path):
 
 
 def test_plot_and_help_import_neither_torch_nor_hydra(sweep, tmp_path):
-    code = ("import sys; from sharebench.cli import main\n"
-            "try:\n    main(['plot', '--help'])\nexcept SystemExit as e:\n    assert e.code == 0\n"
-            f"assert main(['plot', {str(sweep[0])!r}, '--out', {str(tmp_path)!r}]) == 0\n"
-            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'hydra'))\n"
-            "assert not bad, bad")
+    code = (
+        "import sys; from sharebench.cli import main\n"
+        "try:\n    main(['plot', '--help'])\nexcept SystemExit as e:\n    assert e.code == 0\n"
+        f"assert main(['plot', {str(sweep[0])!r}, '--out', {str(tmp_path)!r}]) == 0\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'hydra'))\n"
+        "assert not bad, bad"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "--metric" in out.stdout and (tmp_path / "comparison.csv").exists()
@@ -168,13 +202,16 @@ def test_optional_axes_appear_when_runs_record_them(sweep, tmp_path):
             continue
         fraction = (0.5, 1.0)[int(job.name) % 2]
         overrides = yaml.safe_load((job / ".hydra" / "overrides.yaml").read_text())
-        (job / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides + [f"dataset.train_fraction={fraction}"]))
+        (job / ".hydra" / "overrides.yaml").write_text(
+            yaml.safe_dump(overrides + [f"dataset.train_fraction={fraction}"])
+        )
         config = yaml.safe_load((job / ".hydra" / "config.yaml").read_text())
         config["dataset"]["train_fraction"] = fraction
         (job / ".hydra" / "config.yaml").write_text(yaml.safe_dump(config))
         summary = json.loads((job / "summary.json").read_text())
-        summary.update({f"test_acc_shift{k}": 0.5 - 0.01 * k for k in (0, 2, 4)},
-                       params_effective=2 * summary["params_total"])
+        summary.update(
+            {f"test_acc_shift{k}": 0.5 - 0.01 * k for k in (0, 2, 4)}, params_effective=2 * summary["params_total"]
+        )
         (job / "summary.json").write_text(json.dumps(summary))
     assert main(["plot", str(copy), "--out", str(tmp_path / "cmp")]) == 0
     table = pd.read_csv(tmp_path / "cmp" / "comparison.csv")

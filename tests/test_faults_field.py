@@ -1,5 +1,6 @@
 """Faults as users meet them: a kill at any moment, a pipe that closes under a signal, a checkpoint
 from elsewhere, a run refused before it starts, a resume with cosmetic overrides changed."""
+
 import os
 import pickle
 import random
@@ -10,17 +11,22 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from conftest import TINY, sharebench
+from test_faults import EXE, curves, wait_for
+
 from sharebench.errors import UserError
 from sharebench.records.checkpoints import load_checkpoint
 from sharebench.records.run_dir import read_csv, read_summary
-from test_faults import EXE, curves, wait_for
 
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 # about 3 s of training on MNIST-1D, a checkpoint whenever the ~1% cost rule allows
-KILLABLE = ("trainer.max_steps=500", "trainer.eval_every=50", "trainer.plots=false", "trainer.progress=false",
-            "trainer.checkpoint_every=0.01")
+KILLABLE = (
+    "trainer.max_steps=500",
+    "trainer.eval_every=50",
+    "trainer.plots=false",
+    "trainer.progress=false",
+    "trainer.checkpoint_every=0.01",
+)
 
 
 def steps_written(run_dir: Path) -> int:
@@ -41,8 +47,13 @@ def reference(tmp_path_factory):
 
 @pytest.mark.parametrize("attempt", range(3))
 def test_sigkill_at_a_random_moment_then_resume_gives_the_uninterrupted_run(tmp_path, reference, attempt):
-    proc = subprocess.Popen([EXE, "run", *KILLABLE, "hydra.run.dir=cut"], cwd=tmp_path, env=ENV,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [EXE, "run", *KILLABLE, "hydra.run.dir=cut"],
+        cwd=tmp_path,
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     cut = tmp_path / "cut"
     wait_for(lambda: steps_written(cut) > 0 or proc.poll() is not None)
     moment = random.uniform(0.0, 2.5)
@@ -122,19 +133,26 @@ def test_resume_of_a_run_with_a_tampered_checkpoint_is_one_line_exit_2(tmp_path)
 
 
 def test_a_missing_dataset_leaves_no_run_directory(tmp_path):
-    out = sharebench("run", "dataset=kmnist", "dataset.download=false", f"dataset.root={tmp_path / 'data'}",
-                     cwd=tmp_path)
+    out = sharebench(
+        "run", "dataset=kmnist", "dataset.download=false", f"dataset.root={tmp_path / 'data'}", cwd=tmp_path
+    )
     assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert "kmnist" in out.stderr
-    assert not (tmp_path / "results").exists() or not any((tmp_path / "results").rglob("*")), \
-        sorted(map(str, (tmp_path / "results").rglob("*")))
+    assert not (tmp_path / "results").exists() or not any((tmp_path / "results").rglob("*")), sorted(
+        map(str, (tmp_path / "results").rglob("*"))
+    )
 
 
 def test_resume_true_finds_the_run_when_only_cosmetic_keys_differ(tmp_path):
-    args = (*[a for a in TINY if "progress" not in a], "trainer.max_steps=400", "trainer.eval_every=100",
-            "trainer.plots=false")
-    proc = subprocess.Popen([EXE, "run", *args], cwd=tmp_path, env=ENV, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    args = (
+        *[a for a in TINY if "progress" not in a],
+        "trainer.max_steps=400",
+        "trainer.eval_every=100",
+        "trainer.plots=false",
+    )
+    proc = subprocess.Popen(
+        [EXE, "run", *args], cwd=tmp_path, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     wait_for(lambda: list(tmp_path.glob("results/runs/*/*/steps.csv")))
     (run,) = tmp_path.glob("results/runs/*/*")
     wait_for(lambda: steps_written(run) > 5 or proc.poll() is not None)

@@ -1,17 +1,18 @@
 """Figures that never fail silently: each case was once seen on a short sweep. Asserted on the
 Figure objects (what is drawn), not only on the files."""
+
 import math
 
 import matplotlib
 import pytest
 from matplotlib.container import ErrorbarContainer
 from matplotlib.legend import Legend
+from test_compare_fixtures import make_run
 
 from sharebench.compare import figures
 from sharebench.compare.paired import paired_table
 from sharebench.compare.runs import compare
 from sharebench.compare.style import MAX_WIDTH
-from test_compare_fixtures import make_run
 
 matplotlib.use("Agg")
 
@@ -30,8 +31,11 @@ def _labels(axis, ax, which="x"):
 
 
 def _errorbars(ax):
-    return [c for c in ax.containers if isinstance(c, ErrorbarContainer) and c.has_yerr or
-            isinstance(c, ErrorbarContainer) and c.has_xerr]
+    return [
+        c
+        for c in ax.containers
+        if isinstance(c, ErrorbarContainer) and c.has_yerr or isinstance(c, ErrorbarContainer) and c.has_xerr
+    ]
 
 
 def test_a_single_evaluation_is_a_visible_point(tmp_path):
@@ -101,7 +105,9 @@ def test_many_groups_colour_by_model_and_keep_the_width(tmp_path):
     models = ["shared_cnn", "local_cnn", "tiled_cnn", "lowrank_cnn", "mlp"]
     for model in models:
         for lr in (0.001, 0.003, 0.01, 0.03):
-            make_run(tmp_path, f"{model}-{lr}", model, 0, 0.5, extra={"optim.lr": lr}, evals=[(30, 1.0, 0.5), (60, 0.5, 0.6)])
+            make_run(
+                tmp_path, f"{model}-{lr}", model, 0, 0.5, extra={"optim.lr": lr}, evals=[(30, 1.0, 0.5), (60, 0.5, 0.6)]
+            )
     cmp = compare([tmp_path])
     assert len(cmp.groups) == 20
     _, fig = figures.bars(cmp)
@@ -133,8 +139,14 @@ def test_unrelated_runs_make_a_capped_figure(tmp_path):
 
 def test_shift_ticks_are_whole_positions(tmp_path):
     for seed in range(3):
-        make_run(tmp_path, f"a{seed}", "shared_cnn", seed, 0.5,
-                 summary={"test_acc_shift0": 0.5, "test_acc_shift1": 0.45, "test_acc_shift3": 0.4})
+        make_run(
+            tmp_path,
+            f"a{seed}",
+            "shared_cnn",
+            seed,
+            0.5,
+            summary={"test_acc_shift0": 0.5, "test_acc_shift1": 0.45, "test_acc_shift3": 0.4},
+        )
     _, fig = figures.accuracy_vs_shift(compare([tmp_path]))
     ax = fig.axes[0]
     labels = _labels(ax.xaxis, ax)

@@ -1,5 +1,6 @@
 """Hydra launcher plugins (the `launchers` extra): a real sweep with joblib and with submitit_local
 gives the same comparison. Skipped when the plugins are not installed."""
+
 import os
 import signal
 import subprocess
@@ -10,16 +11,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import TINY, sharebench
+
 from sharebench.records.run_dir import read_csv, read_summary
 
 SWEEP = ("model=shared_cnn,mlp", "seed=0,1", *TINY, "trainer.max_steps=2", "trainer.plots=false")
 
 
 def sweep_with(launcher: str, cwd, *extra) -> pd.DataFrame:
-    out = sharebench("run", "-m", f"hydra/launcher={launcher}", *SWEEP, *extra, cwd=cwd,
-                     env={"OMP_NUM_THREADS": "1"}, timeout=600)
+    out = sharebench(
+        "run", "-m", f"hydra/launcher={launcher}", *SWEEP, *extra, cwd=cwd, env={"OMP_NUM_THREADS": "1"}, timeout=600
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     (sweep,) = (cwd / "results" / "multirun").glob("*/*")
     assert sorted(p.name for p in sweep.iterdir() if p.name.isdigit()) == ["0", "1", "2", "3"]
@@ -44,10 +46,19 @@ def test_joblib_and_submitit_local_sweeps_compare_the_same(tmp_path):
 
 def test_launcher_overrides_pass_the_preflight(tmp_path):
     pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
-    out = sharebench("run", "hydra/launcher=submitit_slurm", "hydra.launcher.partition=gpu",
-                     "hydra.launcher.gpus_per_node=1", "hydra.launcher.tasks_per_node=1",
-                     "hydra.launcher.timeout_min=60", "hydra.launcher.mem_gb=16", "model=mlp",
-                     "--cfg", "hydra", cwd=tmp_path)
+    out = sharebench(
+        "run",
+        "hydra/launcher=submitit_slurm",
+        "hydra.launcher.partition=gpu",
+        "hydra.launcher.gpus_per_node=1",
+        "hydra.launcher.tasks_per_node=1",
+        "hydra.launcher.timeout_min=60",
+        "hydra.launcher.mem_gb=16",
+        "model=mlp",
+        "--cfg",
+        "hydra",
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     assert "partition: gpu" in out.stdout and "gpus_per_node: 1" in out.stdout
 
@@ -75,10 +86,22 @@ def test_a_preempted_submitit_job_is_requeued_and_continues_from_its_checkpoint(
     Slurm sends before the time limit or a preemption) stops the run after a step with a checkpoint,
     submitit requeues the job, and the same job continues in its own run dir to `completed`."""
     pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("sharebench")), "run", "-m",
-                             "hydra/launcher=submitit_local", "hydra.launcher.timeout_min=10", "hydra.sweep.dir=sw",
-                             *LONG], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("sharebench")),
+            "run",
+            "-m",
+            "hydra/launcher=submitit_local",
+            "hydra.launcher.timeout_min=10",
+            "hydra.sweep.dir=sw",
+            *LONG,
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
     run = tmp_path / "sw" / "0"
     end = time.time() + 240
     while not ((run / "steps.csv").exists() and len(read_csv(run / "steps.csv")) > 0):  # training
@@ -141,15 +164,28 @@ def test_requeue_preset_asks_slurm_for_the_signal_and_requeues(tmp_path):
     pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
     from submitit.slurm.slurm import _make_sbatch_string
 
-    out = sharebench("run", "hydra/launcher=submitit_slurm_requeue", "hydra.launcher.partition=gpu",
-                     "hydra.launcher.timeout_min=240", "model=mlp", "--cfg", "hydra", "--package", "hydra.launcher",
-                     cwd=tmp_path)
+    out = sharebench(
+        "run",
+        "hydra/launcher=submitit_slurm_requeue",
+        "hydra.launcher.partition=gpu",
+        "hydra.launcher.timeout_min=240",
+        "model=mlp",
+        "--cfg",
+        "hydra",
+        "--package",
+        "hydra.launcher",
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     launcher = yaml.safe_load(out.stdout)
     assert launcher["_target_"].endswith("SlurmLauncher") and launcher["max_num_timeout"] > 0
-    sbatch = _make_sbatch_string(command="python -u -m submitit.core._submit f", folder=tmp_path,
-                                 partition=launcher["partition"], time=launcher["timeout_min"],
-                                 signal_delay_s=launcher["signal_delay_s"],
-                                 additional_parameters=launcher["additional_parameters"])
+    sbatch = _make_sbatch_string(
+        command="python -u -m submitit.core._submit f",
+        folder=tmp_path,
+        partition=launcher["partition"],
+        time=launcher["timeout_min"],
+        signal_delay_s=launcher["signal_delay_s"],
+        additional_parameters=launcher["additional_parameters"],
+    )
     for line in ("#SBATCH --signal=USR2@120", "#SBATCH --requeue", "#SBATCH --time=240", "#SBATCH --partition=gpu"):
         assert line in sbatch.splitlines()

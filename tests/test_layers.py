@@ -4,6 +4,7 @@ The oracle is the conv itself: with one kernel copied to every position (from_co
 compute exactly the conv, forward and backward. Per-position behaviour is checked against a
 position-by-position loop written here, and against finite differences.
 """
+
 import math
 
 import pytest
@@ -18,11 +19,11 @@ F64 = torch.float64
 # (in, out, input_size, kernel_size, stride, padding, dilation, bias)
 CASES_2D = [
     (3, 4, (6, 6), 3, 1, 1, 1, True),
-    (2, 5, (7, 9), (2, 3), 1, 0, 1, True),             # non-square kernel and input
-    (3, 2, (8, 5), (3, 2), (2, 1), (1, 2), 1, True),   # per-axis stride and padding
+    (2, 5, (7, 9), (2, 3), 1, 0, 1, True),  # non-square kernel and input
+    (3, 2, (8, 5), (3, 2), (2, 1), (1, 2), 1, True),  # per-axis stride and padding
     (2, 3, (9, 10), (3, 3), (1, 2), (2, 0), (2, 3), True),  # dilation
-    (1, 2, (5, 7), (1, 4), 3, 1, (1, 2), False),       # stride > kernel: some inputs unused
-    (4, 3, (4, 4), 4, 1, 0, 1, True),                   # kernel = input: a single position
+    (1, 2, (5, 7), (1, 4), 3, 1, (1, 2), False),  # stride > kernel: some inputs unused
+    (4, 3, (4, 4), 4, 1, 0, 1, True),  # kernel = input: a single position
 ]
 CASES_1D = [
     (3, 4, 10, 3, 1, 1, 1, True),
@@ -83,7 +84,7 @@ def loop_reference(lc, x):
     out = torch.empty(x.shape[0], lc.out_channels, *lc.output_size, dtype=x.dtype)
     for i in range(lc.output_size[0]):
         for j in range(lc.output_size[1]):
-            patch = xp[:, :, i * sh:i * sh + dh * (kh - 1) + 1:dh, j * sw:j * sw + dw * (kw - 1) + 1:dw]
+            patch = xp[:, :, i * sh : i * sh + dh * (kh - 1) + 1 : dh, j * sw : j * sw + dw * (kw - 1) + 1 : dw]
             out[:, :, i, j] = torch.einsum("bchw,ochw->bo", patch, lc.weight[i, j])
             if lc.bias is not None:
                 out[:, :, i, j] += lc.bias[:, i, j]
@@ -113,8 +114,10 @@ def test_gradcheck_with_distinct_kernels():
     lc1 = LocallyConnected1d(2, 3, 7, 3, stride=2, padding=1).double()
     x1 = torch.randn(2, 2, 7, dtype=F64, requires_grad=True)
     assert torch.autograd.gradcheck(lambda x: lc1(x), (x1,))
-    assert torch.autograd.gradcheck(lambda w, b: torch.func.functional_call(lc1, {"weight": w, "bias": b}, (x1,)),
-                                    (lc1.weight.detach().requires_grad_(), lc1.bias.detach().requires_grad_()))
+    assert torch.autograd.gradcheck(
+        lambda w, b: torch.func.functional_call(lc1, {"weight": w, "bias": b}, (x1,)),
+        (lc1.weight.detach().requires_grad_(), lc1.bias.detach().requires_grad_()),
+    )
 
 
 def test_parameter_count_and_shapes_by_hand():
@@ -162,11 +165,14 @@ def test_init_matches_conv_bounds_and_differs_per_position():
     assert conv.weight.abs().max() <= bound and conv.weight.abs().max() > 0.9 * bound
 
 
-@pytest.mark.parametrize("args", [
-    dict(input_size=(4, 8), kernel_size=5),                  # kernel larger than the input
-    dict(input_size=(9, 9), kernel_size=3, dilation=5),      # dilated kernel spans 11 > 9
-    dict(input_size=6, kernel_size=(3, 9), padding=(0, 1)),  # padding not enough on one axis
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        dict(input_size=(4, 8), kernel_size=5),  # kernel larger than the input
+        dict(input_size=(9, 9), kernel_size=3, dilation=5),  # dilated kernel spans 11 > 9
+        dict(input_size=6, kernel_size=(3, 9), padding=(0, 1)),  # padding not enough on one axis
+    ],
+)
 def test_empty_output_raises_naming_the_sizes(args):
     with pytest.raises(ValueError, match=r"input_size \(\d+, \d+\).*output size \(-?\d+, -?\d+\)"):
         LocallyConnected2d(2, 3, **args)

@@ -4,6 +4,7 @@ Every import counts, at the top of a module or inside a function (a lazy import 
 the flow is still a dependency). Rooms are ordered; a module may import only its own room and the
 rooms before it.
 """
+
 import ast
 from pathlib import Path
 
@@ -12,7 +13,20 @@ import sharebench
 PACKAGE = Path(sharebench.__file__).parent
 # earlier → later. records is the storage layer (it imports no other room), so every stage may write
 # through it; cli is the front door and may import anything.
-ROOMS = ["errors", "terminal", "configs", "records", "data", "models", "accounting", "train", "checks", "run", "compare", "cli"]
+ROOMS = [
+    "errors",
+    "terminal",
+    "configs",
+    "records",
+    "data",
+    "models",
+    "accounting",
+    "train",
+    "checks",
+    "run",
+    "compare",
+    "cli",
+]
 TOP = {"__init__"}  # sharebench/__init__.py: the version only
 
 
@@ -41,7 +55,9 @@ def imports_of(name: str, path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+                )
             if base.startswith("sharebench"):
                 known = modules()
                 subs = {f"{base}.{a.name}" for a in node.names if f"{base}.{a.name}" in known}
@@ -51,7 +67,9 @@ def imports_of(name: str, path: Path) -> set[str]:
 
 def graph() -> dict[str, set[str]]:
     known = modules()
-    return {name: {i for i in imports_of(name, path) if i in known or i == "sharebench"} for name, path in known.items()}
+    return {
+        name: {i for i in imports_of(name, path) if i in known or i == "sharebench"} for name, path in known.items()
+    }
 
 
 def test_every_room_is_known_and_opens_with_a_docstring():
@@ -88,7 +106,7 @@ def test_no_import_circle():
         stack.append(node)
         for nxt in edges.get(node, ()):
             if state.get(nxt) == 1:
-                cycle = stack[stack.index(nxt):] + [nxt]
+                cycle = stack[stack.index(nxt) :] + [nxt]
                 raise AssertionError("import circle: " + " → ".join(cycle))
             if nxt not in state:
                 visit(nxt)

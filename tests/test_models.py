@@ -1,8 +1,9 @@
 """Model shapes and parameter counts, checked against the seed and against hand calculation."""
+
 import pytest
 import torch
-
 from conftest import make_cfg
+
 from sharebench import models
 from sharebench.accounting import parameter_table, parameter_totals
 from sharebench.errors import UserError
@@ -16,9 +17,12 @@ def test_shared_cnn_defaults_are_the_seed_sharedcnn():
     model = build("model=shared_cnn")
     shapes = [(name, tuple(p.shape)) for name, p in model.named_parameters()]
     assert shapes == [  # exactly what the seed prints with named_parameters()
-        ("conv1.weight", (16, 1, 3, 3)), ("conv1.bias", (16,)),
-        ("conv2.weight", (32, 16, 3, 3)), ("conv2.bias", (32,)),
-        ("fc.weight", (10, 25088)), ("fc.bias", (10,)),
+        ("conv1.weight", (16, 1, 3, 3)),
+        ("conv1.bias", (16,)),
+        ("conv2.weight", (32, 16, 3, 3)),
+        ("conv2.bias", (32,)),
+        ("fc.weight", (10, 25088)),
+        ("fc.bias", (10,)),
     ]
     assert model(torch.randn(2, 1, 28, 28)).shape == (2, 10)
 
@@ -39,15 +43,26 @@ def test_cnn_on_sequences_uses_1d_layers():
     shared = build("model=shared_cnn", shape=(1, 40))
     local = build("model=local_cnn", shape=(1, 40))
     assert isinstance(shared.conv1, torch.nn.Conv1d)
-    assert parameter_totals(parameter_table(shared))["params_total"] == (16 * 3 + 16) + (32 * 16 * 3 + 32) + (32 * 40 * 10 + 10)
-    assert parameter_totals(parameter_table(local))["params_total"] == 40 * (16 * 3 + 16) + 40 * (32 * 16 * 3 + 32) + (32 * 40 * 10 + 10)
+    assert parameter_totals(parameter_table(shared))["params_total"] == (16 * 3 + 16) + (32 * 16 * 3 + 32) + (
+        32 * 40 * 10 + 10
+    )
+    assert parameter_totals(parameter_table(local))["params_total"] == 40 * (16 * 3 + 16) + 40 * (32 * 16 * 3 + 32) + (
+        32 * 40 * 10 + 10
+    )
     for model in (shared, local):
         assert model(torch.randn(3, 1, 40)).shape == (3, 10)
 
 
 def test_cnn_geometry_options():
-    model = build("model=shared_cnn", "model.channels=[8,8]", "model.kernel_size=5", "model.stride=2",
-                  "model.padding=1", "model.pool=max", shape=(1, 40))
+    model = build(
+        "model=shared_cnn",
+        "model.channels=[8,8]",
+        "model.kernel_size=5",
+        "model.stride=2",
+        "model.padding=1",
+        "model.pool=max",
+        shape=(1, 40),
+    )
     # 40 → conv k5 s2 p1 → 19 → max pool 2 → 9 → conv → 4 → max pool 2 → 2
     assert model.feature_shape == (8, 2)
     assert model(torch.randn(2, 1, 40)).shape == (2, 10)
@@ -71,5 +86,4 @@ def test_tied_tensor_counts_once():
     frozen = torch.nn.Linear(4, 2)
     frozen.requires_grad_(False)
     totals = parameter_totals(parameter_table(torch.nn.Sequential(net, frozen)))
-    assert totals == {"params_total": 20 + 10, "params_trainable": 20, "params_frozen": 10,
-                      "params_bytes": 4 * 30}
+    assert totals == {"params_total": 20 + 10, "params_trainable": 20, "params_frozen": 10, "params_bytes": 4 * 30}

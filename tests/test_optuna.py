@@ -1,4 +1,5 @@
 """The Optuna sweeper preset (the `optuna` extra): skipped when the plugin is not installed."""
+
 import os
 import subprocess
 import sys
@@ -7,14 +8,23 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import TINY, sharebench
 
 
 def test_tune_lr_preset_searches_the_interval(tmp_path):
     pytest.importorskip("hydra_plugins.hydra_optuna_sweeper")
-    out = sharebench("run", "-m", "experiment=tune_lr", "hydra.sweeper.n_trials=2", "optim.lr=interval(0.001,0.01)",
-                     *TINY, "trainer.max_steps=2", "trainer.plots=false", cwd=tmp_path, env={"OMP_NUM_THREADS": "1"})
+    out = sharebench(
+        "run",
+        "-m",
+        "experiment=tune_lr",
+        "hydra.sweeper.n_trials=2",
+        "optim.lr=interval(0.001,0.01)",
+        *TINY,
+        "trainer.max_steps=2",
+        "trainer.plots=false",
+        cwd=tmp_path,
+        env={"OMP_NUM_THREADS": "1"},
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     (sweep,) = (tmp_path / "results" / "multirun").glob("*/*")
     best = yaml.safe_load((sweep / "optimization_results.yaml").read_text())
@@ -26,8 +36,18 @@ def test_tune_lr_preset_searches_the_interval(tmp_path):
 
 # ---- a search kept in results/optuna.db survives a kill ----------------------------------------
 
-SEARCH = ("run", "-m", "experiment=tune_lr", "hydra.sweeper.n_trials=6", "dataset=synthetic", "dataset.shape=[1,8]",
-          "trainer.max_steps=20", "model=mlp", "trainer.plots=false", "trainer.progress=false")
+SEARCH = (
+    "run",
+    "-m",
+    "experiment=tune_lr",
+    "hydra.sweeper.n_trials=6",
+    "dataset=synthetic",
+    "dataset.shape=[1,8]",
+    "trainer.max_steps=20",
+    "model=mlp",
+    "trainer.plots=false",
+    "trainer.progress=false",
+)
 
 
 def trial_states(db) -> list[str]:
@@ -39,8 +59,10 @@ def trial_states(db) -> list[str]:
         return []
     try:
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as con:
-            rows = con.execute("SELECT t.state, COUNT(p.param_id) FROM trials t LEFT JOIN trial_params p "
-                               "ON p.trial_id = t.trial_id GROUP BY t.trial_id ORDER BY t.number").fetchall()
+            rows = con.execute(
+                "SELECT t.state, COUNT(p.param_id) FROM trials t LEFT JOIN trial_params p "
+                "ON p.trial_id = t.trial_id GROUP BY t.trial_id ORDER BY t.number"
+            ).fetchall()
     except sqlite3.OperationalError:  # the tables are not made yet, or the sweeper is writing
         return []
     return [state + ("+" if state == "RUNNING" and n else "") for state, n in rows]
@@ -54,8 +76,14 @@ def test_a_killed_search_continues_where_it_stopped(tmp_path):
     import optuna
 
     db, env = tmp_path / "results" / "optuna.db", {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("sharebench")), *SEARCH], cwd=tmp_path,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("sharebench")), *SEARCH],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     end = time.time() + 240
     while True:  # kill once 2 trials are complete and the next one runs (with its learning rate chosen)
         states = trial_states(db)
@@ -81,8 +109,12 @@ def test_a_killed_search_continues_where_it_stopped(tmp_path):
     assert len(complete) == 6, [(t.number, t.state.name) for t in after]
     for old in done:  # not run again: same trial, same value, finished at the same moment
         new = after[old.number]
-        assert (new.state.name, new.params, new.value, new.datetime_complete) == \
-               ("COMPLETE", old.params, old.value, old.datetime_complete)
+        assert (new.state.name, new.params, new.value, new.datetime_complete) == (
+            "COMPLETE",
+            old.params,
+            old.value,
+            old.datetime_complete,
+        )
     assert after[cut.number].state.name == "FAIL" and after[cut.number].system_attrs["sharebench:cut_off"]
     retried = after[cut.number + 1]
     assert retried.params == cut.params and retried.state.name == "COMPLETE"  # the cut-off values, first

@@ -4,19 +4,26 @@ Each preset is run through the CLI exactly as its header says (plus what keeps i
 one seed, a small validation set for the small files), then `sharebench report` must show the paper's
 numbers beside the measured ones. The files hold random pixels, so the accuracies mean nothing.
 """
-import pytest
 
 import datafiles
+import pytest
 from conftest import make_cfg, sharebench
 
 PRESETS = {
     # experiment: (models swept, the paper's references as report.md prints them, writer of the files,
     #              overrides the files need)
-    "ott2020_mnist": (("ott2020_mnist_cnn", "ott2020_mnist_local_cnn"), ("99.05", "98.81"),
-                      lambda root: datafiles.write_mnist(root, n_train=600, n_test=100), ()),
-    "ott2020_cifar10": (("ott2020_cifar_cnn", "ott2020_cifar_local_cnn"), ("67.10", "64.70"),
-                        lambda root: datafiles.write_cifar(root, per_batch=80, n_test=50),
-                        ("dataset.check_md5=false",)),  # our random batches, not the published ones
+    "ott2020_mnist": (
+        ("ott2020_mnist_cnn", "ott2020_mnist_local_cnn"),
+        ("99.05", "98.81"),
+        lambda root: datafiles.write_mnist(root, n_train=600, n_test=100),
+        (),
+    ),
+    "ott2020_cifar10": (
+        ("ott2020_cifar_cnn", "ott2020_cifar_local_cnn"),
+        ("67.10", "64.70"),
+        lambda root: datafiles.write_cifar(root, per_batch=80, n_test=50),
+        ("dataset.check_md5=false",),
+    ),  # our random batches, not the published ones
 }
 
 
@@ -25,11 +32,23 @@ def test_paper_preset_runs_and_reports_the_paper(tmp_path, experiment):
     models, references, write, files = PRESETS[experiment]
     data = tmp_path / "data"
     write(data)
-    out = sharebench("run", "-m", f"experiment={experiment}", "hydra.sweeper.params.seed=0",
-                     f"dataset.root={data}", "dataset.download=false", *files,
-                     "dataset.val_size=100", "trainer.max_steps=3", "trainer.eval_every=3",
-                     "trainer.progress=false", "trainer.plots=false", "trainer.save_model=false",
-                     cwd=tmp_path, env={"OMP_NUM_THREADS": "1"})
+    out = sharebench(
+        "run",
+        "-m",
+        f"experiment={experiment}",
+        "hydra.sweeper.params.seed=0",
+        f"dataset.root={data}",
+        "dataset.download=false",
+        *files,
+        "dataset.val_size=100",
+        "trainer.max_steps=3",
+        "trainer.eval_every=3",
+        "trainer.progress=false",
+        "trainer.plots=false",
+        "trainer.save_model=false",
+        cwd=tmp_path,
+        env={"OMP_NUM_THREADS": "1"},
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     (sweep,) = (tmp_path / "results" / "multirun").glob("*/*")
     assert sorted(p.name for p in sweep.iterdir() if p.name.isdigit()) == ["0", "1"]

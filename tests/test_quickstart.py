@@ -1,4 +1,5 @@
 """The README's quickstart run, exactly as written: offline, on MNIST-1D, with the default config."""
+
 import json
 
 from conftest import sharebench

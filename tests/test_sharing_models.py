@@ -1,20 +1,21 @@
 """tiled_cnn, rnn / unrolled_rnn and dynamic_net: shapes, counts by hand, equivalences, training."""
+
 import csv
 import json
 import random
 
 import pytest
 import torch
+from conftest import TINY, make_cfg
 from hydra.utils import instantiate
 
-from conftest import TINY, make_cfg
 from sharebench import data, models
-from sharebench.run import experiment
 from sharebench.accounting import account
 from sharebench.errors import UserError
-from sharebench.run.experiment import seed_everything
 from sharebench.models import tiled
 from sharebench.models.rnn import UnrolledRNN
+from sharebench.run import experiment
+from sharebench.run.experiment import seed_everything
 from sharebench.train.loop import fit
 
 SMALL = ("model.channels=[3,4]",)
@@ -36,10 +37,16 @@ def copy_weights(dst, src):
 @pytest.mark.parametrize("shape", [(1, 8, 8), (2, 10)])
 def test_tiled_cnn_with_tile_1_is_shared_cnn_and_full_tile_is_local_cnn(shape):
     x = torch.randn(3, *shape)
-    shared, tile1 = build("model=shared_cnn", *SMALL, shape=shape), build("model=tiled_cnn", *SMALL, "model.tile=1", shape=shape)
+    shared, tile1 = (
+        build("model=shared_cnn", *SMALL, shape=shape),
+        build("model=tiled_cnn", *SMALL, "model.tile=1", shape=shape),
+    )
     copy_weights(tile1, shared)
     assert torch.allclose(tile1(x), shared(x), atol=1e-5)
-    local, full = build("model=local_cnn", *SMALL, shape=shape), build("model=tiled_cnn", *SMALL, "model.tile=100", shape=shape)
+    local, full = (
+        build("model=local_cnn", *SMALL, shape=shape),
+        build("model=tiled_cnn", *SMALL, "model.tile=100", shape=shape),
+    )
     assert [p.shape for p in full.parameters()] == [p.shape for p in local.parameters()]  # tile clamped to the output
     copy_weights(full, local)
     assert torch.allclose(full(x), local(x), atol=1e-5)
@@ -109,14 +116,23 @@ def test_dynamic_net_counts_and_reuses_its_middle_layer(monkeypatch):
 
 @pytest.mark.parametrize("model", ["tiled_cnn", "rnn", "unrolled_rnn", "dynamic_net"])
 def test_short_training_lowers_the_loss(model):
-    cfg = make_cfg(*TINY, f"model={model}", *(SMALL if model == "tiled_cnn" else ()), "trainer.epochs=6",
-                   "optim.lr=0.003")
+    cfg = make_cfg(
+        *TINY, f"model={model}", *(SMALL if model == "tiled_cnn" else ()), "trainer.epochs=6", "optim.lr=0.003"
+    )
     splits = data.load(cfg.dataset)
     seed_everything(cfg.seed)
     net = models.build(cfg.model, splits.input_shape, splits.num_outputs)
     evals = []
-    fit(net, splits, instantiate(cfg.optim, params=net.parameters()), cfg.trainer, torch.device("cpu"),
-        cfg.seed, evals.append, lambda rows: None)
+    fit(
+        net,
+        splits,
+        instantiate(cfg.optim, params=net.parameters()),
+        cfg.trainer,
+        torch.device("cpu"),
+        cfg.seed,
+        evals.append,
+        lambda rows: None,
+    )
     assert evals[-1]["train_loss"] < 0.9 * evals[0]["train_loss"], evals
 
 
@@ -180,8 +196,15 @@ def test_a_key_only_swept_models_have_needs_plus_plus_in_a_sweep():
 def test_new_models_run_in_one_sweep(tmp_path):
     from conftest import sharebench
 
-    out = sharebench("run", "-m", *TINY, "trainer.max_steps=2", "trainer.plots=false",
-                     "model=tiled_cnn,rnn,unrolled_rnn,dynamic_net", cwd=tmp_path)
+    out = sharebench(
+        "run",
+        "-m",
+        *TINY,
+        "trainer.max_steps=2",
+        "trainer.plots=false",
+        "model=tiled_cnn,rnn,unrolled_rnn,dynamic_net",
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     runs = sorted((tmp_path / "results" / "multirun").glob("*/*/*/summary.json"))
     summaries = {json.loads(p.read_text())["model"]: json.loads(p.read_text()) for p in runs}

@@ -1,11 +1,12 @@
 """ConvNet along the sharing spectrum: per-block geometry, soft tying, dynamic sharing, untying at a
 step and the parameter-matched wide conv — each counted, each equivalent to what it claims."""
+
 import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
 from conftest import make_cfg
+
 from sharebench import models
 from sharebench.accounting import account, parameter_table, parameter_totals
 from sharebench.errors import UserError
@@ -65,8 +66,15 @@ def test_mnist1d_cnn_is_the_papers_convbase():
 
 
 def test_per_block_geometry_and_its_errors():
-    model = build("model=shared_cnn", "model.channels=[4,6,8]", "model.kernel_size=[7,5,3]",
-                  "model.stride=[1,2,1]", "model.padding=[3,0,1]", "model.dilation=[1,1,2]", shape=(1, 12, 12))
+    model = build(
+        "model=shared_cnn",
+        "model.channels=[4,6,8]",
+        "model.kernel_size=[7,5,3]",
+        "model.stride=[1,2,1]",
+        "model.padding=[3,0,1]",
+        "model.dilation=[1,1,2]",
+        shape=(1, 12, 12),
+    )
     assert [m.kernel_size for m in model.blocks()] == [(7, 7), (5, 5), (3, 3)]
     # 12 → k7 p3 → 12 → k5 s2 → 4 → k3 d2 p1 → 2
     assert model.feature_shape == (8, 2, 2)
@@ -127,11 +135,19 @@ def test_dynamic_sharing_every_n_steps_only():
         build("model=dynamic_shared_cnn", "model.share_every=-1")
 
 
-@pytest.mark.parametrize("to,shape", [("local", (1, 40)), ("dense", (1, 40)), ("local", (2, 7, 6)), ("dense", (2, 7, 6))])
+@pytest.mark.parametrize(
+    "to,shape", [("local", (1, 40)), ("dense", (1, 40)), ("local", (2, 7, 6)), ("dense", (2, 7, 6))]
+)
 def test_untie_keeps_the_function_and_announces_new_parameters(to, shape):
     torch.manual_seed(3)
-    model = build("model=untie_cnn", "model.untie_at=2", f"model.untie_to={to}", "model.channels=[3,4]",
-                  "model.stride=[1,2]", shape=shape).double()
+    model = build(
+        "model=untie_cnn",
+        "model.untie_at=2",
+        f"model.untie_to={to}",
+        "model.channels=[3,4]",
+        "model.stride=[1,2]",
+        shape=shape,
+    ).double()
     x = torch.randn(4, *shape, dtype=F64)
     before = model(x)
     old = {id(p) for p in model.parameters()}
@@ -140,8 +156,14 @@ def test_untie_keeps_the_function_and_announces_new_parameters(to, shape):
     assert type(model.conv1).__name__.startswith("LocallyConnected" if to == "local" else "DenseMap")
     assert old.isdisjoint(id(p) for n, p in model.named_parameters() if n.startswith("conv"))
     torch.testing.assert_close(model(x), before, rtol=1e-12, atol=1e-12)
-    fresh = build("model=untie_cnn", "model.untie_at=2", f"model.untie_to={to}", "model.channels=[3,4]",
-                  "model.stride=[1,2]", shape=shape).double()
+    fresh = build(
+        "model=untie_cnn",
+        "model.untie_at=2",
+        f"model.untie_to={to}",
+        "model.channels=[3,4]",
+        "model.stride=[1,2]",
+        shape=shape,
+    ).double()
     fresh.load_state_dict(model.state_dict())  # a checkpoint saved after the switch loads into a new net
     assert fresh.untied and torch.equal(fresh(x), model(x))
 

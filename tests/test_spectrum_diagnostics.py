@@ -1,4 +1,5 @@
 """sharing_diagnostics: how alike the kernels of an unshared layer are across positions."""
+
 import math
 
 import torch
@@ -54,8 +55,9 @@ def test_lowrank_tiled_and_model_keys():
     assert kernels.shape == (10, 3, 2, 3) and torch.equal(kernels[4], tiled.weight[0])
     assert torch.equal(kernels[7], tiled.weight[1])
     net = ConvNet((1, 40), 10, layer="local", channels=[2, 2])
-    assert sorted(sharing_diagnostics(net)) == sorted(f"conv{i}_{k}" for i in (1, 2)
-                                                      for k in ("snr", "neighbor_dist", "dist_to_mean"))
+    assert sorted(sharing_diagnostics(net)) == sorted(
+        f"conv{i}_{k}" for i in (1, 2) for k in ("snr", "neighbor_dist", "dist_to_mean")
+    )
     assert sharing_diagnostics(ConvNet((1, 40), 10, layer="conv")) == {}
     wrapped = nn.Sequential(nn.ModuleDict({"a": net}))
     assert "0_a_conv1_snr" in sharing_diagnostics(wrapped)

@@ -1,13 +1,14 @@
 """The spectrum's figures, on run dirs written by hand: one joined curve in sweep order, and the
 sharing diagnostics over training."""
+
 import math
 
 import matplotlib
 import pytest
+from test_compare_fixtures import make_run
 
 from sharebench.compare.runs import compare
 from sharebench.compare.spectrum import diagnostics_curves, spectrum_curve
-from test_compare_fixtures import make_run
 
 matplotlib.use("Agg")
 POINTS = [("conv", 5_000, 0.93), ("lowrank_k4", 17_000, 0.91), ("local", 32_000, 0.88)]
@@ -18,13 +19,21 @@ def spectrum_sweep(tmp_path):
     job = 0
     for name, params, acc in POINTS:
         for seed in range(3):
-            run = make_run(tmp_path, str(job), "mnist1d_cnn", seed, acc + seed / 1000, params=params,
-                           extra={"spectrum": name},
-                           evals=((100, 1.0, 0.5), (200, 0.8, acc)))
+            run = make_run(
+                tmp_path,
+                str(job),
+                "mnist1d_cnn",
+                seed,
+                acc + seed / 1000,
+                params=params,
+                extra={"spectrum": name},
+                evals=((100, 1.0, 0.5), (200, 0.8, acc)),
+            )
             if name != "conv":  # unshared layers record their diagnostics at each evaluation
                 (run / "metrics.csv").write_text(
                     "step,train_loss,test_loss,test_acc,conv1_snr,conv1_neighbor_dist,conv2_snr,conv2_neighbor_dist\n"
-                    f"100,1.0,1.0,0.5,0.1,2.0,0.3,4.0\n200,0.8,0.8,{acc},0.2,1.0,0.4,2.0\n")
+                    f"100,1.0,1.0,0.5,0.1,2.0,0.3,4.0\n200,0.8,0.8,{acc},0.2,1.0,0.4,2.0\n"
+                )
             job += 1
     return compare([str(tmp_path)])
 

@@ -1,13 +1,14 @@
 """Low-rank locally connected layers (Elsayed et al. 2020): rank 1 is the conv, forward and backward;
 every position applies its own mix of the shared kernels; accounting counts it as the unshared twin."""
+
 import math
 
 import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
 from conftest import make_cfg
+
 from sharebench import models
 from sharebench.accounting import account
 from sharebench.errors import UserError
@@ -27,8 +28,9 @@ def test_rank_one_is_the_conv_outputs_and_gradients(dims, combining):
     torch.manual_seed(0)
     if dims == 2:
         conv = nn.Conv2d(3, 4, (3, 2), stride=(2, 1), padding=1, dilation=(1, 2)).double()
-        lr = LowRankLocallyConnected2d(3, 4, (7, 6), (3, 2), rank=1, stride=(2, 1), padding=1, dilation=(1, 2),
-                                       combining=combining).double()
+        lr = LowRankLocallyConnected2d(
+            3, 4, (7, 6), (3, 2), rank=1, stride=(2, 1), padding=1, dilation=(1, 2), combining=combining
+        ).double()
         x = torch.randn(2, 3, 7, 6, dtype=F64, requires_grad=True)
     else:
         conv = nn.Conv1d(3, 4, 5, stride=2, padding=2).double()

@@ -1,10 +1,11 @@
 """The spectrum's training hooks, through the real loop and run records: soft tying pulls kernels
 together, dynamic sharing makes them equal, untying switches mid-run and resumes exactly."""
+
 import math
 
 import pytest
-
 from conftest import TINY, make_cfg
+
 from sharebench.records.checkpoints import load_checkpoint
 from sharebench.records.run_dir import read_csv
 from sharebench.run import experiment
@@ -21,15 +22,18 @@ def test_soft_tying_pulls_the_kernels_toward_their_mean(tmp_path):
     tied = experiment.run(make_cfg(*RUN, "model=soft_tied_cnn", "model.tie_strength=1.0"), tmp_path / "tied")
     assert free["status"] == tied["status"] == "completed"
     for layer in ("conv1", "conv2"):
-        assert float(last_row(tmp_path / "tied")[f"{layer}_dist_to_mean"]) < \
-            0.9 * float(last_row(tmp_path / "free")[f"{layer}_dist_to_mean"])
+        assert float(last_row(tmp_path / "tied")[f"{layer}_dist_to_mean"]) < 0.9 * float(
+            last_row(tmp_path / "free")[f"{layer}_dist_to_mean"]
+        )
 
 
 def test_dynamic_sharing_every_step_leaves_one_kernel_per_layer(tmp_path):
     summary = experiment.run(make_cfg(*RUN, "model=dynamic_shared_cnn", "model.share_every=1"), tmp_path / "run")
     row = last_row(tmp_path / "run")
     assert float(row["conv1_dist_to_mean"]) < 1e-5 and float(row["conv1_neighbor_dist"]) < 1e-5
-    assert summary["final_conv1_snr"] is None or summary["final_conv1_snr"] > 1e3 or math.isinf(summary["final_conv1_snr"])
+    assert (
+        summary["final_conv1_snr"] is None or summary["final_conv1_snr"] > 1e3 or math.isinf(summary["final_conv1_snr"])
+    )
 
 
 @pytest.mark.parametrize("stop_after", [3, 8])  # before and after the switch at step 6

@@ -1,10 +1,12 @@
 """Intervals, paired comparisons, the 80-column table and paper verdicts, on hand-made run dirs with
 known numbers (no training)."""
+
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
+from test_compare_fixtures import make_run
 
 from sharebench.cli import main
 from sharebench.compare.paired import TWINS, paired_table
@@ -12,7 +14,6 @@ from sharebench.compare.paper import paper_rows
 from sharebench.compare.runs import compare
 from sharebench.compare.statistics import comparison_table, interval
 from sharebench.compare.tables import format_number, terminal_table, write_comparison
-from test_compare_fixtures import make_run
 
 SHARED = [0.80, 0.82, 0.84]
 LOCAL = [0.75, 0.78, 0.76]
@@ -34,15 +35,26 @@ def test_interval_is_a_reproducible_bootstrap_of_the_mean():
     assert (low, high) == interval(values), "a fixed seed: re-made files are identical"
 
 
-@pytest.mark.parametrize("values, expected", [([0.5, 0.6], (math.nan, math.nan)), ([0.7], (math.nan, math.nan)),
-                                              ([], (math.nan, math.nan)), ([0.9, 0.9, 0.9], (0.9, 0.9))])
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        ([0.5, 0.6], (math.nan, math.nan)),
+        ([0.7], (math.nan, math.nan)),
+        ([], (math.nan, math.nan)),
+        ([0.9, 0.9, 0.9], (0.9, 0.9)),
+    ],
+)
 def test_interval_edge_cases(values, expected):
     assert interval(values) == pytest.approx(expected, nan_ok=True)
 
 
 def test_comparison_csv_has_intervals_only_from_three_seeds(twins):
     table = comparison_table(compare([twins])).set_index("group")
-    assert table.loc["shared_cnn", "final_test_acc_ci_low"] < np.mean(SHARED) < table.loc["shared_cnn", "final_test_acc_ci_high"]
+    assert (
+        table.loc["shared_cnn", "final_test_acc_ci_low"]
+        < np.mean(SHARED)
+        < table.loc["shared_cnn", "final_test_acc_ci_high"]
+    )
     assert "params_total_ci_low" not in table, "counts are not estimates"
     make_run(twins, "mlp0", "mlp", 0, 0.5)
     make_run(twins, "mlp1", "mlp", 1, 0.6)
@@ -57,7 +69,13 @@ def test_twins_pair_by_seed(twins):
     paired = paired_table(cmp, "final_test_acc")
     assert len(paired) == 1
     row = paired.iloc[0]
-    assert (row["a"], row["b"], row["differs_in"], row["n"], row["seeds"]) == ("shared_cnn", "local_cnn", "model", 3, "0 1 2")
+    assert (row["a"], row["b"], row["differs_in"], row["n"], row["seeds"]) == (
+        "shared_cnn",
+        "local_cnn",
+        "model",
+        3,
+        "0 1 2",
+    )
     diffs = np.subtract(SHARED, LOCAL)
     assert row["mean_diff"] == pytest.approx(diffs.mean())
     assert row["ci_low"] <= diffs.mean() <= row["ci_high"] and row["prob_improvement"] == 1.0
@@ -77,22 +95,28 @@ def test_baseline_pairs_each_group_with_its_match_on_the_other_keys(tmp_path):
         for model in ("shared_cnn", "local_cnn", "mlp"):
             for shuffle in (False, True):
                 acc = {"shared_cnn": 0.8, "local_cnn": 0.7, "mlp": 0.6}[model] - 0.2 * shuffle + 0.01 * seed
-                make_run(tmp_path, f"{model}-{shuffle}-{seed}", model, seed, acc,
-                         extra={"dataset.shuffle_seq": shuffle})
+                make_run(
+                    tmp_path, f"{model}-{shuffle}-{seed}", model, seed, acc, extra={"dataset.shuffle_seq": shuffle}
+                )
     cmp = compare([tmp_path])
     paired = paired_table(cmp, "final_test_acc", "model=local_cnn")
-    assert sorted(zip(paired["a"], paired["b"])) == sorted([
-        ("shared_cnn, shuffle_seq=False", "local_cnn, shuffle_seq=False"),
-        ("shared_cnn, shuffle_seq=True", "local_cnn, shuffle_seq=True"),
-        ("mlp, shuffle_seq=False", "local_cnn, shuffle_seq=False"),
-        ("mlp, shuffle_seq=True", "local_cnn, shuffle_seq=True")])
+    assert sorted(zip(paired["a"], paired["b"])) == sorted(
+        [
+            ("shared_cnn, shuffle_seq=False", "local_cnn, shuffle_seq=False"),
+            ("shared_cnn, shuffle_seq=True", "local_cnn, shuffle_seq=True"),
+            ("mlp, shuffle_seq=False", "local_cnn, shuffle_seq=False"),
+            ("mlp, shuffle_seq=True", "local_cnn, shuffle_seq=True"),
+        ]
+    )
     shuffled = paired_table(cmp, "final_test_acc", "shuffle_seq=false")
     assert len(shuffled) == 3 and set(shuffled["differs_in"]) == {"dataset.shuffle_seq"}
     assert shuffled["mean_diff"].tolist() == pytest.approx([-0.2] * 3)
     assert len(paired_table(cmp, "final_test_acc")) == 2, "default: shared_cnn with local_cnn, per shuffle"
 
 
-@pytest.mark.parametrize("baseline, needle", [("model=locl_cnn", "no group matches"), ("optim.lr=0.1", "KEY one of: model")])
+@pytest.mark.parametrize(
+    "baseline, needle", [("model=locl_cnn", "no group matches"), ("optim.lr=0.1", "KEY one of: model")]
+)
 def test_bad_baseline_is_one_line(twins, baseline, needle, capsys):
     assert main(["plot", str(twins), "--baseline", baseline, "--out", str(twins / "cmp")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -129,8 +153,14 @@ def test_long_group_labels_wrap_within_80_columns(tmp_path):
     extra = {"trainer.some_really_long_option_name": "a_value_that_is_long_too", "optim.lr": 0.1}
     for seed in range(3):
         make_run(tmp_path, f"a{seed}", "soft_tied_cnn", seed, 0.5, extra=extra)
-        make_run(tmp_path, f"b{seed}", "local_cnn", seed, 0.6,
-                 extra={"trainer.some_really_long_option_name": "another_long_value_here", "optim.lr": 0.2})
+        make_run(
+            tmp_path,
+            f"b{seed}",
+            "local_cnn",
+            seed,
+            0.6,
+            extra={"trainer.some_really_long_option_name": "another_long_value_here", "optim.lr": 0.2},
+        )
     cmp, table, paired, _ = write_comparison([str(tmp_path)], tmp_path / "cmp")
     text = terminal_table(cmp, table, paired)
     assert max(map(len, text.splitlines())) <= 80, text
@@ -151,8 +181,12 @@ def test_defaults_left_at_null_drop_out_of_labels(tmp_path):
 
 def test_paper_verdicts(twins):
     cmp = compare([twins])
-    node = {"name": "P", "metric": "test_acc", "tolerance": 0.02,
-            "reference": {"shared_cnn": 0.83, "model=local_cnn": 0.55, "mlp": 0.5}}  # local: 0.5975 with seed 9
+    node = {
+        "name": "P",
+        "metric": "test_acc",
+        "tolerance": 0.02,
+        "reference": {"shared_cnn": 0.83, "model=local_cnn": 0.55, "mlp": 0.5},
+    }  # local: 0.5975 with seed 9
     rows = {r["reference_key"]: r for r in paper_rows(cmp, node)}
     assert rows["shared_cnn"]["verdict"] == "within tolerance"  # 0.82 measured
     assert rows["model=local_cnn"]["verdict"] == "above" and rows["model=local_cnn"]["n"] == 4
@@ -164,8 +198,12 @@ def test_report_states_what_runs_share_and_the_paper(twins):
 
     for run in twins.iterdir():
         cfg = yaml.safe_load((run / ".hydra" / "config.yaml").read_text())
-        cfg["paper"] = {"name": "Some paper, Table 2", "metric": "test_acc", "tolerance": 0.01,
-                        "reference": {"shared_cnn": 0.90, "local_cnn": 0.60}}
+        cfg["paper"] = {
+            "name": "Some paper, Table 2",
+            "metric": "test_acc",
+            "tolerance": 0.01,
+            "reference": {"shared_cnn": 0.90, "local_cnn": 0.60},
+        }
         (run / ".hydra" / "config.yaml").write_text(yaml.safe_dump(cfg))
     assert main(["report", str(twins), "--out", str(twins / "rep")]) == 0
     text = (twins / "rep" / "report.md").read_text()

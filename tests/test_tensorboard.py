@@ -1,9 +1,10 @@
 """logger=tensorboard writes the same scalars as metrics.csv and steps.csv (the `tensorboard` extra)."""
+
 import csv
 
 import pytest
-
 from conftest import TINY, make_cfg
+
 from sharebench.run import experiment
 
 
@@ -11,8 +12,10 @@ def test_tensorboard_events_match_the_csv(tmp_path):
     pytest.importorskip("tensorboard")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    experiment.run(make_cfg(*TINY, "logger=tensorboard", "trainer.max_steps=6", "trainer.eval_every=3",
-                            "trainer.plots=false"), tmp_path)
+    experiment.run(
+        make_cfg(*TINY, "logger=tensorboard", "trainer.max_steps=6", "trainer.eval_every=3", "trainer.plots=false"),
+        tmp_path,
+    )
     events = EventAccumulator(str(tmp_path / "tensorboard")).Reload()
     with open(tmp_path / "metrics.csv") as f:
         metrics = list(csv.DictReader(f))

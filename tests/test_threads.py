@@ -1,15 +1,21 @@
 """trainer.threads: the policy that sets torch's intra-op threads per run (sharebench/train/threads.py)."""
+
 import json
 
 import pytest
 import torch
-
-from sharebench.errors import UserError
-from sharebench.checks.values import check_config
-from sharebench.run.experiment import run
-from sharebench.train.threads import (AUTO_MFLOP_PER_THREAD, available_cores, cgroup_cpu_limit,
-                                      choose_threads, in_loky_worker)
 from conftest import TINY, make_cfg
+
+from sharebench.checks.values import check_config
+from sharebench.errors import UserError
+from sharebench.run.experiment import run
+from sharebench.train.threads import (
+    AUTO_MFLOP_PER_THREAD,
+    available_cores,
+    cgroup_cpu_limit,
+    choose_threads,
+    in_loky_worker,
+)
 
 MNIST1D_CNN_MACS = 31_750  # model=mnist1d_cnn on MNIST-1D, as accounting counts it
 BIG_MACS = 3_976_448  # model=local_cnn on 1×28×28 images
@@ -43,8 +49,10 @@ def test_an_explicit_number_wins_over_everything():
 
 
 def test_omp_num_threads_wins_over_auto():
-    assert choose_threads("auto", MNIST1D_CNN_MACS, 100, cores=16, env={"OMP_NUM_THREADS": "3"}) == \
-        (3, "OMP_NUM_THREADS=3")
+    assert choose_threads("auto", MNIST1D_CNN_MACS, 100, cores=16, env={"OMP_NUM_THREADS": "3"}) == (
+        3,
+        "OMP_NUM_THREADS=3",
+    )
     # a value torch would not take either is ignored
     assert choose_threads("auto", MNIST1D_CNN_MACS, 100, cores=16, env={"OMP_NUM_THREADS": "lots"})[0] == 1
 
@@ -54,8 +62,9 @@ def test_in_a_joblib_worker_omp_num_threads_is_the_workers_share_a_cap_not_a_cho
     cores, caps = available_cores(env, affinity=16, cgroup=None, loky_worker=True)
     assert (cores, caps) == (4, ["joblib worker's OMP_NUM_THREADS 4"])
     assert choose_threads("auto", MNIST1D_CNN_MACS, 100, cores, env, loky_worker=True)[0] == 1
-    count, reason = choose_threads("auto", macs_for(100 * AUTO_MFLOP_PER_THREAD), 100, cores, env,
-                                   loky_worker=True, caps=caps)
+    count, reason = choose_threads(
+        "auto", macs_for(100 * AUTO_MFLOP_PER_THREAD), 100, cores, env, loky_worker=True, caps=caps
+    )
     assert count == 4 and "joblib worker's OMP_NUM_THREADS 4" in reason
     # outside a worker the same variable is not a cap on the cores (it is a choice: see above)
     assert available_cores(env, affinity=16, cgroup=None, loky_worker=False) == (16, [])
@@ -63,15 +72,21 @@ def test_in_a_joblib_worker_omp_num_threads_is_the_workers_share_a_cap_not_a_cho
 
 def test_affinity_slurm_and_cgroup_cap_the_cores():
     assert available_cores({}, affinity=2, cgroup=None, loky_worker=False) == (2, [])
-    assert available_cores({"SLURM_CPUS_PER_TASK": "4"}, affinity=64, cgroup=None, loky_worker=False) == \
-        (4, ["SLURM_CPUS_PER_TASK 4"])
+    assert available_cores({"SLURM_CPUS_PER_TASK": "4"}, affinity=64, cgroup=None, loky_worker=False) == (
+        4,
+        ["SLURM_CPUS_PER_TASK 4"],
+    )
     assert available_cores({"SLURM_CPUS_PER_TASK": "8"}, affinity=2, cgroup=None, loky_worker=False)[0] == 2
-    assert available_cores({"SLURM_CPUS_PER_TASK": "8"}, affinity=64, cgroup=3, loky_worker=False) == \
-        (3, ["cgroup quota 3"])
+    assert available_cores({"SLURM_CPUS_PER_TASK": "8"}, affinity=64, cgroup=3, loky_worker=False) == (
+        3,
+        ["cgroup quota 3"],
+    )
     big = macs_for(100 * AUTO_MFLOP_PER_THREAD)
     cores, caps = available_cores({"SLURM_CPUS_PER_TASK": "4"}, 64, None, False)
-    assert choose_threads("auto", big, 100, cores, caps=caps) == \
-        (4, f"auto: {100 * AUTO_MFLOP_PER_THREAD:,.1f} MFLOP/step → 4 (of 100: 4 cores, SLURM_CPUS_PER_TASK 4)")
+    assert choose_threads("auto", big, 100, cores, caps=caps) == (
+        4,
+        f"auto: {100 * AUTO_MFLOP_PER_THREAD:,.1f} MFLOP/step → 4 (of 100: 4 cores, SLURM_CPUS_PER_TASK 4)",
+    )
 
 
 def test_cgroup_quota_is_read_from_cpu_max(tmp_path):
@@ -106,9 +121,18 @@ def test_a_run_sets_and_records_its_threads(tmp_path, monkeypatch, setting, expe
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     before = torch.get_num_threads()
     try:
-        summary = run(make_cfg(*TINY, "model=mlp", "trainer.max_steps=3", "trainer.plots=false",
-                               "trainer.save_model=false", "device=cpu", f"trainer.threads={setting}"),
-                      tmp_path / "run")
+        summary = run(
+            make_cfg(
+                *TINY,
+                "model=mlp",
+                "trainer.max_steps=3",
+                "trainer.plots=false",
+                "trainer.save_model=false",
+                "device=cpu",
+                f"trainer.threads={setting}",
+            ),
+            tmp_path / "run",
+        )
         assert torch.get_num_threads() == expected
     finally:
         torch.set_num_threads(before)

@@ -1,12 +1,13 @@
 """tied_pair: soft tying pulls two copies together, hard tying is one module used twice, both tasks
 are recorded."""
-import torch
 
+import torch
 from conftest import TINY, make_cfg
+
 from sharebench import models
-from sharebench.run import experiment
 from sharebench.accounting import parameter_table, parameter_totals
 from sharebench.records.run_dir import read_csv
+from sharebench.run import experiment
 
 MLP = ("model=tied_pair", "model@model.base=mlp", "model.base.hidden=[32]")
 MLP_COUNT = (64 * 32 + 32) + (32 * 10 + 10)  # one base MLP on 1×8×8 inputs, 10 classes
@@ -48,15 +49,23 @@ def test_task_b_shifts_inputs_or_relabels_classes():
 
 def test_soft_tying_pulls_weights_together_and_both_tasks_are_recorded(tmp_path):
     def run(lam, name):
-        cfg = make_cfg(*TINY, *MLP, f"model.lam={lam}", "trainer.max_steps=20", "trainer.eval_every=5",
-                       "trainer.plots=false")
+        cfg = make_cfg(
+            *TINY, *MLP, f"model.lam={lam}", "trainer.max_steps=20", "trainer.eval_every=5", "trainer.plots=false"
+        )
         return experiment.run(cfg, tmp_path / name)
 
     free, tied = run(0, "free"), run(1.0, "tied")
     assert tied["final_weight_distance"] < 0.5 * free["final_weight_distance"]
     rows = read_csv(tmp_path / "free" / "metrics.csv")
-    for column in ("val_loss_a", "val_acc_a", "val_loss_b", "val_acc_b", "test_loss_a", "test_acc_b",
-                   "weight_distance"):
+    for column in (
+        "val_loss_a",
+        "val_acc_a",
+        "val_loss_b",
+        "val_acc_b",
+        "test_loss_a",
+        "test_acc_b",
+        "weight_distance",
+    ):
         assert column in rows[0] and f"final_{column}" in free
     assert float(rows[-1]["train_loss"]) < float(rows[0]["train_loss"])  # training lowers the joint loss
     # the run's own columns are over both tasks: the mean of the two tasks' losses
@@ -66,8 +75,14 @@ def test_soft_tying_pulls_weights_together_and_both_tasks_are_recorded(tmp_path)
 
 
 def test_hard_tying_runs_with_a_cnn_base(tmp_path):
-    cfg = make_cfg(*TINY, "model=tied_pair", "model.mode=hard", "model.base.channels=[4]",
-                   "trainer.max_steps=3", "trainer.plots=false")
+    cfg = make_cfg(
+        *TINY,
+        "model=tied_pair",
+        "model.mode=hard",
+        "model.base.channels=[4]",
+        "trainer.max_steps=3",
+        "trainer.plots=false",
+    )
     summary = experiment.run(cfg, tmp_path)
     assert summary["status"] == "completed" and summary["final_weight_distance"] == 0.0
     assert summary["params_total"] == (4 * 9 + 4) + (4 * 64 * 10 + 10)

@@ -1,10 +1,11 @@
 """The training loop: it learns, honours its settings, and is bit-for-bit reproducible on CPU."""
+
 import math
 
 import torch
+from conftest import TINY, make_cfg
 from hydra.utils import instantiate
 
-from conftest import TINY, make_cfg
 from sharebench import data, models
 from sharebench.run.experiment import seed_everything
 from sharebench.train.loop import fit
@@ -47,8 +48,9 @@ def test_cosine_and_onecycle_schedules_shape_the_lr():
 
 
 def test_regression_uses_mse_and_learns():
-    result, evals, _ = train("model=mlp", "dataset.task=regression", "dataset.out_dim=3", "trainer.epochs=10",
-                             "optim.lr=0.003")
+    result, evals, _ = train(
+        "model=mlp", "dataset.task=regression", "dataset.out_dim=3", "trainer.epochs=10", "optim.lr=0.003"
+    )
     assert math.isnan(evals[-1]["val_acc"])
     assert evals[-1]["val_loss"] < evals[0]["val_loss"]
 
@@ -64,7 +66,8 @@ def test_same_seed_same_metrics_bit_for_bit():
 
 
 def test_divergence_stops_the_run():
-    result, evals, _ = train("model=mlp", "optim=sgd", "optim.lr=1e6", "optim.momentum=0.0",
-                             "dataset.task=regression", "trainer.epochs=20")
+    result, evals, _ = train(
+        "model=mlp", "optim=sgd", "optim.lr=1e6", "optim.momentum=0.0", "dataset.task=regression", "trainer.epochs=20"
+    )
     assert result.status == "diverged"
     assert result.steps < 80 and evals  # stopped early, with the metrics so far

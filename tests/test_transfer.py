@@ -1,25 +1,34 @@
 """resnet_transfer: counts by hand, frozen BatchNorm, input adaptation, ImageNet weights through the
 torch hub cache, model.pt round trip, and frozen-backbone feature caching."""
+
 import json
 import urllib.error
 
 import pytest
 import torch
 import torchvision
+from conftest import TINY, make_cfg, sharebench
 from omegaconf import OmegaConf
 
-from conftest import TINY, make_cfg, sharebench
 from sharebench import models
-from sharebench.run import experiment
 from sharebench.accounting import parameter_table, parameter_totals
 from sharebench.errors import UserError
-from sharebench.train.feature_cache import augmentation_enabled, with_cached_features
 from sharebench.models.resnet import ResNetTransfer, imagenet_cache_file
 from sharebench.records.run_dir import read_csv
+from sharebench.run import experiment
+from sharebench.train.feature_cache import augmentation_enabled, with_cached_features
 
 RESNET18_TOTAL = 11_689_512  # torchvision's resnet18 with its 1000-class fc (512·1000 + 1000)
-IMAGES = ("dataset=synthetic", "dataset.shape=[3,32,32]", "dataset.train_size=16", "dataset.val_size=8",
-          "dataset.test_size=8", "trainer.batch_size=8", "trainer.progress=false", "trainer.plots=false")
+IMAGES = (
+    "dataset=synthetic",
+    "dataset.shape=[3,32,32]",
+    "dataset.train_size=16",
+    "dataset.val_size=8",
+    "dataset.test_size=8",
+    "trainer.batch_size=8",
+    "trainer.progress=false",
+    "trainer.plots=false",
+)
 
 
 def build(*overrides, shape=(3, 32, 32), outputs=10):
@@ -32,10 +41,12 @@ def totals(model):
 
 def test_counts_by_hand_frozen_and_fine_tuned():
     frozen = build(outputs=7)
-    assert totals(frozen) == {"params_total": RESNET18_TOTAL - 513 * 1000 + 512 * 7 + 7,
-                              "params_trainable": 512 * 7 + 7,
-                              "params_frozen": RESNET18_TOTAL - 513 * 1000,
-                              "params_bytes": 4 * (RESNET18_TOTAL - 513 * 1000 + 512 * 7 + 7)}
+    assert totals(frozen) == {
+        "params_total": RESNET18_TOTAL - 513 * 1000 + 512 * 7 + 7,
+        "params_trainable": 512 * 7 + 7,
+        "params_frozen": RESNET18_TOTAL - 513 * 1000,
+        "params_bytes": 4 * (RESNET18_TOTAL - 513 * 1000 + 512 * 7 + 7),
+    }
     names = [name for name, _ in frozen.named_parameters()]
     assert names[:3] == ["conv1.weight", "bn1.weight", "bn1.bias"] and names[-2:] == ["fc.weight", "fc.bias"]
     assert tuple(frozen.fc.weight.shape) == (7, 512)
@@ -82,8 +93,11 @@ def test_imagenet_weights_load_through_torchvision_from_the_hub_cache(tmp_path, 
     torch.save(reference.state_dict(), cache)
     urls = []
     real_loader = torchvision.models._api.load_state_dict_from_url
-    monkeypatch.setattr(torchvision.models._api, "load_state_dict_from_url",
-                        lambda url, *a, **k: urls.append(url) or real_loader(url, *a, **k))
+    monkeypatch.setattr(
+        torchvision.models._api,
+        "load_state_dict_from_url",
+        lambda url, *a, **k: urls.append(url) or real_loader(url, *a, **k),
+    )
     model = build("model.weights=imagenet", outputs=4)
     assert urls == [torchvision.models.ResNet18_Weights.IMAGENET1K_V1.url]  # torchvision's own loader
     assert torch.equal(model.conv1.weight, reference.conv1.weight)
@@ -93,8 +107,10 @@ def test_imagenet_weights_load_through_torchvision_from_the_hub_cache(tmp_path, 
 
 def test_checkpoint_round_trip_trains_only_the_head_and_runs_the_backbone_once(tmp_path, monkeypatch):
     source = tmp_path / "source"
-    experiment.run(make_cfg(*IMAGES, "model=resnet_transfer", "model.weights=none", "model.freeze=false",
-                            "trainer.max_steps=2"), source)
+    experiment.run(
+        make_cfg(*IMAGES, "model=resnet_transfer", "model.weights=none", "model.freeze=false", "trainer.max_steps=2"),
+        source,
+    )
     trained = torch.load(source / "model.pt", weights_only=True)
     assert trained["fc.weight"].shape == (10, 512)
 
@@ -102,9 +118,18 @@ def test_checkpoint_round_trip_trains_only_the_head_and_runs_the_backbone_once(t
     real_features = ResNetTransfer.features
     monkeypatch.setattr(ResNetTransfer, "features", lambda self, x: seen.append(len(x)) or real_features(self, x))
     target = tmp_path / "target"
-    summary = experiment.run(make_cfg(*IMAGES, "model=resnet_transfer", f"model.weights={source}",
-                                      "dataset.num_classes=5", "trainer.max_steps=12", "trainer.eval_every=2",
-                                      "optim.lr=0.001"), target)
+    summary = experiment.run(
+        make_cfg(
+            *IMAGES,
+            "model=resnet_transfer",
+            f"model.weights={source}",
+            "dataset.num_classes=5",
+            "trainer.max_steps=12",
+            "trainer.eval_every=2",
+            "optim.lr=0.001",
+        ),
+        target,
+    )
     assert seen[0] == 1  # accounting's measuring pass: one example
     assert sum(seen[1:]) == 16 + 8 + 8  # then every example through the backbone exactly once, over 6 epochs
     after = torch.load(target / "model.pt", weights_only=True)
@@ -143,8 +168,10 @@ def test_every_run_saves_model_pt(tmp_path):
     state = torch.load(tmp_path / "model.pt", weights_only=True)
     assert set(state) == {n for n, _ in models.build(make_cfg("model=mlp").model, (1, 8, 8), 10).state_dict().items()}
     assert json.loads((tmp_path / "summary.json").read_text())["model_file"] == summary["model_file"]
-    experiment.run(make_cfg(*TINY, "model=mlp", "trainer.max_steps=2", "trainer.plots=false",
-                            "trainer.save_model=false"), tmp_path / "nosave")
+    experiment.run(
+        make_cfg(*TINY, "model=mlp", "trainer.max_steps=2", "trainer.plots=false", "trainer.save_model=false"),
+        tmp_path / "nosave",
+    )
     assert not (tmp_path / "nosave" / "model.pt").exists()
 
 

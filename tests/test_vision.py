@@ -1,11 +1,12 @@
 """torchvision datasets and image folders, read from genuine files written here, through torchvision."""
+
 import time
 
+import datafiles
 import pytest
 import torch
-
-import datafiles
 from conftest import make_cfg, sharebench
+
 from sharebench import data
 from sharebench.data import folder, vision
 from sharebench.errors import UserError
@@ -17,8 +18,9 @@ def described_as_loaded(name, splits) -> bool:
     return (shape.input_shape, shape.num_outputs, shape.task) == (splits.input_shape, splits.num_outputs, splits.task)
 
 
-@pytest.mark.parametrize("name, folder_name", [("mnist", "MNIST"), ("fashion_mnist", "FashionMNIST"),
-                                               ("kmnist", "KMNIST")])
+@pytest.mark.parametrize(
+    "name, folder_name", [("mnist", "MNIST"), ("fashion_mnist", "FashionMNIST"), ("kmnist", "KMNIST")]
+)
 def test_mnist_family_reads_idx_files(tmp_path, name, folder_name):
     arrays = datafiles.write_mnist(tmp_path, folder=folder_name)
     splits = vision.load(name, str(tmp_path), download=False, val_size=0)
@@ -98,8 +100,9 @@ def test_missing_files_with_download_off_name_each_file_and_folder(tmp_path):
 
 
 def test_missing_dataset_ends_in_one_line_from_the_command(tmp_path):
-    out = sharebench("run", "dataset=cifar10", f"dataset.root={tmp_path}", "dataset.download=false",
-                     cwd=tmp_path, timeout=120)
+    out = sharebench(
+        "run", "dataset=cifar10", f"dataset.root={tmp_path}", "dataset.download=false", cwd=tmp_path, timeout=120
+    )
     assert out.returncode == 2, out.stderr
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in out.stderr, out.stderr
@@ -127,8 +130,10 @@ def test_image_folder_with_train_and_test_subfolders(tmp_path):
 def test_second_load_reads_the_cache_in_a_fraction_of_the_time(tmp_path, monkeypatch):
     datafiles.write_image_folder(tmp_path / "pics", per_class=100, size=(32, 32))
     datafiles.write_mnist(tmp_path, n_train=20000, n_test=2000)
-    for load in (lambda: folder.load(str(tmp_path / "pics"), val_fraction=0),
-                 lambda: vision.load("mnist", str(tmp_path), download=False, val_size=0)):
+    for load in (
+        lambda: folder.load(str(tmp_path / "pics"), val_fraction=0),
+        lambda: vision.load("mnist", str(tmp_path), download=False, val_size=0),
+    ):
         start = time.perf_counter()
         first = load()
         first_s = time.perf_counter() - start
@@ -160,8 +165,9 @@ def test_train_fraction_is_class_balanced_and_fixed_by_the_seed(tmp_path):
     assert torch.bincount(a.train[1]).tolist() == [10] * 10
     assert torch.equal(a.train[0], b.train[0]) and not torch.equal(a.train[0], c.train[0])
     assert torch.equal(a.val[0], c.val[0])  # validation does not move with the subset
-    odd = data.load(make_cfg("dataset=mnist", f"dataset.root={tmp_path}", "dataset.val_size=100",
-                             "dataset.train_size=37").dataset)
+    odd = data.load(
+        make_cfg("dataset=mnist", f"dataset.root={tmp_path}", "dataset.val_size=100", "dataset.train_size=37").dataset
+    )
     counts = torch.bincount(odd.train[1])
     assert counts.sum() == 37 and counts.max() - counts.min() <= 1
 

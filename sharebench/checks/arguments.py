@@ -4,6 +4,7 @@ Every job a sweep would run (configs.expand_sweep; each value once for a large s
 with Hydra's compose API, its values checked (values.py) and its model built on the meta device
 (dry_build.py); nothing is written. Imports Hydra; torch only for the dry build.
 """
+
 import difflib
 import re
 
@@ -16,8 +17,16 @@ from omegaconf.errors import OmegaConfBaseException
 
 from sharebench.checks.dry_build import check_device, dry_build
 from sharebench.checks.values import check_config
-from sharebench.configs import (BUILT_GROUPS, CONFIG_MODULE, CONFIG_NAME, GROUPS, MAX_CHECKED_JOBS,
-                                available_options, expand_sweep, flatten)
+from sharebench.configs import (
+    BUILT_GROUPS,
+    CONFIG_MODULE,
+    CONFIG_NAME,
+    GROUPS,
+    MAX_CHECKED_JOBS,
+    available_options,
+    expand_sweep,
+    flatten,
+)
 from sharebench.errors import UserError, one_line
 
 INSTALL_HINT = {
@@ -39,8 +48,9 @@ def check_run_args(args: list[str]) -> None:
         raise UserError(f"cannot parse the overrides: {one_line(err)}") from None
     intervals = [o.input_line for o in overrides if flags.multirun and o.is_interval_sweep()]
     with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
-        combos = expand_sweep(flags.overrides, flags.multirun, limit=MAX_CHECKED_JOBS,
-                              config_name=flags.config_name or CONFIG_NAME)
+        combos = expand_sweep(
+            flags.overrides, flags.multirun, limit=MAX_CHECKED_JOBS, config_name=flags.config_name or CONFIG_NAME
+        )
         if intervals:
             _check_search_sweeper(flags.config_name or "config", combos[0], intervals[0])
         for combo in combos:
@@ -66,9 +76,11 @@ def _dry_build(cfg, combo: list[str]) -> None:
         spectrum = next((o.split("=", 1)[1] for o in combo if o.lstrip("+").startswith("spectrum=")), None)
         if spectrum and str(err).startswith("unknown key 'model."):
             model = next((o.split("=", 1)[1] for o in combo if o.startswith("model=")), "this model")
-            raise UserError(f"spectrum={spectrum} sets options of a ConvNet, which model={model} is not: "
-                            f"pick a ConvNet model "
-                            f"(shared_cnn, mnist1d_cnn, local_cnn, …) or drop spectrum=") from None
+            raise UserError(
+                f"spectrum={spectrum} sets options of a ConvNet, which model={model} is not: "
+                f"pick a ConvNet model "
+                f"(shared_cnn, mnist1d_cnn, local_cnn, …) or drop spectrum="
+            ) from None
         raise
 
 
@@ -79,8 +91,9 @@ def _check_added_keys(cfg, combo: list[str], config_name: str) -> None:
     baseline = flatten(OmegaConf.to_container(compose(config_name, overrides=plain))).keys()
     for key in sorted(flatten(OmegaConf.to_container(cfg)).keys() - baseline):
         if key.split(".", 1)[0] not in BUILT_GROUPS:
-            raise UserError(f"unknown key '{key}': nothing reads it (remove +{key}=…); "
-                            f"`sharebench run --cfg job` prints every key")
+            raise UserError(
+                f"unknown key '{key}': nothing reads it (remove +{key}=…); `sharebench run --cfg job` prints every key"
+            )
 
 
 def _check_sweep_base(fixed, config_name: str) -> None:
@@ -92,9 +105,11 @@ def _check_sweep_base(fixed, config_name: str) -> None:
         for o in fixed:
             key = o.get_key_element()
             if not key.startswith(("+", "~")) and re.search(rf"\b{re.escape(key)}\b", str(err.__cause__ or err)):
-                raise UserError(f"{o.input_line} is not a key of the config Hydra composes before "
-                                f"sweeping (the defaults with the swept values left out): write "
-                                f"++{o.input_line} to set it in every job") from None
+                raise UserError(
+                    f"{o.input_line} is not a key of the config Hydra composes before "
+                    f"sweeping (the defaults with the swept values left out): write "
+                    f"++{o.input_line} to set it in every job"
+                ) from None
 
 
 def _check_search_sweeper(config_name: str, combo: list[str], interval: str) -> None:
@@ -104,8 +119,10 @@ def _check_search_sweeper(config_name: str, combo: list[str], interval: str) -> 
     except (HydraException, OmegaConfBaseException):
         return  # the per-combination checks below explain composition errors
     if "BasicSweeper" in str(OmegaConf.select(cfg, "hydra.sweeper._target_")):
-        raise UserError(f"{interval} needs a search sweeper: add hydra/sweeper=optuna "
-                        '(pip install -e ".[optuna]") or list values, e.g. optim.lr=0.001,0.01,0.1')
+        raise UserError(
+            f"{interval} needs a search sweeper: add hydra/sweeper=optuna "
+            '(pip install -e ".[optuna]") or list values, e.g. optim.lr=0.001,0.01,0.1'
+        )
 
 
 def explain(err: Exception, combo: list[str]) -> str:
@@ -122,22 +139,30 @@ def explain(err: Exception, combo: list[str]) -> str:
             if group.startswith("hydra/") and kind in INSTALL_HINT and not options:
                 return f"unknown {group} '{name}': install the optional plugins with {INSTALL_HINT[kind]}"
             if group.startswith("hydra/") and kind in INSTALL_HINT:
-                return (f"unknown {group} '{name}': choose one of {', '.join(options)} "
-                        f"or install the optional plugins with {INSTALL_HINT[kind]}")
+                return (
+                    f"unknown {group} '{name}': choose one of {', '.join(options)} "
+                    f"or install the optional plugins with {INSTALL_HINT[kind]}"
+                )
             hint = _closest(name, options)
-            return (f"unknown {kind} '{name}'{hint}: choose one of {', '.join(options)} "
-                    f"(e.g. {group}={options[0] if options else '…'}; `sharebench list` shows all)")
+            return (
+                f"unknown {kind} '{name}'{hint}: choose one of {', '.join(options)} "
+                f"(e.g. {group}={options[0] if options else '…'}; `sharebench list` shows all)"
+            )
     if isinstance(err, (ValueError, TypeError)):  # Hydra's own type errors, e.g. model=0 or model=[1]
         for o in combo:
             group, _, value = o.partition("=")
             if group in _all_groups() and value not in _group_options(group):
-                return (f"{o} is not valid: {group} takes the name of one option, one of "
-                        f"{', '.join(_group_options(group))} (e.g. {group}={_group_options(group)[0]})")
+                return (
+                    f"{o} is not valid: {group} takes the name of one option, one of "
+                    f"{', '.join(_group_options(group))} (e.g. {group}={_group_options(group)[0]})"
+                )
     struct = re.search(r"Key '([^']+)' is not in struct.*?full_key: ([\w.]+)", text, re.S)
     if struct:
         full_key = struct.group(2)
-        return (f"unknown key '{full_key}'{_closest_key(full_key, combo)}; "
-                f"`sharebench run --cfg job` prints every key (use +{full_key}=… only to add a new one)")
+        return (
+            f"unknown key '{full_key}'{_closest_key(full_key, combo)}; "
+            f"`sharebench run --cfg job` prints every key (use +{full_key}=… only to add a new one)"
+        )
     return " ".join(text.split()).split(" Config search path")[0]
 
 

@@ -6,6 +6,7 @@ shape the dataset declares through its `describe()` (data.declared_shape), and a
 it. A kernel larger than the input, a model that cannot take the data's rank, a mistyped `+key`:
 each ends as one line naming the fix. Datasets without `describe()` skip the shape check.
 """
+
 import inspect
 
 from omegaconf import DictConfig, OmegaConf
@@ -21,8 +22,9 @@ def _target(cfg: DictConfig, group: str):
     try:
         return _locate(str(name))
     except Exception:
-        raise UserError(f"{group}._target_={name!r} cannot be imported: check the name, or install the "
-                        f"package that provides it") from None
+        raise UserError(
+            f"{group}._target_={name!r} cannot be imported: check the name, or install the package that provides it"
+        ) from None
 
 
 def check_arguments(cfg: DictConfig, group: str) -> None:
@@ -33,8 +35,10 @@ def check_arguments(cfg: DictConfig, group: str) -> None:
     for key in cfg[group]:
         if not str(key).startswith("_") and key not in params:
             known = [p for p in params if p not in ("self", "params", "input_shape", "num_outputs")]
-            raise UserError(f"unknown key '{group}.{key}': {cfg[group]._target_} takes {', '.join(known)} "
-                            f"(remove +{group}.{key}, or pick another {group})")
+            raise UserError(
+                f"unknown key '{group}.{key}': {cfg[group]._target_} takes {', '.join(known)} "
+                f"(remove +{group}.{key}, or pick another {group})"
+            )
 
 
 def dry_build(cfg: DictConfig) -> None:
@@ -66,17 +70,21 @@ def dry_build(cfg: DictConfig) -> None:
         try:  # the optimizer checks its own arguments (betas, momentum, …) as it is made
             instantiate(cfg.optim, params=model.parameters())
         except Exception as err:
-            raise UserError(f"cannot make the optimizer {cfg.optim._target_} with these settings: "
-                            f"{one_line(user_error_in(err) or err.__cause__ or err)} "
-                            f"(`sharebench run --cfg job` shows the optim keys)") from None
+            raise UserError(
+                f"cannot make the optimizer {cfg.optim._target_} with these settings: "
+                f"{one_line(user_error_in(err) or err.__cause__ or err)} "
+                f"(`sharebench run --cfg job` shows the optim keys)"
+            ) from None
         try:
             with torch.no_grad():
                 model(torch.empty(2, *shape))
         except NotImplementedError:  # an operation without a meta kernel: leave the check to the run
             return
         except Exception as err:
-            raise UserError(f"{name} cannot take this dataset's input of shape {list(shape)}: "
-                            f"{one_line(err)} (pick another model or dataset, or change its shape)") from None
+            raise UserError(
+                f"{name} cannot take this dataset's input of shape {list(shape)}: "
+                f"{one_line(err)} (pick another model or dataset, or change its shape)"
+            ) from None
 
 
 def check_device(cfg: DictConfig) -> None:
@@ -92,5 +100,7 @@ def check_device(cfg: DictConfig) -> None:
     except ImportError:
         return
     if device.type not in _get_fused_kernels_supported_devices():
-        raise UserError(f"optim.fused=true, but PyTorch has no fused optimizer kernels for device={cfg.device}: "
-                        f"use optim.fused=false")
+        raise UserError(
+            f"optim.fused=true, but PyTorch has no fused optimizer kernels for device={cfg.device}: "
+            f"use optim.fused=false"
+        )

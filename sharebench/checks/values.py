@@ -4,6 +4,7 @@ Only what no constructor checks itself: the trainer, optimizer, seed, device, da
 model keys shared by several families. A model's own options are checked where they are used, in its
 constructor, which dry_build.py runs before any work. Imports neither torch nor Hydra.
 """
+
 import re
 from numbers import Integral, Real
 
@@ -131,10 +132,15 @@ def check_data_options(cfg: DictConfig) -> None:
         v = dataset.get(key) if key in dataset else None
         if v is not None and not (_is_num(v) and 0 <= v <= 1 and (v > 0 or key == "val_fraction")):
             _fail(f"dataset.{key}", v, "a fraction in (0, 1]" + (" or null" if key == "train_fraction" else ""), "0.1")
-    if "train_fraction" in dataset and dataset.get("train_fraction") is not None \
-            and dataset.get("train_size") is not None:
-        raise UserError("set dataset.train_fraction or dataset.train_size, not both "
-                        "(e.g. dataset.train_fraction=0.1 dataset.train_size=null)")
+    if (
+        "train_fraction" in dataset
+        and dataset.get("train_fraction") is not None
+        and dataset.get("train_size") is not None
+    ):
+        raise UserError(
+            "set dataset.train_fraction or dataset.train_size, not both "
+            "(e.g. dataset.train_fraction=0.1 dataset.train_size=null)"
+        )
     if "path" in list(dataset.keys()) and OmegaConf.is_missing(dataset, "path"):  # `in` skips ??? values
         raise UserError("dataset=image_folder needs dataset.path=/folder/with/one/subfolder/per/class")
     if _get(cfg, "augment.translate") is not None:

@@ -3,6 +3,7 @@
 git commit and device each run recorded in summary.json. A comparison is only as fair as what
 its runs shared; this is where a reader checks it. No torch, no Hydra.
 """
+
 from sharebench.compare.runs import NOT_AXES, Comparison, format_value
 
 # config keys that say how a run was executed or where files live, not what it computed
@@ -31,7 +32,7 @@ def shared_settings(cmp: Comparison) -> list[tuple[str, str]]:
     """(key, value) of every config setting all runs share, model first, then data, optimizer, trainer."""
     found = _values(cmp, _config)
     same = [(k, v[0]) for k, v in found.items() if len(v) == 1 and _complete(cmp, k)]
-    order = lambda kv: (SECTIONS.index(kv[0].split(".")[0]) if kv[0].split(".")[0] in SECTIONS else len(SECTIONS))  # noqa: E731
+    order = lambda kv: SECTIONS.index(kv[0].split(".")[0]) if kv[0].split(".")[0] in SECTIONS else len(SECTIONS)  # noqa: E731
     return sorted(same, key=order)
 
 
@@ -50,7 +51,6 @@ def other_differences(cmp: Comparison) -> list[tuple[str, str]]:
 
 def recorded(cmp: Comparison) -> list[tuple[str, str]]:
     """(field, value or "a, b") of data sizes, steps, device, commit and every *_version in summary.json."""
-    found = _values(cmp, lambda r: {k: v for k, v in r.summary.items()
-                                    if k in RECORDED or k.endswith("_version")})
+    found = _values(cmp, lambda r: {k: v for k, v in r.summary.items() if k in RECORDED or k.endswith("_version")})
     order = [k for k in RECORDED if k in found] + sorted(k for k in found if k.endswith("_version"))
     return [(k, found[k][0] if len(found[k]) == 1 else "differs: " + ", ".join(found[k])) for k in order]

@@ -6,6 +6,7 @@ what is drawn; plot_comparison saves them. Error bars are 95% bootstrap interval
 group has n >= 3 seeds and are absent otherwise; curve bands are ±1 std over seeds; every title says
 which. Files are byte-identical when re-made from the same runs: no dates or random ids in SVG/PDF/PNG.
 """
+
 import math
 import re
 from pathlib import Path
@@ -74,8 +75,11 @@ def accuracy_vs_params(cmp: Comparison):
     styles, (fig, ax) = _styles(cmp), style.plt().subplots(figsize=style.figure_size(cmp.groups), layout="constrained")
     xs, ns, hollow = [], [], False
     for label in cmp.groups:
-        (y, err, values), x, xe = _estimate(cmp, label, key, scale), _mean(cmp, label, "params_total"), \
-            _mean(cmp, label, "params_effective")
+        (y, err, values), x, xe = (
+            _estimate(cmp, label, key, scale),
+            _mean(cmp, label, "params_total"),
+            _mean(cmp, label, "params_effective"),
+        )
         if not (math.isfinite(y) and math.isfinite(x)):
             continue
         st = styles[label]
@@ -92,8 +96,11 @@ def accuracy_vs_params(cmp: Comparison):
     if hollow:
         ax.plot([], [], "o", color="0.35", ms=7, ls="none", label="filled: unique parameters")
         ax.plot([], [], "o", mfc="none", mec="0.35", ms=12, mew=1.6, ls="none", label="hollow: effective (if unshared)")
-    ax.set(xlabel="parameters, log scale", ylabel=metric_label(cmp.metric),
-           title=f"{_short(cmp.metric)} vs parameters ({style.shown(ns)})")
+    ax.set(
+        xlabel="parameters, log scale",
+        ylabel=metric_label(cmp.metric),
+        title=f"{_short(cmp.metric)} vs parameters ({style.shown(ns)})",
+    )
     ax.grid(alpha=0.3, which="major")
     style.legend(fig, ax, cmp.groups + ["filled: unique parameters", "hollow: effective (if unshared)"] * hollow)
     return f"{cmp.metric}_vs_params", fig
@@ -115,7 +122,9 @@ def _band_low(stats, mean, std, scale, floor):
 
 def curves_figure(cmp: Comparison, kind: str):
     """kind 'loss': test loss thick, train loss thin; kind 'acc': the headline metric's curve."""
-    columns = ["test_loss", "train_loss"] if kind == "loss" else [cmp.metric if cmp.metric.endswith("acc") else "test_acc"]
+    columns = (
+        ["test_loss", "train_loss"] if kind == "loss" else [cmp.metric if cmp.metric.endswith("acc") else "test_acc"]
+    )
     data = {(g, c): s for g in cmp.groups for c in columns if (s := curves(cmp, g, c)) is not None}
     if not data:
         return None
@@ -128,8 +137,17 @@ def curves_figure(cmp: Comparison, kind: str):
         st, train, scale = styles[label], column == "train_loss", _scale(column)
         x, mean, std = stats["step"].to_numpy(), stats["mean"].to_numpy() * scale, stats["std"].to_numpy() * scale
         few = len(x) <= style.FEW_POINTS  # a run evaluated once is one point: a line alone would not show
-        ax.plot(x, mean, ls=st["ls"], color=st["color"], lw=1.0 if train else 1.8, alpha=0.55 if train else 1.0,
-                marker=st["marker"] if few else None, ms=4, label=None if train else label)
+        ax.plot(
+            x,
+            mean,
+            ls=st["ls"],
+            color=st["color"],
+            lw=1.0 if train else 1.8,
+            alpha=0.55 if train else 1.0,
+            marker=st["marker"] if few else None,
+            ms=4,
+            label=None if train else label,
+        )
         n = int(stats["n"].max())
         ns += [] if train else [n]
         if n > 1:
@@ -141,7 +159,11 @@ def curves_figure(cmp: Comparison, kind: str):
         if log:
             ax.set_yscale("log")
     ylabel = "loss" if kind == "loss" else metric_label(columns[0])
-    ax.set(xlabel="optimizer step", ylabel=ylabel, title=f"{ylabel.split(' (')[0]} during training ({_band_text(ns or [1])})")
+    ax.set(
+        xlabel="optimizer step",
+        ylabel=ylabel,
+        title=f"{ylabel.split(' (')[0]} during training ({_band_text(ns or [1])})",
+    )
     ax.grid(alpha=0.3)
     style.legend(fig, ax, cmp.groups + ["test loss (thick)", "train loss (thin)"] * (kind == "loss"))
     return f"curves_{kind}", fig
@@ -156,9 +178,13 @@ def bars(cmp: Comparison):
     labels = [style.wrap(f"{g} (n={len(s[2])})") for g, s in zip(groups, stats)]
     lines = sum(label.count("\n") + 1 for label in labels)
     longest = max(len(line) for label in labels for line in label.splitlines())
-    fig, ax = style.plt().subplots(figsize=(min(style.MAX_WIDTH, max(6.4, 3.5 + 0.075 * longest)),
-                                            min(24.0, max(3.0, 0.3 * lines + 0.1 * len(groups) + 1.2))),
-                                   layout="constrained")
+    fig, ax = style.plt().subplots(
+        figsize=(
+            min(style.MAX_WIDTH, max(6.4, 3.5 + 0.075 * longest)),
+            min(24.0, max(3.0, 0.3 * lines + 0.1 * len(groups) + 1.2)),
+        ),
+        layout="constrained",
+    )
     pos = np.arange(len(groups))
     means = [m if math.isfinite(m) else 0.0 for m, _, _ in stats]
     ax.barh(pos, means, color=[styles[g]["color"] for g in groups], alpha=0.8)
@@ -183,7 +209,10 @@ def _lines(cmp: Comparison, axis: str):
         x = number(run.value(axis))
         if x is None:
             continue
-        name = ", ".join(f"{v}" if len(others) == 1 else f"{k}={v}" for k, v in ((k, run.value(k)) for k in others)) or "all runs"
+        name = (
+            ", ".join(f"{v}" if len(others) == 1 else f"{k}={v}" for k, v in ((k, run.value(k)) for k in others))
+            or "all runs"
+        )
         series.setdefault(name, []).append((x, label))
     return series
 
@@ -202,7 +231,7 @@ def accuracy_vs_axis(cmp: Comparison, axis: str, xlabel: str, stem: str, percent
     series, styles = _lines(cmp, axis), _styles(cmp)
     fig, ax = style.plt().subplots(figsize=style.figure_size(list(series)), layout="constrained")
     xs_all, ns = [], []
-    for i, (name, points) in enumerate(series.items()):
+    for name, points in series.items():
         points.sort()
         estimates = [_estimate(cmp, label, key, scale) for _, label in points]
         xs = [x * (100 if percent else 1) for x, _ in points]
@@ -212,8 +241,11 @@ def accuracy_vs_axis(cmp: Comparison, axis: str, xlabel: str, stem: str, percent
     if min(xs_all) > 0 and max(xs_all) / min(xs_all) >= 20:  # learning rates, widths: a log axis reads better
         ax.set_xscale("log")
         xlabel += ", log scale"
-    ax.set(xlabel=xlabel, ylabel=metric_label(cmp.metric),
-           title=f"{_short(cmp.metric)} vs {xlabel.split(' (')[0].split(',')[0]} ({style.shown(ns)})")
+    ax.set(
+        xlabel=xlabel,
+        ylabel=metric_label(cmp.metric),
+        title=f"{_short(cmp.metric)} vs {xlabel.split(' (')[0].split(',')[0]} ({style.shown(ns)})",
+    )
     ax.grid(alpha=0.3, which="both")
     if len(series) > 1:
         style.legend(fig, ax, list(series))
@@ -238,8 +270,11 @@ def accuracy_vs_shift(cmp: Comparison):
         style.integer_ticks(ax.xaxis)  # shifts are whole positions
     else:
         ax.set_xticks(xs, names)
-    ax.set(xlabel="test-set shift (positions)" if numeric else "test-set shift", ylabel="test accuracy (%)",
-           title=f"test accuracy under shifted inputs ({style.shown(ns or [1])})")
+    ax.set(
+        xlabel="test-set shift (positions)" if numeric else "test-set shift",
+        ylabel="test accuracy (%)",
+        title=f"test accuracy under shifted inputs ({style.shown(ns or [1])})",
+    )
     ax.grid(alpha=0.3)
     style.legend(fig, ax, cmp.groups)
     return "test_acc_vs_shift", fig
@@ -252,24 +287,37 @@ def paired_differences(cmp: Comparison, paired):
     scale = _scale(cmp.metric)
     labels = [style.wrap(f"{r.a} − {r.b} (n={r.n})", 40) for r in paired.itertuples()]
     longest = max(len(line) for label in labels for line in label.splitlines())
-    fig, ax = style.plt().subplots(figsize=(min(style.MAX_WIDTH, max(6.4, 3.8 + 0.075 * longest)),
-                                            min(24.0, max(2.6, 0.45 * len(labels) + 1.6))), layout="constrained")
+    fig, ax = style.plt().subplots(
+        figsize=(min(style.MAX_WIDTH, max(6.4, 3.8 + 0.075 * longest)), min(24.0, max(2.6, 0.45 * len(labels) + 1.6))),
+        layout="constrained",
+    )
     for i, r in enumerate(paired.itertuples()):
         va, vb = seed_values(cmp, r.a, r.metric), seed_values(cmp, r.b, r.metric)
         diffs = [(va[s] - vb[s]) * scale for s in va if s in vb]
         ax.plot(diffs, [i] * len(diffs), "o", ms=3.5, color="0.6", zorder=2, label="single seeds" if i == 0 else None)
         m = r.mean_diff * scale
         if math.isfinite(r.ci_low):
-            ax.errorbar(m, i, xerr=[[m - r.ci_low * scale], [r.ci_high * scale - m]], fmt="D", color="black",
-                        ms=6, capsize=4, zorder=3, label="mean, 95% CI" if i == 0 else None)
+            ax.errorbar(
+                m,
+                i,
+                xerr=[[m - r.ci_low * scale], [r.ci_high * scale - m]],
+                fmt="D",
+                color="black",
+                ms=6,
+                capsize=4,
+                zorder=3,
+                label="mean, 95% CI" if i == 0 else None,
+            )
         else:
             ax.plot(m, i, "D", mfc="white", mec="black", ms=6, zorder=3, label="mean (n<3: no interval)")
     ax.axvline(0, color="0.3", lw=1, ls="--", zorder=1)
     ax.set_yticks(range(len(labels)), labels)
     ax.set_ylim(len(labels) - 0.5, -0.5)
     unit = " (percentage points)" if scale == 100 else ""
-    ax.set(xlabel=f"A − B, final {_short(cmp.metric)}{unit}; A is better {'right' if paired['better'].iloc[0] == 'higher' else 'left'} of 0",
-           title="paired by seed: mean difference A − B")
+    ax.set(
+        xlabel=f"A − B, final {_short(cmp.metric)}{unit}; A is better {'right' if paired['better'].iloc[0] == 'higher' else 'left'} of 0",
+        title="paired by seed: mean difference A − B",
+    )
     ax.grid(alpha=0.3, axis="x")
     handles, texts = ax.get_legend_handles_labels()
     ax.legend(dict(zip(texts, handles)).values(), dict(zip(texts, handles)).keys(), frameon=False, fontsize=8)
@@ -288,9 +336,12 @@ def build_figures(cmp: Comparison, paired=None) -> list[tuple[str, object]]:
         leaf = axis.rsplit(".", 1)[-1]
         label = "training-set fraction used (%)" if leaf == "train_fraction" else axis
         made.append(accuracy_vs_axis(cmp, axis, label, f"{cmp.metric}_vs_{leaf}", percent=leaf == "train_fraction"))
-    made += [accuracy_vs_shift(cmp), paired_differences(cmp, paired),
-             spectrum_curve(cmp, _summary_key(cmp, cmp.metric), _scale(cmp.metric), metric_label(cmp.metric)),
-             diagnostics_curves(cmp)]
+    made += [
+        accuracy_vs_shift(cmp),
+        paired_differences(cmp, paired),
+        spectrum_curve(cmp, _summary_key(cmp, cmp.metric), _scale(cmp.metric), metric_label(cmp.metric)),
+        diagnostics_curves(cmp),
+    ]
     return [m for m in made if m is not None]
 
 

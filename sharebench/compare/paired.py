@@ -7,6 +7,7 @@ groups completed, a 95% bootstrap interval (statistics.interval: n >= 3), and th
 improvement, the share of those seeds where A beats B (ties count half; higher wins for
 accuracies, lower for losses). No torch, no Hydra.
 """
+
 import numpy as np
 import pandas as pd
 
@@ -21,16 +22,36 @@ from sharebench.records.columns import METRICS
 # or time step), by model option name: the pairs `sharebench plot` makes when both are present.
 TWINS = {
     "model": {
-        "shared_cnn": "local_cnn", "tiled_cnn": "local_cnn", "lowrank_cnn": "local_cnn",
-        "soft_tied_cnn": "local_cnn", "dynamic_shared_cnn": "local_cnn", "untie_cnn": "local_cnn",
-        "wide_cnn": "local_cnn", "mnist1d_cnn": "mnist1d_local_cnn", "rnn": "unrolled_rnn",
-        "ott2020_mnist_cnn": "ott2020_mnist_local_cnn", "ott2020_cifar_cnn": "ott2020_cifar_local_cnn",
+        "shared_cnn": "local_cnn",
+        "tiled_cnn": "local_cnn",
+        "lowrank_cnn": "local_cnn",
+        "soft_tied_cnn": "local_cnn",
+        "dynamic_shared_cnn": "local_cnn",
+        "untie_cnn": "local_cnn",
+        "wide_cnn": "local_cnn",
+        "mnist1d_cnn": "mnist1d_local_cnn",
+        "rnn": "unrolled_rnn",
+        "ott2020_mnist_cnn": "ott2020_mnist_local_cnn",
+        "ott2020_cifar_cnn": "ott2020_cifar_local_cnn",
     },
     # a spectrum sweep: every shipped point that shares something, against the locally connected net
     "spectrum": {point: "local" for point in available_options()["spectrum"] if point not in ("local", "dense")},
 }
-COLUMNS = ["a", "b", "differs_in", "metric", "n", "seeds", "a_mean", "b_mean", "mean_diff", "ci_low",
-           "ci_high", "prob_improvement", "better"]
+COLUMNS = [
+    "a",
+    "b",
+    "differs_in",
+    "metric",
+    "n",
+    "seeds",
+    "a_mean",
+    "b_mean",
+    "mean_diff",
+    "ci_low",
+    "ci_high",
+    "prob_improvement",
+    "better",
+]
 
 
 def axis_values(cmp: Comparison) -> dict[str, dict[str, str]]:
@@ -46,8 +67,14 @@ def axis_values(cmp: Comparison) -> dict[str, dict[str, str]]:
 def twin_pairs(cmp: Comparison) -> list[tuple[str, str]]:
     """(shared, unshared twin) for every twin pair present that agrees on every other key."""
     values = axis_values(cmp)
-    return [(a, b) for key, twins in TWINS.items() if key in cmp.keys for a in values for b in values
-            if _differs(values[a], values[b]) == [key] and twins.get(values[a][key]) == values[b][key]]
+    return [
+        (a, b)
+        for key, twins in TWINS.items()
+        if key in cmp.keys
+        for a in values
+        for b in values
+        if _differs(values[a], values[b]) == [key] and twins.get(values[a][key]) == values[b][key]
+    ]
 
 
 def baseline_pairs(cmp: Comparison, text: str) -> list[tuple[str, str]]:
@@ -56,20 +83,31 @@ def baseline_pairs(cmp: Comparison, text: str) -> list[tuple[str, str]]:
     named = [_named_key(cmp, key, value, text) for key, value in parse(text)]
     base = groups_matching(cmp, text)
     if not named or not base:
-        raise UserError(f"--baseline {text}: no group matches; choose KEY=VALUE among the groups: "
-                        f"{'; '.join(cmp.groups)}")
+        raise UserError(
+            f"--baseline {text}: no group matches; choose KEY=VALUE among the groups: {'; '.join(cmp.groups)}"
+        )
     values = axis_values(cmp)
-    return [(g, b) for g in values if g not in base for b in base if b in values
-            and all(values[g][k] == values[b][k] for k in cmp.keys if k not in named)]
+    return [
+        (g, b)
+        for g in values
+        if g not in base
+        for b in base
+        if b in values and all(values[g][k] == values[b][k] for k in cmp.keys if k not in named)
+    ]
 
 
 def _named_key(cmp: Comparison, key: str | None, value: str, text: str) -> str:
     values = axis_values(cmp)
-    full = resolve(key, cmp.keys) if key else next(
-        (k for k in cmp.keys if any(same(v[k], value) for v in values.values())), None)
+    full = (
+        resolve(key, cmp.keys)
+        if key
+        else next((k for k in cmp.keys if any(same(v[k], value) for v in values.values())), None)
+    )
     if full is None:
-        raise UserError(f"--baseline {text}: {key or value!r} is not a setting that differs between "
-                        f"these runs; use KEY=VALUE with KEY one of: {', '.join(cmp.keys) or '(only seeds differ)'}")
+        raise UserError(
+            f"--baseline {text}: {key or value!r} is not a setting that differs between "
+            f"these runs; use KEY=VALUE with KEY one of: {', '.join(cmp.keys) or '(only seeds differ)'}"
+        )
     return full
 
 
@@ -100,12 +138,21 @@ def paired_row(cmp: Comparison, a: str, b: str, key: str) -> dict:
     wins = float(np.sum(diff > 0 if up else diff < 0) + 0.5 * np.sum(diff == 0))
     low, high = interval(diff)
     values = axis_values(cmp)
-    return {"a": a, "b": b, "differs_in": " ".join(_differs(values[a], values[b])), "metric": key,
-            "n": len(seeds), "seeds": " ".join(seeds),
-            "a_mean": float(np.mean([va[s] for s in seeds])) if seeds else np.nan,
-            "b_mean": float(np.mean([vb[s] for s in seeds])) if seeds else np.nan,
-            "mean_diff": float(diff.mean()) if len(diff) else np.nan, "ci_low": low, "ci_high": high,
-            "prob_improvement": wins / len(seeds) if seeds else np.nan, "better": "higher" if up else "lower"}
+    return {
+        "a": a,
+        "b": b,
+        "differs_in": " ".join(_differs(values[a], values[b])),
+        "metric": key,
+        "n": len(seeds),
+        "seeds": " ".join(seeds),
+        "a_mean": float(np.mean([va[s] for s in seeds])) if seeds else np.nan,
+        "b_mean": float(np.mean([vb[s] for s in seeds])) if seeds else np.nan,
+        "mean_diff": float(diff.mean()) if len(diff) else np.nan,
+        "ci_low": low,
+        "ci_high": high,
+        "prob_improvement": wins / len(seeds) if seeds else np.nan,
+        "better": "higher" if up else "lower",
+    }
 
 
 def paired_table(cmp: Comparison, key: str, baseline: str | None = None) -> pd.DataFrame:

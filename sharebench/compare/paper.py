@@ -16,6 +16,7 @@ comma-separated `key=value` terms (dotted keys or their last part) and bare opti
 compared with every group it matches, so a key that matches no group reads "not run". The verdict
 is "within tolerance", "below" or "above" the reference. No torch, no Hydra.
 """
+
 import math
 
 import yaml
@@ -44,7 +45,7 @@ def problem(node) -> str | None:
     if not isinstance(node, dict):
         return "`paper:` must be a mapping with name, metric, tolerance and reference"
     if not isinstance(node.get("reference"), dict) or not node["reference"]:
-        return "`paper.reference` must map group labels to numbers, e.g. {\"mnist1d_cnn\": 0.94}"
+        return '`paper.reference` must map group labels to numbers, e.g. {"mnist1d_cnn": 0.94}'
     if number(node.get("tolerance", 0)) is None:
         return "`paper.tolerance` must be a number in the metric's units, e.g. 0.02"
     return None
@@ -69,8 +70,18 @@ def paper_rows(cmp: Comparison, node: dict) -> list[dict]:
             values = group_values(cmp, group, key) if group else []
             mean = spread(values)["mean"]
             low, high = interval(values)
-            rows.append({"reference_key": str(ref_key), "group": group or "—", "n": len(values), "metric": key,
-                         "reference": reference, "measured": mean, "ci_low": low, "ci_high": high,
-                         "tolerance": tolerance,
-                         "verdict": "no reference" if reference is None else verdict(mean, reference, tolerance)})
+            rows.append(
+                {
+                    "reference_key": str(ref_key),
+                    "group": group or "—",
+                    "n": len(values),
+                    "metric": key,
+                    "reference": reference,
+                    "measured": mean,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "tolerance": tolerance,
+                    "verdict": "no reference" if reference is None else verdict(mean, reference, tolerance),
+                }
+            )
     return rows

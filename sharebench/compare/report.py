@@ -15,6 +15,7 @@ The `paper:` node (put in an experiment preset, read from each run's .hydra/conf
 
 See paper.py for how keys match groups. No torch, no Hydra.
 """
+
 import os
 from pathlib import Path
 
@@ -23,8 +24,15 @@ from sharebench.compare.figures import metric_label
 from sharebench.compare.paper import paper_node, paper_rows, problem
 from sharebench.compare.runs import Comparison
 from sharebench.compare.statistics import MIN_N, NO_INTERVAL
-from sharebench.compare.tables import (format_interval, format_number, headline_key, paired_caption, paired_rows,
-                                       status_counts, table_rows)
+from sharebench.compare.tables import (
+    format_interval,
+    format_number,
+    headline_key,
+    paired_caption,
+    paired_rows,
+    status_counts,
+    table_rows,
+)
 from sharebench.records.atomic import write_atomic
 
 
@@ -50,37 +58,65 @@ def _what_was_run(paths: list[str], cmp: Comparison) -> list[str]:
     seeds = sorted({str(r.value("seed")) for r in cmp.runs if r.value("seed") is not None}, key=_seed_order)
     models = sorted({str(r.summary.get("model")) for r in cmp.runs if r.summary.get("model")})
     datasets = sorted({str(r.summary.get("dataset")) for r in cmp.runs if r.summary.get("dataset")})
-    parts = ["## What was run", "",
-             f"- differs between groups: {', '.join(f'`{k}`' for k in cmp.keys) or 'nothing (seeds only)'}",
-             f"- seeds: {', '.join(seeds) or '—'}",
-             f"- models: {', '.join(models) or '—'}; datasets: {', '.join(datasets) or '—'}"]
+    parts = [
+        "## What was run",
+        "",
+        f"- differs between groups: {', '.join(f'`{k}`' for k in cmp.keys) or 'nothing (seeds only)'}",
+        f"- seeds: {', '.join(seeds) or '—'}",
+        f"- models: {', '.join(models) or '—'}; datasets: {', '.join(datasets) or '—'}",
+    ]
     also = other_differences(cmp)
     if also:
-        parts.append("- also differs (comes with the groups, or was not held fixed): "
-                     + "; ".join(f"`{k}`: {v}" for k, v in also))
+        parts.append(
+            "- also differs (comes with the groups, or was not held fixed): "
+            + "; ".join(f"`{k}`: {v}" for k, v in also)
+        )
     shared = shared_settings(cmp)
     if shared:
-        parts += ["", "Every run shared these settings (from `.hydra/config.yaml`):", "",
-                  _md_table(["setting", "value"], [[f"`{k}`", f"`{v}`"] for k, v in shared])]
+        parts += [
+            "",
+            "Every run shared these settings (from `.hydra/config.yaml`):",
+            "",
+            _md_table(["setting", "value"], [[f"`{k}`", f"`{v}`"] for k, v in shared]),
+        ]
     env = recorded(cmp)
     if env:
-        parts += ["", "Data, versions and machine (from `summary.json`):", "",
-                  _md_table(["field", "value"], [[f"`{k}`", v] for k, v in env])]
+        parts += [
+            "",
+            "Data, versions and machine (from `summary.json`):",
+            "",
+            _md_table(["field", "value"], [[f"`{k}`", v] for k, v in env]),
+        ]
     return parts + [""]
 
 
 def _comparison(cmp: Comparison, table, paired) -> list[str]:
     m = metric_label(cmp.metric).split(" (")[0]
-    parts = ["## Comparison", "",
-             f"Final {m} over the completed runs of each group (n){'; in %' if cmp.metric.endswith('acc') else ''}: "
-             f"mean, 95% percentile-bootstrap interval of the mean over seeds (none below {MIN_N} seeds: '{NO_INTERVAL}'), "
-             "std, min – max.", "", _md_table(*table_rows(cmp, table)), "",
-             "Every number: [comparison.csv](comparison.csv); every run: [runs.csv](runs.csv).", ""]
+    parts = [
+        "## Comparison",
+        "",
+        f"Final {m} over the completed runs of each group (n){'; in %' if cmp.metric.endswith('acc') else ''}: "
+        f"mean, 95% percentile-bootstrap interval of the mean over seeds (none below {MIN_N} seeds: '{NO_INTERVAL}'), "
+        "std, min – max.",
+        "",
+        _md_table(*table_rows(cmp, table)),
+        "",
+        "Every number: [comparison.csv](comparison.csv); every run: [runs.csv](runs.csv).",
+        "",
+    ]
     if paired is not None and len(paired):
-        parts += ["### Paired by seed", "", "Runs with the same seed in two groups that differ in one setting, "
-                  + paired_caption(cmp, paired, long=True).removeprefix("paired by seed: ")
-                  + f"; 95% bootstrap interval of the mean difference from {MIN_N} pairs.", "",
-                  _md_table(*paired_rows(cmp, paired)), "", "Every pair: [paired.csv](paired.csv).", ""]
+        parts += [
+            "### Paired by seed",
+            "",
+            "Runs with the same seed in two groups that differ in one setting, "
+            + paired_caption(cmp, paired, long=True).removeprefix("paired by seed: ")
+            + f"; 95% bootstrap interval of the mean difference from {MIN_N} pairs.",
+            "",
+            _md_table(*paired_rows(cmp, paired)),
+            "",
+            "Every pair: [paired.csv](paired.csv).",
+            "",
+        ]
     return parts
 
 
@@ -96,15 +132,28 @@ def _paper(cmp: Comparison) -> list[str]:
     name = str(node.get("name") or "the paper")
     link = f" ([source]({node['url']}))" if node.get("url") else ""
     head = ["reference", "group", "n", "paper", "measured mean", "95% CI", "measured − paper", "verdict"]
-    cells = [[r["reference_key"], r["group"], str(r["n"]), format_number(r["reference"], percent),
-              format_number(r["measured"], percent),
-              format_interval(r["ci_low"], r["ci_high"], percent) if r["n"] else "—",
-              format_number(r["measured"] - r["reference"] if r["reference"] is not None else None, percent, sign=True),
-              r["verdict"]] for r in rows]
+    cells = [
+        [
+            r["reference_key"],
+            r["group"],
+            str(r["n"]),
+            format_number(r["reference"], percent),
+            format_number(r["measured"], percent),
+            format_interval(r["ci_low"], r["ci_high"], percent) if r["n"] else "—",
+            format_number(r["measured"] - r["reference"] if r["reference"] is not None else None, percent, sign=True),
+            r["verdict"],
+        ]
+        for r in rows
+    ]
     tol = format_number(rows[0]["tolerance"], percent) + (" points" if percent else "")
-    return [f"## Paper vs measured: {name}", "",
-            f"{name}{link}: `{rows[0]['metric']}`; within tolerance means |measured mean − paper| ≤ {tol}.", "",
-            _md_table(head, cells), ""]
+    return [
+        f"## Paper vs measured: {name}",
+        "",
+        f"{name}{link}: `{rows[0]['metric']}`; within tolerance means |measured mean − paper| ≤ {tol}.",
+        "",
+        _md_table(head, cells),
+        "",
+    ]
 
 
 def write_report(paths: list[str], cmp: Comparison, table, files: list[Path], paired=None) -> Path:
@@ -112,10 +161,16 @@ def write_report(paths: list[str], cmp: Comparison, table, files: list[Path], pa
     out_dir = files[0].parent
     figures = [f for f in files if f.suffix == ".png"] or [f for f in files if f.suffix == ".svg"]
     m = metric_label(cmp.metric).split(" (")[0]
-    parts = ["# sharebench report", "",
-             f"{len(cmp.runs)} runs ({status_counts(cmp)}) in {len(cmp.groups)} groups, read from "
-             + ", ".join(f"`{p}`" for p in paths) + ". Regenerate with `sharebench report "
-             + " ".join(map(str, paths)) + "`.", ""]
+    parts = [
+        "# sharebench report",
+        "",
+        f"{len(cmp.runs)} runs ({status_counts(cmp)}) in {len(cmp.groups)} groups, read from "
+        + ", ".join(f"`{p}`" for p in paths)
+        + ". Regenerate with `sharebench report "
+        + " ".join(map(str, paths))
+        + "`.",
+        "",
+    ]
     parts += _what_was_run(paths, cmp) + _comparison(cmp, table, paired) + _paper(cmp) + ["## Figures", ""]
     for fig in figures:
         caption = next((c for k, c in CAPTIONS.items() if k in fig.stem), fig.stem).format(m=m)
@@ -136,7 +191,14 @@ def _run_rows(cmp: Comparison, out_dir: Path):
     rows = []
     for run, label in zip(cmp.runs, cmp.labels):
         rel = os.path.relpath(run.dir, out_dir.resolve())
-        rows.append([label, str(run.value("seed")), run.status, format_number(run.summary.get(key), percent),
-                     f"[{run.dir.name}]({rel})", run.note or ""])
+        rows.append(
+            [
+                label,
+                str(run.value("seed")),
+                run.status,
+                format_number(run.summary.get(key), percent),
+                f"[{run.dir.name}]({rel})",
+                run.note or "",
+            ]
+        )
     return head, rows
-

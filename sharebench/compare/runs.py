@@ -4,6 +4,7 @@ A run dir is any directory holding `.hydra/` or `summary.json`. Runs are grouped
 whose values differ between them (seed excluded); every run is kept with its status, never dropped
 (statistics.py summarises the groups). No torch, no Hydra.
 """
+
 import json
 import os
 import re
@@ -64,8 +65,10 @@ def find_run_dirs(paths: list[str | Path]) -> list[Path]:
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
     found |= _sweep_job_dirs(found)
     if not found:
-        raise UserError(f"no runs found under {', '.join(map(str, paths))}: a run dir holds .hydra/ or "
-                        "summary.json (make some with `sharebench run`)")
+        raise UserError(
+            f"no runs found under {', '.join(map(str, paths))}: a run dir holds .hydra/ or "
+            "summary.json (make some with `sharebench run`)"
+        )
     return sorted(found, key=_natural_key)
 
 
@@ -151,8 +154,9 @@ def load_run(run_dir: Path) -> Run:
         notes.append(note)
     if summary.get("error"):
         notes.append(str(summary["error"]))
-    return Run(run_dir, status, summary, [str(o) for o in overrides], choices, flatten(config), metrics,
-               "; ".join(notes))
+    return Run(
+        run_dir, status, summary, [str(o) for o in overrides], choices, flatten(config), metrics, "; ".join(notes)
+    )
 
 
 def axis_keys(runs: list[Run]) -> list[str]:
@@ -183,8 +187,14 @@ def group_label(values: dict[str, str]) -> str:
         return "all runs"
     leaves = [k.rsplit(".", 1)[-1] for k in values]
     names = leaves if len(set(leaves)) == len(leaves) else list(values)
-    return ", ".join(v if "." not in k and k in GROUPS else f"{name}={v}"
-                     for (k, v), name in zip(values.items(), names) if v != "") or "all runs"
+    return (
+        ", ".join(
+            v if "." not in k and k in GROUPS else f"{name}={v}"
+            for (k, v), name in zip(values.items(), names)
+            if v != ""
+        )
+        or "all runs"
+    )
 
 
 @dataclass
@@ -196,8 +206,11 @@ class Comparison:
     metric: str  # the headline metric, e.g. test_acc
 
     def members(self, label: str, completed_only=True) -> list[Run]:
-        return [r for r, lab in zip(self.runs, self.labels) if lab == label
-                and (not completed_only or r.status == "completed")]
+        return [
+            r
+            for r, lab in zip(self.runs, self.labels)
+            if lab == label and (not completed_only or r.status == "completed")
+        ]
 
 
 def compare(paths: list[str | Path], by: list[str] | None = None, metric: str = "test_acc") -> Comparison:

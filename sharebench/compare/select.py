@@ -8,6 +8,7 @@ sharebench prints it (`mnist1d_cnn, shuffle_seq=True`) is therefore a selector o
 Values compare as numbers when both are numbers (1e-2 = 0.01), else as text ignoring case
 (false = False). No torch, no Hydra.
 """
+
 import re
 
 from sharebench.compare.runs import Comparison, Run, format_value

@@ -8,6 +8,7 @@ whose runs recorded sharing diagnostics). No torch.
   signal-to-noise across positions; distance between neighbouring positions' kernels), mean over
   the layers of a run and over its seeds, one line per group.
 """
+
 import math
 
 import numpy as np
@@ -52,24 +53,48 @@ def spectrum_curve(cmp: Comparison, key: str, scale: float, ylabel: str):
         return None
     fig, ax = style.plt().subplots(figsize=(9.5, 5.5), layout="constrained")
     line = [p for p in points if not p[0].startswith(BESIDE)]
-    ax.plot([p[1] for p in line], [p[2] for p in line], color="0.6", lw=1.0, zorder=1,
-            label="shared → unshared, in sweep order")
+    ax.plot(
+        [p[1] for p in line],
+        [p[2] for p in line],
+        color="0.6",
+        lw=1.0,
+        zorder=1,
+        label="shared → unshared, in sweep order",
+    )
     ys = [p[2] for p in points]
     heights = _label_heights(points, gap=(max(ys) - min(ys) or 1.0) * 0.045)
     for (label, x, y, (low, high), _), height in zip(points, heights):
         beside = label.startswith(BESIDE)
         err = [[y - low], [high - y]] if math.isfinite(low) else None
-        ax.errorbar(x, y, yerr=err, fmt="D" if beside else "o", color="tab:orange" if beside else "tab:blue",
-                    ms=5, capsize=3, zorder=2)
-        ax.annotate(label, (x, y), xytext=(x * 1.06, height), textcoords="data", fontsize=8, va="center",
-                    arrowprops={"arrowstyle": "-", "color": "0.7", "lw": 0.6} if height != y else None)
+        ax.errorbar(
+            x,
+            y,
+            yerr=err,
+            fmt="D" if beside else "o",
+            color="tab:orange" if beside else "tab:blue",
+            ms=5,
+            capsize=3,
+            zorder=2,
+        )
+        ax.annotate(
+            label,
+            (x, y),
+            xytext=(x * 1.06, height),
+            textcoords="data",
+            fontsize=8,
+            va="center",
+            arrowprops={"arrowstyle": "-", "color": "0.7", "lw": 0.6} if height != y else None,
+        )
     ax.plot([], [], "D", color="tab:orange", ms=5, ls="none", label="baselines beside the line")
     xs = [p[1] for p in points]
     ax.set_xscale("log")
     ax.set_xlim(min(xs) / 1.3, max(xs) * 1.6)
     style.count_ticks(ax.xaxis, min(xs) / 1.3, max(xs) * 1.6)
-    ax.set(xlabel="unique parameters, log scale", ylabel=ylabel,
-           title=f"the sharing spectrum ({style.shown([p[4] for p in points])})")
+    ax.set(
+        xlabel="unique parameters, log scale",
+        ylabel=ylabel,
+        title=f"the sharing spectrum ({style.shown([p[4] for p in points])})",
+    )
     ax.grid(alpha=0.3)
     ax.legend(frameon=False, loc="lower left")
     return "spectrum", fig
@@ -92,8 +117,9 @@ def _diagnostic_series(cmp: Comparison, label: str, name: str) -> pd.DataFrame |
 
 
 def diagnostics_curves(cmp: Comparison):
-    series = {name: {g: s for g in cmp.groups if (s := _diagnostic_series(cmp, g, name)) is not None}
-              for name in DIAGNOSTICS}
+    series = {
+        name: {g: s for g in cmp.groups if (s := _diagnostic_series(cmp, g, name)) is not None} for name in DIAGNOSTICS
+    }
     if not any(series.values()):
         return None
     fig, axes = style.plt().subplots(1, 2, figsize=(11.0, 4.4), layout="constrained")
@@ -101,8 +127,7 @@ def diagnostics_curves(cmp: Comparison):
     for ax, (name, title) in zip(axes, DIAGNOSTICS.items()):
         for label, s in series[name].items():
             few = len(s) <= style.FEW_POINTS
-            ax.plot(s["step"], s["value"], color=colors[label]["color"], marker="o" if few else None, ms=3,
-                    label=label)
+            ax.plot(s["step"], s["value"], color=colors[label]["color"], marker="o" if few else None, ms=3, label=label)
         if name == "snr" and series[name]:
             ax.set_yscale("log")
         ax.set(xlabel="optimizer step", title=title)

@@ -8,6 +8,7 @@ cannot exceed [min, max] — so read it as "what these seeds show", not as a gua
 used: it fails on all-equal samples and is erratic with so few values. No torch, no Hydra; scipy is
 imported only when an interval is computed.
 """
+
 import math
 from collections import Counter
 
@@ -38,8 +39,13 @@ def spread(values: list[float]) -> dict[str, float]:
     a = np.asarray(values, dtype=float)
     if not len(a):
         return {"mean": math.nan, "std": math.nan, "min": math.nan, "max": math.nan, "n": 0}
-    return {"mean": float(a.mean()), "std": float(a.std(ddof=1)) if len(a) > 1 else 0.0,
-            "min": float(a.min()), "max": float(a.max()), "n": len(a)}
+    return {
+        "mean": float(a.mean()),
+        "std": float(a.std(ddof=1)) if len(a) > 1 else 0.0,
+        "min": float(a.min()),
+        "max": float(a.max()),
+        "n": len(a),
+    }
 
 
 def interval(values) -> tuple[float, float]:
@@ -54,11 +60,11 @@ def interval(values) -> tuple[float, float]:
 
     rng = np.random.default_rng(BOOTSTRAP_SEED)
     try:  # scipy >= 1.15 names the generator `rng`; older ones `random_state`
-        res = bootstrap((a,), np.mean, n_resamples=RESAMPLES, confidence_level=CONFIDENCE,
-                        method="percentile", rng=rng)
+        res = bootstrap((a,), np.mean, n_resamples=RESAMPLES, confidence_level=CONFIDENCE, method="percentile", rng=rng)
     except TypeError:
-        res = bootstrap((a,), np.mean, n_resamples=RESAMPLES, confidence_level=CONFIDENCE,
-                        method="percentile", random_state=rng)
+        res = bootstrap(
+            (a,), np.mean, n_resamples=RESAMPLES, confidence_level=CONFIDENCE, method="percentile", random_state=rng
+        )
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
@@ -72,8 +78,12 @@ def runs_table(cmp: Comparison) -> pd.DataFrame:
     rows = []
     extra = shift_keys(cmp.runs)
     for run, label in zip(cmp.runs, cmp.labels):
-        row = {"group": label, "status": run.status, "seed": format_value(run.value("seed")),
-               **{k: format_value(run.value(k)) for k in cmp.keys}}
+        row = {
+            "group": label,
+            "status": run.status,
+            "seed": format_value(run.value("seed")),
+            **{k: format_value(run.value(k)) for k in cmp.keys},
+        }
         row.update({k: run.summary.get(k) for k in summary_metric_keys() + extra})
         row.update(run_dir=str(run.dir), note=run.note)
         rows.append(row)
@@ -84,16 +94,24 @@ def runs_table(cmp: Comparison) -> pd.DataFrame:
 def comparison_table(cmp: Comparison) -> pd.DataFrame:
     """One row per group: mean, 95% interval (metrics only, n >= 3), std, min, max over its completed
     runs, n, and how many runs had each status."""
-    present = [k for k in summary_metric_keys() + shift_keys(cmp.runs)
-               if any(number(r.summary.get(k)) is not None for r in cmp.runs)]
+    present = [
+        k
+        for k in summary_metric_keys() + shift_keys(cmp.runs)
+        if any(number(r.summary.get(k)) is not None for r in cmp.runs)
+    ]
     rows = []
     for label in cmp.groups:
         everyone = cmp.members(label, completed_only=False)
         done = cmp.members(label)
-        row = {"group": label, **{k: format_value(everyone[0].value(k)) for k in cmp.keys},
-               "n": len(done), "n_runs": len(everyone),
-               "other_runs": ", ".join(f"{s}: {n}" for s, n in sorted(Counter(r.status for r in everyone).items())
-                                       if s != "completed")}
+        row = {
+            "group": label,
+            **{k: format_value(everyone[0].value(k)) for k in cmp.keys},
+            "n": len(done),
+            "n_runs": len(everyone),
+            "other_runs": ", ".join(
+                f"{s}: {n}" for s, n in sorted(Counter(r.status for r in everyone).items()) if s != "completed"
+            ),
+        }
         for key in present:
             values = [v for v in (number(r.summary.get(key)) for r in done) if v is not None]
             stat = spread(values)
@@ -107,8 +125,11 @@ def comparison_table(cmp: Comparison) -> pd.DataFrame:
 
 def curves(cmp: Comparison, label: str, column: str) -> pd.DataFrame | None:
     """Mean and std of one metrics.csv column over the completed runs of a group, per step."""
-    frames = [r.metrics[["step", column]].dropna() for r in cmp.members(label)
-              if r.metrics is not None and column in r.metrics]
+    frames = [
+        r.metrics[["step", column]].dropna()
+        for r in cmp.members(label)
+        if r.metrics is not None and column in r.metrics
+    ]
     frames = [f for f in frames if len(f)]
     if not frames:
         return None

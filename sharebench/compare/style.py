@@ -2,16 +2,26 @@
 readable tick labels, legends that never cover data or run off the page, a capped width, and
 byte-identical files. No torch.
 """
+
 import math
 import textwrap
 from pathlib import Path
 
 from sharebench.compare.statistics import MIN_N
 
-DETERMINISTIC = {"svg.hashsalt": "sharebench", "pdf.compression": 6, "font.size": 10, "axes.titlesize": 11,
-                 "legend.fontsize": 9, "figure.dpi": 100}
-METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None},
-            "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None}}
+DETERMINISTIC = {
+    "svg.hashsalt": "sharebench",
+    "pdf.compression": 6,
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "legend.fontsize": 9,
+    "figure.dpi": 100,
+}
+METADATA = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None},
+}
 MAX_WIDTH = 12.0  # inches: a folder of unrelated runs once made a 4,603-pixel-wide figure
 WRAP = 36  # characters per legend or tick label line
 FEW_POINTS = 20  # curves with at most this many points get markers (one evaluation is one point)
@@ -39,15 +49,21 @@ def group_styles(values: dict[str, dict[str, str]]) -> dict[str, dict]:
     lead = "model" if "model" in keys else (keys[0] if keys else None)
     if lead is None or len(keys) == 1:  # one key: one colour per group
         colors = _colors(len(values))
-        return {g: {"color": colors[i % len(colors)], "marker": MARKERS[i // len(colors) % len(MARKERS)],
-                    "ls": "-"} for i, g in enumerate(values)}
+        return {
+            g: {"color": colors[i % len(colors)], "marker": MARKERS[i // len(colors) % len(MARKERS)], "ls": "-"}
+            for i, g in enumerate(values)
+        }
     leads = list(dict.fromkeys(v[lead] for v in values.values()))
     rests = list(dict.fromkeys(tuple(v[k] for k in keys if k != lead) for v in values.values()))
     colors = _colors(len(leads))
-    return {g: {"color": colors[leads.index(v[lead]) % len(colors)],
-                "marker": MARKERS[rests.index(tuple(v[k] for k in keys if k != lead)) % len(MARKERS)],
-                "ls": LINESTYLES[rests.index(tuple(v[k] for k in keys if k != lead)) % len(LINESTYLES)]}
-            for g, v in values.items()}
+    return {
+        g: {
+            "color": colors[leads.index(v[lead]) % len(colors)],
+            "marker": MARKERS[rests.index(tuple(v[k] for k in keys if k != lead)) % len(MARKERS)],
+            "ls": LINESTYLES[rests.index(tuple(v[k] for k in keys if k != lead)) % len(LINESTYLES)],
+        }
+        for g, v in values.items()
+    }
 
 
 def _colors(n: int):

@@ -3,6 +3,7 @@
 Wired in conf/config.yaml under hydra.callbacks; switch it off with
 `hydra.callbacks.comparison.enabled=false`. The files land in <sweep dir>/comparison/.
 """
+
 import logging
 from pathlib import Path
 from typing import Any
@@ -33,8 +34,13 @@ class ComparisonCallback(Callback):
             print(f"sharebench: no comparison: {err}", flush=True)
             return
         except Exception as err:  # the runs are safe on disk; a plotting problem must not fail the sweep
-            log.warning("comparison of %s failed (%s: %s); retry with `sharebench plot %s`",
-                        sweep_dir, type(err).__name__, err, sweep_dir)
+            log.warning(
+                "comparison of %s failed (%s: %s); retry with `sharebench plot %s`",
+                sweep_dir,
+                type(err).__name__,
+                err,
+                sweep_dir,
+            )
             return
         print(terminal_table(cmp, table, paired), flush=True)
         print(f"comparison: {files[0].parent}/ (regenerate with `sharebench plot {sweep_dir}`)", flush=True)

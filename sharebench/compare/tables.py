@@ -1,13 +1,14 @@
 """`sharebench plot`: comparison.csv, runs.csv, paired.csv, the figures and the terminal table (80
 columns), from run dirs on disk. No torch, no Hydra.
 """
+
 import textwrap
 from collections import Counter
 from pathlib import Path
 
 from sharebench.compare.figures import metric_label, plot_comparison
-from sharebench.compare.runs import Comparison, compare
 from sharebench.compare.paired import paired_table
+from sharebench.compare.runs import Comparison, compare
 from sharebench.compare.statistics import NO_INTERVAL, comparison_table, number, runs_table
 from sharebench.errors import UserError
 from sharebench.records.atomic import write_atomic
@@ -21,8 +22,14 @@ def default_out(paths: list[str]) -> Path:
     return Path(paths[0]) / "comparison" if len(paths) == 1 else Path("comparison")
 
 
-def write_comparison(paths: list[str], out: str | Path | None = None, by: list[str] | None = None,
-                     metric: str = "test_acc", formats: tuple[str, ...] = ("png",), baseline: str | None = None):
+def write_comparison(
+    paths: list[str],
+    out: str | Path | None = None,
+    by: list[str] | None = None,
+    metric: str = "test_acc",
+    formats: tuple[str, ...] = ("png",),
+    baseline: str | None = None,
+):
     """Read the runs, write comparison.csv, runs.csv, paired.csv (when there are pairs) and the
     figures; returns (comparison, table, paired table, files)."""
     bad = [f for f in formats if f not in FORMATS]
@@ -31,7 +38,7 @@ def write_comparison(paths: list[str], out: str | Path | None = None, by: list[s
     cmp = compare(paths, by=by, metric=metric)
     known = {k for r in cmp.runs for k in r.summary} | {c for r in cmp.runs if r.metrics is not None for c in r.metrics}
     if metric not in known and f"final_{metric}" not in known:
-        options = sorted(k[len("final_"):] for k in known if k.startswith("final_"))
+        options = sorted(k[len("final_") :] for k in known if k.startswith("final_"))
         raise UserError(f"--metric {metric}: no run recorded it; choose one of {', '.join(options) or 'test_acc'}")
     paired = paired_table(cmp, headline_key(cmp), baseline)
     out_dir = Path(out) if out else default_out(paths)
@@ -79,11 +86,17 @@ def table_rows(cmp: Comparison, table) -> tuple[list[str], list[list[str]]]:
     rows = []
     for _, row in table.iterrows():
         done = row["n"] > 0
-        cells = [row["group"], str(row["n"]), format_number(row.get(f"{key}_mean"), percent) if done else "—",
-                 format_interval(row.get(f"{key}_ci_low"), row.get(f"{key}_ci_high"), percent) if done else "—",
-                 format_number(row.get(f"{key}_std"), percent) if row["n"] > 1 else "—",
-                 f"{format_number(row.get(f'{key}_min'), percent)} – {format_number(row.get(f'{key}_max'), percent)}"
-                 if done else "—", format_number(row.get("params_total_mean"))]
+        cells = [
+            row["group"],
+            str(row["n"]),
+            format_number(row.get(f"{key}_mean"), percent) if done else "—",
+            format_interval(row.get(f"{key}_ci_low"), row.get(f"{key}_ci_high"), percent) if done else "—",
+            format_number(row.get(f"{key}_std"), percent) if row["n"] > 1 else "—",
+            f"{format_number(row.get(f'{key}_min'), percent)} – {format_number(row.get(f'{key}_max'), percent)}"
+            if done
+            else "—",
+            format_number(row.get("params_total_mean")),
+        ]
         cells += [format_number(row.get("params_effective_mean"))] * effective
         cells += [format_number(row.get("train_seconds_mean"), digits=3), row["other_runs"] or "—"]
         rows.append(cells)
@@ -94,10 +107,16 @@ def paired_rows(cmp: Comparison, paired) -> tuple[list[str], list[list[str]]]:
     """A − B per pair: paired seeds, mean difference, its 95% interval, P(A better)."""
     percent = cmp.metric.endswith("acc")
     head = ["A − B", "n", "mean diff", "95% CI", "P(A better)"]
-    rows = [[f"{r['a']} − {r['b']}", str(r["n"]), format_number(r["mean_diff"], percent, sign=True),
-             format_interval(r["ci_low"], r["ci_high"], percent, sign=True),
-             "—" if number(r["prob_improvement"]) is None else f"{r['prob_improvement']:.2f}"]
-            for _, r in paired.iterrows()]
+    rows = [
+        [
+            f"{r['a']} − {r['b']}",
+            str(r["n"]),
+            format_number(r["mean_diff"], percent, sign=True),
+            format_interval(r["ci_low"], r["ci_high"], percent, sign=True),
+            "—" if number(r["prob_improvement"]) is None else f"{r['prob_improvement']:.2f}",
+        ]
+        for _, r in paired.iterrows()
+    ]
     return head, rows
 
 

@@ -1,4 +1,5 @@
 """Datasets as device-resident tensors: every loader returns a Splits."""
+
 import importlib
 from dataclasses import dataclass, replace
 
@@ -26,8 +27,10 @@ class Splits:
         return tuple(self.train[0].shape[1:])
 
     def sizes(self) -> dict[str, int]:
-        return {name: (len(pair[0]) if pair is not None else 0)
-                for name, pair in (("train", self.train), ("val", self.val), ("test", self.test))}
+        return {
+            name: (len(pair[0]) if pair is not None else 0)
+            for name, pair in (("train", self.train), ("val", self.val), ("test", self.test))
+        }
 
     def to(self, device: torch.device) -> "Splits":
         def move(pair):
@@ -49,7 +52,7 @@ def normalize(splits: Splits) -> Splits:
     mean = torch.zeros(x.shape[1], device=x.device)
     sq = torch.zeros(x.shape[1], device=x.device)
     for start in range(0, len(x), 4096):  # in chunks: a float copy of all of CIFAR at once is large
-        chunk = x[start:start + 4096].float() / 255
+        chunk = x[start : start + 4096].float() / 255
         mean += chunk.sum(dims)
         sq += chunk.square().sum(dims)
     count = x.numel() / x.shape[1]
@@ -62,8 +65,13 @@ def normalize(splits: Splits) -> Splits:
             return None
         return ((pair[0].float() / 255 - mean.view(shape)) / std.view(shape), pair[1])
 
-    return replace(splits, train=convert(splits.train), val=convert(splits.val), test=convert(splits.test),
-                   fill=(-mean / std).tolist())
+    return replace(
+        splits,
+        train=convert(splits.train),
+        val=convert(splits.val),
+        test=convert(splits.test),
+        fill=(-mean / std).tolist(),
+    )
 
 
 def carve_validation(x: torch.Tensor, y: torch.Tensor, val_size: int, seed: int) -> tuple[Pair, Pair | None]:
@@ -73,8 +81,9 @@ def carve_validation(x: torch.Tensor, y: torch.Tensor, val_size: int, seed: int)
     if val_size >= len(x):
         from sharebench.errors import UserError
 
-        raise UserError(f"dataset.val_size={val_size} leaves no training data ({len(x)} examples): "
-                        f"use a smaller dataset.val_size")
+        raise UserError(
+            f"dataset.val_size={val_size} leaves no training data ({len(x)} examples): use a smaller dataset.val_size"
+        )
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
     val, train = order[:val_size], order[val_size:]
     take = torch.index_select  # same as x[train], several times faster on large uint8 image sets

@@ -4,7 +4,8 @@ Works on images (N, C, H, W) and sequences (N, C, L) alike. A shift moves the co
 the positions it vacates with `fill` (per channel: the normalised value of a black pixel), so a
 shifted digit sits on its usual background rather than on a grey frame.
 """
-from typing import Callable
+
+from collections.abc import Callable
 
 import torch
 
@@ -16,7 +17,7 @@ def shift(x: torch.Tensor, offsets: torch.Tensor, fill=0.0) -> torch.Tensor:
     b = torch.arange(n, device=x.device)
     index, valid = [], torch.ones((n, *size), dtype=torch.bool, device=x.device)
     for axis, length in enumerate(size):
-        pos = torch.arange(length, device=x.device) - offsets[:, axis:axis + 1]  # (n, length): source index
+        pos = torch.arange(length, device=x.device) - offsets[:, axis : axis + 1]  # (n, length): source index
         ok = (pos >= 0) & (pos < length)
         view = [n] + [1] * len(size)
         view[axis + 1] = length

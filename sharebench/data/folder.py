@@ -5,6 +5,7 @@
 
 Decoded once into uint8 tensors and cached in `path` (beside the images) until any image changes.
 """
+
 import hashlib
 import json
 from pathlib import Path
@@ -24,8 +25,10 @@ def _image_folder(path: Path):
         # the loader only lists files here; decoding happens once, in _decode
         return ImageFolder(str(path), loader=lambda p: p)
     except (FileNotFoundError, RuntimeError) as err:
-        raise UserError(f"dataset.path={path}: {' '.join(str(err).split())[:160]}: put one folder per class "
-                        f"in it, with images inside (png, jpg, …)") from None
+        raise UserError(
+            f"dataset.path={path}: {' '.join(str(err).split())[:160]}: put one folder per class "
+            f"in it, with images inside (png, jpg, …)"
+        ) from None
 
 
 def _decode(samples, size: tuple[int, int], channels: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -46,25 +49,39 @@ def _decode(samples, size: tuple[int, int], channels: int) -> tuple[torch.Tensor
 def _carve_test(x, y, fraction: float, seed: int):
     n_test = round(fraction * len(x))
     if not 0 < n_test < len(x):
-        raise UserError(f"dataset.test_fraction={fraction} of {len(x)} images leaves no test or no training "
-                        f"images: use a fraction between 0 and 1, or give the folder train/ and test/ subfolders")
+        raise UserError(
+            f"dataset.test_fraction={fraction} of {len(x)} images leaves no test or no training "
+            f"images: use a fraction between 0 and 1, or give the folder train/ and test/ subfolders"
+        )
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
     return (x[order[n_test:]], y[order[n_test:]]), (x[order[:n_test]], y[order[:n_test]])
 
 
-def load(path: str, image_size=(32, 32), channels: int = 3, test_fraction: float = 0.2,
-         val_fraction: float = 0.1, split_seed: int = 0, train_fraction: float | None = None,
-         train_size: int | None = None, subset_seed: int = 0) -> Splits:
+def load(
+    path: str,
+    image_size=(32, 32),
+    channels: int = 3,
+    test_fraction: float = 0.2,
+    val_fraction: float = 0.1,
+    split_seed: int = 0,
+    train_fraction: float | None = None,
+    train_size: int | None = None,
+    subset_seed: int = 0,
+) -> Splits:
     folder = Path(path).expanduser()
     if not folder.is_dir():
-        raise UserError(f"dataset.path={path} is not a folder: set dataset.path to a folder with one "
-                        f"subfolder per class")
+        raise UserError(
+            f"dataset.path={path} is not a folder: set dataset.path to a folder with one subfolder per class"
+        )
     if channels not in (1, 3):
         raise UserError(f"dataset.channels={channels} is not valid: use 1 (grey) or 3 (RGB)")
     size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
     split = (folder / "train").is_dir() and (folder / "test").is_dir()
-    parts = {"train": _image_folder(folder / "train"), "test": _image_folder(folder / "test")} if split \
+    parts = (
+        {"train": _image_folder(folder / "train"), "test": _image_folder(folder / "test")}
+        if split
         else {"train": _image_folder(folder)}
+    )
     if split and parts["train"].classes != parts["test"].classes:
         raise UserError(f"{folder}/train and {folder}/test hold different class folders: give both the same")
     classes = parts["train"].classes
@@ -80,6 +97,7 @@ def load(path: str, image_size=(32, 32), channels: int = 3, test_fraction: float
     tensors = cached_decode(folder / f".sharebench-cache-{key}.pt", files, decode)
     if not split:
         (tensors["x_train"], tensors["y_train"]), (tensors["x_test"], tensors["y_test"]) = _carve_test(
-            tensors["x_train"], tensors["y_train"], test_fraction, split_seed)
+            tensors["x_train"], tensors["y_train"], test_fraction, split_seed
+        )
     val_size = round(val_fraction * len(tensors["x_train"]))
     return image_splits(tensors, len(classes), val_size, split_seed, train_fraction, train_size, subset_seed)

@@ -4,6 +4,7 @@ Loaders decode their native files once into uint8 tensors (N, C, H, W) and cache
 data; a later run reads the cache (one file) instead of decoding again. The cache remembers the size
 and modification time of each source file, so replacing a file decodes afresh.
 """
+
 import logging
 from pathlib import Path
 
@@ -61,8 +62,15 @@ def cached_decode(path: Path, files: list[Path], decode) -> dict[str, torch.Tens
     return tensors
 
 
-def image_splits(tensors: dict[str, torch.Tensor], num_classes: int, val_size: int, split_seed: int,
-                 train_fraction: float | None, train_size: int | None, subset_seed: int) -> Splits:
+def image_splits(
+    tensors: dict[str, torch.Tensor],
+    num_classes: int,
+    val_size: int,
+    split_seed: int,
+    train_fraction: float | None,
+    train_size: int | None,
+    subset_seed: int,
+) -> Splits:
     """uint8 Splits: validation carved from train (fixed by split_seed), then the training subset."""
     train, val = carve_validation(tensors["x_train"], tensors["y_train"], val_size, split_seed)
     train = take_subset(train, train_fraction, train_size, subset_seed)

@@ -1,4 +1,5 @@
 """MNIST-1D (Greydanus 2020), generated locally with the `mnist1d` package and cached as .npz."""
+
 import hashlib
 import json
 from pathlib import Path
@@ -44,8 +45,15 @@ def cached(root: str, shuffle_seq: bool) -> dict[str, np.ndarray]:
     return data
 
 
-def load(root: str, shuffle_seq: bool = False, val_size: int = 500, split_seed: int = 0,
-         train_fraction: float | None = None, train_size: int | None = None, subset_seed: int = 0) -> Splits:
+def load(
+    root: str,
+    shuffle_seq: bool = False,
+    val_size: int = 500,
+    split_seed: int = 0,
+    train_fraction: float | None = None,
+    train_size: int | None = None,
+    subset_seed: int = 0,
+) -> Splits:
     data = cached(root, shuffle_seq)
     # channels-first (N, 1, 40): a 1-channel sequence, as a Conv1d expects it
     x = torch.from_numpy(data["x"]).float().unsqueeze(1)
@@ -65,6 +73,8 @@ def describe(val_size: int = 500, **_) -> Shape:
     (the published settings' final_seq_length; importing mnist1d to ask takes a second, a test
     keeps this true)."""
     if val_size >= TRAIN_SIZE:
-        raise UserError(f"dataset.val_size={val_size} leaves no training data ({TRAIN_SIZE} examples): "
-                        f"use a smaller dataset.val_size")
+        raise UserError(
+            f"dataset.val_size={val_size} leaves no training data ({TRAIN_SIZE} examples): "
+            f"use a smaller dataset.val_size"
+        )
     return Shape(input_shape=(1, 40), num_outputs=10, task="classification")

@@ -1,4 +1,5 @@
 """Class-balanced subsets of a training set: the axis along which weight sharing should help most."""
+
 import torch
 
 from sharebench.errors import UserError
@@ -7,17 +8,23 @@ from sharebench.errors import UserError
 def subset_size(n: int, train_fraction: float | None, train_size: int | None) -> int | None:
     """How many of `n` training examples to keep, or None to keep them all."""
     if train_fraction is not None and train_size is not None:
-        raise UserError("set dataset.train_fraction or dataset.train_size, not both "
-                        "(e.g. dataset.train_fraction=0.1 dataset.train_size=null)")
+        raise UserError(
+            "set dataset.train_fraction or dataset.train_size, not both "
+            "(e.g. dataset.train_fraction=0.1 dataset.train_size=null)"
+        )
     if train_fraction is not None:
         if not 0 < train_fraction <= 1:
-            raise UserError(f"dataset.train_fraction={train_fraction} is not valid: it must be in (0, 1], "
-                            f"for example dataset.train_fraction=0.1")
+            raise UserError(
+                f"dataset.train_fraction={train_fraction} is not valid: it must be in (0, 1], "
+                f"for example dataset.train_fraction=0.1"
+            )
         return max(1, round(train_fraction * n))
     if train_size is not None:
         if not 0 < train_size <= n:
-            raise UserError(f"dataset.train_size={train_size} is not valid: there are {n} training examples "
-                            f"(after validation is carved off); use 1 … {n} or null for all")
+            raise UserError(
+                f"dataset.train_size={train_size} is not valid: there are {n} training examples "
+                f"(after validation is carved off); use 1 … {n} or null for all"
+            )
         return train_size
     return None
 

@@ -6,6 +6,7 @@ positions along each spatial axis, plus gaussian noise. A random linear teacher 
 before, left a CNN at chance: its labels depend on every pixel at once, nothing local to find.
 Regression keeps that teacher: targets are a fixed random linear function of gaussian inputs.
 """
+
 import itertools
 import math
 
@@ -17,8 +18,9 @@ from sharebench.errors import UserError
 BLUR = 1.5  # std of the gaussian (in positions) that smooths each prototype
 
 
-def describe(shape, task="classification", num_classes=10, out_dim=10, train_size=2000, noise=1.0,
-             shift=2, **_) -> Shape:
+def describe(
+    shape, task="classification", num_classes=10, out_dim=10, train_size=2000, noise=1.0, shift=2, **_
+) -> Shape:
     """Check the settings and return the shape of `load`'s output, without making any data."""
     if task not in ("classification", "regression"):
         raise UserError(f"dataset.task={task!r} is not valid: use classification or regression")
@@ -46,8 +48,9 @@ def blur(x: torch.Tensor, dims: tuple[int, ...], sigma: float) -> torch.Tensor:
     return torch.fft.ifftn(spectrum, dim=dims).real
 
 
-def prototypes(shape: tuple[int, ...], num_classes: int, shift: int, n: int, noise: float,
-               gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def prototypes(
+    shape: tuple[int, ...], num_classes: int, shift: int, n: int, noise: float, gen: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
     """`n` examples (x, y): class prototypes, shifted at random, plus noise; inputs of variance about 1.
 
     The spatial axes are all but the first (channels) of an image or sequence; a flat vector [D] has
@@ -66,11 +69,22 @@ def prototypes(shape: tuple[int, ...], num_classes: int, shift: int, n: int, noi
         window = protos[(slice(None), slice(None), *(slice(o, o + s) for o, s in zip(offset, shape[1:])))]
         x[rows] = window[y[rows]]
     x += noise * torch.randn(x.shape, generator=gen)
-    return x / math.sqrt(1 + noise ** 2), y
+    return x / math.sqrt(1 + noise**2), y
 
 
-def load(shape, task="classification", num_classes=10, out_dim=10, teacher=True, noise=1.0, shift=2,
-         train_size=2000, val_size=500, test_size=500, data_seed=0) -> Splits:
+def load(
+    shape,
+    task="classification",
+    num_classes=10,
+    out_dim=10,
+    teacher=True,
+    noise=1.0,
+    shift=2,
+    train_size=2000,
+    val_size=500,
+    test_size=500,
+    data_seed=0,
+) -> Splits:
     shape = describe(shape, task, num_classes, out_dim, train_size, noise, shift).input_shape
     gen = torch.Generator().manual_seed(data_seed)
     n = train_size + val_size + test_size
@@ -88,5 +102,4 @@ def load(shape, task="classification", num_classes=10, out_dim=10, teacher=True,
             y = flat @ w if teacher else torch.randn(n, width, generator=gen)
     cut = [train_size, train_size + val_size]
     part = lambda a, b: (x[a:b], y[a:b]) if b > a else None  # noqa: E731
-    return Splits(train=part(0, cut[0]), val=part(cut[0], cut[1]), test=part(cut[1], n),
-                  task=task, num_outputs=width)
+    return Splits(train=part(0, cut[0]), val=part(cut[0], cut[1]), test=part(cut[1], n), task=task, num_outputs=width)

@@ -1,4 +1,5 @@
 """Models; each config in conf/model/ names its class with `_target_`."""
+
 import torch.nn as nn
 from omegaconf import DictConfig, OmegaConf
 
@@ -14,6 +15,7 @@ def without_pretrained_weights(model_cfg: DictConfig, keep_local: bool = False) 
     """The model config with its `weights` keys set to none: meta tensors hold no values, so reading
     (let alone downloading) weights for them is wasted. keep_local keeps checkpoint paths, so a
     missing or mismatched file is still reported before the run starts; `imagenet` (a download) goes."""
+
     def dropped(value) -> bool:
         return not keep_local or str(value).lower() == "imagenet"
 

@@ -26,6 +26,7 @@ Hooks for the training loop (optional; a model without them trains as before):
 A checkpoint saved after the switch loads into a fresh net (it unties itself on loading), but an
 optimizer built before loading must then be rebuilt too.
 """
+
 import math
 
 import torch
@@ -74,13 +75,18 @@ class DenseMap(nn.Module):
         return F.linear(x.flatten(1), self.weight, self.bias).view(-1, *self.output_shape)
 
 
-LAYERS = {("conv", 1): nn.Conv1d, ("conv", 2): nn.Conv2d,
-          ("local", 1): LocallyConnected1d, ("local", 2): LocallyConnected2d,
-          ("lowrank", 1): LowRankLocallyConnected1d, ("lowrank", 2): LowRankLocallyConnected2d,
-          ("tiled", 1): TiledConv1d, ("tiled", 2): TiledConv2d}
+LAYERS = {
+    ("conv", 1): nn.Conv1d,
+    ("conv", 2): nn.Conv2d,
+    ("local", 1): LocallyConnected1d,
+    ("local", 2): LocallyConnected2d,
+    ("lowrank", 1): LowRankLocallyConnected1d,
+    ("lowrank", 2): LowRankLocallyConnected2d,
+    ("tiled", 1): TiledConv1d,
+    ("tiled", 2): TiledConv2d,
+}
 LAYER_NAMES = ("conv", "lowrank", "tiled", "local", "dense")
-POOLS = {("max", 1): F.max_pool1d, ("max", 2): F.max_pool2d,
-         ("avg", 1): F.avg_pool1d, ("avg", 2): F.avg_pool2d}
+POOLS = {("max", 1): F.max_pool1d, ("max", 2): F.max_pool2d, ("avg", 1): F.avg_pool1d, ("avg", 2): F.avg_pool2d}
 TWIN = {1: LocallyConnected1d, 2: LocallyConnected2d}
 
 
@@ -93,14 +99,17 @@ def _per_block(name: str, value, blocks: int, dims: int) -> list[tuple[int, ...]
     if not isinstance(value, (list, tuple)):
         return [_tuple(value, dims)] * blocks
     if len(value) != blocks:
-        raise UserError(f"model.{name}={list(value)} has {len(value)} entries for {blocks} blocks "
-                        f"(model.channels): give one entry per block, or one int for all")
+        raise UserError(
+            f"model.{name}={list(value)} has {len(value)} entries for {blocks} blocks "
+            f"(model.channels): give one entry per block, or one int for all"
+        )
     return [_tuple(v, dims) for v in value]
 
 
 def conv_output_size(size, kernel, stride, padding, dilation) -> tuple[int, ...]:
-    return tuple((s + 2 * p - d * (k - 1) - 1) // st + 1
-                 for s, k, st, p, d in zip(size, kernel, stride, padding, dilation))
+    return tuple(
+        (s + 2 * p - d * (k - 1) - 1) // st + 1 for s, k, st, p, d in zip(size, kernel, stride, padding, dilation)
+    )
 
 
 def _integer(v) -> bool:
@@ -111,20 +120,26 @@ def _number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def check_spectrum_options(layer, dims, rank, combining, tie_strength, share_every, untie_at, untie_to,
-                           match_params_of) -> None:
+def check_spectrum_options(
+    layer, dims, rank, combining, tie_strength, share_every, untie_at, untie_to, match_params_of
+) -> None:
     """UserErrors for the options of the sharing spectrum, each naming the fix."""
+
     def needs(option, value, wanted):
         if layer != wanted:
-            raise UserError(f"model.{option}={value} needs model.layer={wanted} (got {layer}): set "
-                            f"model.layer={wanted}, or leave {option} at its default")
+            raise UserError(
+                f"model.{option}={value} needs model.layer={wanted} (got {layer}): set "
+                f"model.layer={wanted}, or leave {option} at its default"
+            )
+
     if layer == "lowrank":
         if not _integer(rank) or rank < 1:
             raise UserError(f"model.rank={rank!r} is not valid: use an integer >= 1, e.g. model.rank=2")
         allowed = COMBINING if dims == 2 else ("full",)
         if combining not in allowed:
-            raise UserError(f"model.combining={combining!r} is not valid for {dims}-D inputs: use "
-                            f"{' | '.join(allowed)}")
+            raise UserError(
+                f"model.combining={combining!r} is not valid for {dims}-D inputs: use {' | '.join(allowed)}"
+            )
     if not _number(tie_strength) or tie_strength < 0:
         raise UserError(f"model.tie_strength={tie_strength!r} is not valid: use a number >= 0, e.g. 0.001")
     if tie_strength:
@@ -141,37 +156,76 @@ def check_spectrum_options(layer, dims, rank, combining, tie_strength, share_eve
             raise UserError(f"model.untie_to={untie_to!r} is not valid: use local or dense")
     if match_params_of is not None:
         if match_params_of not in LAYER_NAMES[1:]:
-            raise UserError(f"model.match_params_of={match_params_of!r} is not valid: use "
-                            f"{' | '.join(LAYER_NAMES[1:])}, or null")
+            raise UserError(
+                f"model.match_params_of={match_params_of!r} is not valid: use {' | '.join(LAYER_NAMES[1:])}, or null"
+            )
         needs("match_params_of", match_params_of, "conv")
 
 
 class ConvNet(nn.Module):
-    def __init__(self, input_shape, num_outputs, layer="conv", channels=(16, 32), kernel_size=3,
-                 stride=1, padding=1, dilation=1, pool=None, pool_size=2, tile=2, rank=2, combining="full",
-                 tie_strength=0.0, share_every=0, untie_at=None, untie_to="local", match_params_of=None):
+    def __init__(
+        self,
+        input_shape,
+        num_outputs,
+        layer="conv",
+        channels=(16, 32),
+        kernel_size=3,
+        stride=1,
+        padding=1,
+        dilation=1,
+        pool=None,
+        pool_size=2,
+        tile=2,
+        rank=2,
+        combining="full",
+        tie_strength=0.0,
+        share_every=0,
+        untie_at=None,
+        untie_to="local",
+        match_params_of=None,
+    ):
         super().__init__()
         if len(input_shape) == 1:
             input_shape = (1, *input_shape)  # a flat vector is a 1-channel sequence
         if len(input_shape) not in (2, 3):
-            raise UserError(f"a CNN takes [C, L] or [C, H, W] inputs, not {list(input_shape)}: "
-                            f"pick a sequence or image dataset, or model=mlp")
+            raise UserError(
+                f"a CNN takes [C, L] or [C, H, W] inputs, not {list(input_shape)}: "
+                f"pick a sequence or image dataset, or model=mlp"
+            )
         if layer not in LAYER_NAMES:
             raise UserError(f"model.layer={layer!r} is not valid: use {', '.join(LAYER_NAMES)}")
         dims = len(input_shape) - 1
-        check_spectrum_options(layer, dims, rank, combining, tie_strength, share_every, untie_at, untie_to,
-                               match_params_of)
+        check_spectrum_options(
+            layer, dims, rank, combining, tie_strength, share_every, untie_at, untie_to, match_params_of
+        )
         blocks = len(channels)
-        geometry = {name: _per_block(name, value, blocks, dims) for name, value in (
-            ("kernel_size", kernel_size), ("stride", stride), ("padding", padding), ("dilation", dilation))}
+        geometry = {
+            name: _per_block(name, value, blocks, dims)
+            for name, value in (
+                ("kernel_size", kernel_size),
+                ("stride", stride),
+                ("padding", padding),
+                ("dilation", dilation),
+            )
+        }
         if match_params_of is not None:
-            spec = dict(kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation, pool=pool,
-                        pool_size=pool_size, tile=tile, rank=rank, combining=combining)
+            spec = dict(
+                kernel_size=kernel_size,
+                stride=stride,
+                padding=padding,
+                dilation=dilation,
+                pool=pool,
+                pool_size=pool_size,
+                tile=tile,
+                rank=rank,
+                combining=combining,
+            )
 
             def count(layer_, channels_):
                 with torch.device("meta"):
                     net = ConvNet(input_shape, num_outputs, layer_, channels_, **spec)
                 return sum(p.numel() for p in net.parameters())
+
             target = count(match_params_of, channels)
             channels = matched_channels(lambda ch: count("conv", ch), channels, target)
         self.dims, self.pool, self.pool_size, self.num_blocks = dims, pool, _tuple(pool_size, dims), blocks
@@ -183,9 +237,11 @@ class ConvNet(nn.Module):
             block = {name: per_block[i - 1] for name, per_block in geometry.items()}
             out_size = conv_output_size(size, *block.values())
             if min(out_size) < 1:
-                raise UserError(f"block {i} gets a {'×'.join(map(str, size))} input, too small for "
-                                f"model.kernel_size={kernel_size} with dilation {dilation} and padding "
-                                f"{padding}: use a smaller kernel, more padding or fewer blocks")
+                raise UserError(
+                    f"block {i} gets a {'×'.join(map(str, size))} input, too small for "
+                    f"model.kernel_size={kernel_size} with dilation {dilation} and padding "
+                    f"{padding}: use a smaller kernel, more padding or fewer blocks"
+                )
             if layer == "dense":
                 setattr(self, f"conv{i}", DenseMap(in_ch, out_ch, size, out_size))
             else:
@@ -200,8 +256,10 @@ class ConvNet(nn.Module):
             if pool:
                 size = tuple(s // p for s, p in zip(size, self.pool_size))
                 if min(size) < 1:
-                    raise UserError(f"pooling after block {i} leaves nothing of the input: "
-                                    f"set model.pool=null, a smaller model.pool_size, or fewer blocks")
+                    raise UserError(
+                        f"pooling after block {i} leaves nothing of the input: "
+                        f"set model.pool=null, a smaller model.pool_size, or fewer blocks"
+                    )
         self.feature_shape = (in_ch, *size)
         self.fc = nn.Linear(in_ch * int(torch.Size(size).numel()), num_outputs)
 
@@ -212,8 +270,10 @@ class ConvNet(nn.Module):
         """Soft positional tying: λ·Σ_p ‖w_p − w̄‖² summed over the locally connected layers."""
         if not self.tie_strength:
             return None
-        spreads = [(w - w.mean(0)).pow(2).sum() for w in (
-            m.weight.flatten(0, self.dims - 1) for m in self.blocks() if isinstance(m, _LocallyConnectedNd))]
+        spreads = [
+            (w - w.mean(0)).pow(2).sum()
+            for w in (m.weight.flatten(0, self.dims - 1) for m in self.blocks() if isinstance(m, _LocallyConnectedNd))
+        ]
         return self.tie_strength * torch.stack(spreads).sum()
 
     def after_step(self, step: int) -> bool:
@@ -239,7 +299,12 @@ class ConvNet(nn.Module):
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # weights saved after the switch: switch first, so that they fit
         saved = state_dict.get(f"{prefix}conv1.weight")
-        if self.untie_at is not None and not self.untied and saved is not None and saved.shape != self.conv1.weight.shape:
+        if (
+            self.untie_at is not None
+            and not self.untied
+            and saved is not None
+            and saved.shape != self.conv1.weight.shape
+        ):
             self.untie()
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 

@@ -14,6 +14,7 @@ the kernel of position p flattened and w̄ their mean over positions:
 Kernels only, not biases. Convolutions are shared by construction and not reported. `<layer>` is the
 module's name with dots as underscores (conv1, a_conv1, …).
 """
+
 import math
 
 import torch
@@ -27,8 +28,11 @@ def kernel_diagnostics(kernels: torch.Tensor, dims: int) -> dict[str, float]:
     mean, std = flat.mean(0), flat.std(0, correction=0)
     ratio = mean.abs() / std  # std 0: inf where the mean is not 0, NaN (left out) where the entry is all 0
     snr = ratio.nanmean().item() if not ratio.isnan().all() else math.inf
-    neighbours = [(grid.narrow(a, 1, n - 1) - grid.narrow(a, 0, n - 1)).norm(dim=-1).flatten()
-                  for a, n in enumerate(grid.shape[:dims]) if n > 1]
+    neighbours = [
+        (grid.narrow(a, 1, n - 1) - grid.narrow(a, 0, n - 1)).norm(dim=-1).flatten()
+        for a, n in enumerate(grid.shape[:dims])
+        if n > 1
+    ]
     neighbor = torch.cat(neighbours).mean().item() if neighbours else math.nan
     return {"snr": snr, "neighbor_dist": neighbor, "dist_to_mean": (flat - mean).norm(dim=1).mean().item()}
 

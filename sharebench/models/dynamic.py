@@ -5,6 +5,7 @@ Python's `random` at every call, as the seed does (seeded by the run's seed). Th
 weights are shared across depths: one tensor, used k times. Accounting counts the uses of the one
 forward it measures (the same draw as the first training step), so effective counts vary with k.
 """
+
 import math
 import random
 

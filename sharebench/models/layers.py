@@ -9,6 +9,7 @@ stays conv-like, (*output_size, out, in, *kernel); only its strides differ), so 
 without a copy and its gradient lands in the parameter's layout. A custom autograd.Function does the
 backward with the same layouts (forward-mode and double backward are not supported).
 """
+
 import math
 
 import torch
@@ -30,14 +31,20 @@ def set_geometry(layer: nn.Module, n: int, input_size, kernel_size, stride, padd
     layer.padding = _tuple(padding, n, "padding")
     layer.dilation = _tuple(dilation, n, "dilation")
     if min(layer.kernel_size + layer.stride + layer.dilation) < 1 or min(layer.padding) < 0:
-        raise ValueError(f"kernel_size, stride and dilation must be >= 1 and padding >= 0, got "
-                         f"{layer.kernel_size}, {layer.stride}, {layer.dilation}, {layer.padding}")
-    layer.output_size = tuple((i + 2 * p - d * (k - 1) - 1) // s + 1 for i, k, s, p, d in zip(
-        layer.input_size, layer.kernel_size, layer.stride, layer.padding, layer.dilation))
+        raise ValueError(
+            f"kernel_size, stride and dilation must be >= 1 and padding >= 0, got "
+            f"{layer.kernel_size}, {layer.stride}, {layer.dilation}, {layer.padding}"
+        )
+    layer.output_size = tuple(
+        (i + 2 * p - d * (k - 1) - 1) // s + 1
+        for i, k, s, p, d in zip(layer.input_size, layer.kernel_size, layer.stride, layer.padding, layer.dilation)
+    )
     if min(layer.output_size) < 1:
-        raise ValueError(f"input_size {layer.input_size} with kernel_size {layer.kernel_size}, dilation "
-                         f"{layer.dilation} and padding {layer.padding} gives output size "
-                         f"{layer.output_size}: every dimension must be >= 1")
+        raise ValueError(
+            f"input_size {layer.input_size} with kernel_size {layer.kernel_size}, dilation "
+            f"{layer.dilation} and padding {layer.padding} gives output size "
+            f"{layer.output_size}: every dimension must be >= 1"
+        )
 
 
 class _LocalConv2d(torch.autograd.Function):
@@ -50,7 +57,7 @@ class _LocalConv2d(torch.autograd.Function):
         L, K = Ho * Wo, C * kh * kw
         # Padded copy as (H, W, B, C): the windows' rows are then runs of C contiguous values.
         xp = x.new_zeros(H + 2 * ph, W + 2 * pw, B, C)
-        xp[ph:ph + H, pw:pw + W] = x.permute(2, 3, 0, 1)
+        xp[ph : ph + H, pw : pw + W] = x.permute(2, 3, 0, 1)
         win = xp.unfold(0, dh * (kh - 1) + 1, sh).unfold(1, dw * (kw - 1) + 1, sw)[..., ::dh, ::dw]
         cols = win.permute(0, 1, 2, 4, 5, 3).reshape(L, B, K)  # the one big copy: (Ho, Wo, B, kh, kw, C)
         w = weight.movedim(3, -1).reshape(L, O, K)  # a view, given the storage order set in __init__
@@ -79,8 +86,8 @@ class _LocalConv2d(torch.autograd.Function):
             for i in range(kh):
                 for j in range(kw):
                     rows = slice(i * dh, i * dh + sh * (Ho - 1) + 1, sh)
-                    gxp[rows, j * dw:j * dw + sw * (Wo - 1) + 1:sw] += gc[:, :, :, i, j]
-            gx = gxp[ph:ph + H, pw:pw + W].permute(2, 3, 0, 1)
+                    gxp[rows, j * dw : j * dw + sw * (Wo - 1) + 1 : sw] += gc[:, :, :, i, j]
+            gx = gxp[ph : ph + H, pw : pw + W].permute(2, 3, 0, 1)
         if ctx.needs_input_grad[1]:  # (L, O, K) in the parameter's own storage order: no copy
             gw = torch.bmm(gy.transpose(1, 2), cols).view(Ho, Wo, O, kh, kw, C).movedim(-1, 3)
         if ctx.needs_input_grad[2]:
@@ -92,8 +99,17 @@ class _LocallyConnectedNd(nn.Module):
     _dims: int
     _conv: type
 
-    def __init__(self, in_channels: int, out_channels: int, input_size, kernel_size, stride=1,
-                 padding=0, dilation=1, bias: bool = True):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        input_size,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        bias: bool = True,
+    ):
         super().__init__()
         n = self._dims
         self.in_channels, self.out_channels = in_channels, out_channels
@@ -117,13 +133,23 @@ class _LocallyConnectedNd(nn.Module):
     def from_conv(cls, conv: nn.Module, input_size):
         """The unshared twin of `conv` for inputs of `input_size`: its kernel and bias at every position."""
         if not isinstance(conv, cls._conv) or conv.groups != 1 or conv.padding_mode != "zeros":
-            raise ValueError(f"{cls.__name__}.from_conv needs an nn.{cls._conv.__name__} with groups=1 and "
-                             f"zero padding, got {conv!r}")
+            raise ValueError(
+                f"{cls.__name__}.from_conv needs an nn.{cls._conv.__name__} with groups=1 and "
+                f"zero padding, got {conv!r}"
+            )
         padding = 0 if conv.padding == "valid" else conv.padding
         if isinstance(padding, str):
             raise ValueError(f"{cls.__name__}.from_conv needs integer padding, got padding={padding!r}")
-        lc = cls(conv.in_channels, conv.out_channels, input_size, conv.kernel_size, conv.stride,
-                 padding, conv.dilation, bias=conv.bias is not None)
+        lc = cls(
+            conv.in_channels,
+            conv.out_channels,
+            input_size,
+            conv.kernel_size,
+            conv.stride,
+            padding,
+            conv.dilation,
+            bias=conv.bias is not None,
+        )
         lc = lc.to(device=conv.weight.device, dtype=conv.weight.dtype)
         with torch.no_grad():
             lc.weight.copy_(conv.weight.expand_as(lc.weight))  # broadcast over the leading position dims
@@ -138,12 +164,16 @@ class _LocallyConnectedNd(nn.Module):
     def _check(self, x: torch.Tensor) -> None:
         n = self._dims
         if x.dim() != n + 2 or x.shape[1] != self.in_channels or tuple(x.shape[2:]) != self.input_size:
-            raise ValueError(f"{type(self).__name__} expects input of shape (batch, {self.in_channels}, "
-                             f"{', '.join(map(str, self.input_size))}), got {tuple(x.shape)}")
+            raise ValueError(
+                f"{type(self).__name__} expects input of shape (batch, {self.in_channels}, "
+                f"{', '.join(map(str, self.input_size))}), got {tuple(x.shape)}"
+            )
 
     def extra_repr(self) -> str:
-        s = (f"{self.in_channels}, {self.out_channels}, input_size={self.input_size}, "
-             f"kernel_size={self.kernel_size}, output_size={self.output_size}, stride={self.stride}")
+        s = (
+            f"{self.in_channels}, {self.out_channels}, input_size={self.input_size}, "
+            f"kernel_size={self.kernel_size}, output_size={self.output_size}, stride={self.stride}"
+        )
         if any(self.padding):
             s += f", padding={self.padding}"
         if any(d != 1 for d in self.dilation):
@@ -153,6 +183,7 @@ class _LocallyConnectedNd(nn.Module):
 
 class LocallyConnected2d(_LocallyConnectedNd):
     """Conv2d with a separate kernel and bias at every output position; input (B, C, H, W)."""
+
     _dims, _conv = 2, nn.Conv2d
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -162,11 +193,18 @@ class LocallyConnected2d(_LocallyConnectedNd):
 
 class LocallyConnected1d(_LocallyConnectedNd):
     """Conv1d with a separate kernel and bias at every output position; input (B, C, L)."""
+
     _dims, _conv = 1, nn.Conv1d
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self._check(x)  # run as the 2-D layer on a height-1 image; all views, no copies
         bias = None if self.bias is None else self.bias.unsqueeze(1)
-        y = _LocalConv2d.apply(x.unsqueeze(2), self.weight.unsqueeze(0).unsqueeze(4), bias,
-                               (1, *self.stride), (0, *self.padding), (1, *self.dilation))
+        y = _LocalConv2d.apply(
+            x.unsqueeze(2),
+            self.weight.unsqueeze(0).unsqueeze(4),
+            bias,
+            (1, *self.stride),
+            (0, *self.padding),
+            (1, *self.dilation),
+        )
         return y.squeeze(2)

@@ -19,6 +19,7 @@ Accounting (`effective_count`): an unshared network doing this needs a whole ker
 position, i.e. exactly the locally connected twin: basis → its size / K × positions, bias → × positions.
 The combining logits are already a per-position (per-row, per-column) table: they count as themselves.
 """
+
 import math
 
 import torch
@@ -34,8 +35,19 @@ class _LowRankLocallyConnectedNd(nn.Module):
     _dims: int
     _conv = None
 
-    def __init__(self, in_channels: int, out_channels: int, input_size, kernel_size, rank: int = 2, stride=1,
-                 padding=0, dilation=1, bias: bool = True, combining: str = "full"):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        input_size,
+        kernel_size,
+        rank: int = 2,
+        stride=1,
+        padding=0,
+        dilation=1,
+        bias: bool = True,
+        combining: str = "full",
+    ):
         super().__init__()
         n = self._dims
         self.in_channels, self.out_channels = in_channels, out_channels
@@ -49,9 +61,12 @@ class _LowRankLocallyConnectedNd(nn.Module):
         self.basis = nn.Parameter(torch.empty(rank, out_channels, in_channels, *self.kernel_size))
         self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
         out = self.output_size
-        shapes = {"full": {"combining": out}, "row": {"combining": (out[0], 1)},
-                  "column": {"combining": (1, out[-1])},
-                  "factorized": {"combining_rows": (out[0], 1), "combining_cols": (1, out[-1])}}[combining]
+        shapes = {
+            "full": {"combining": out},
+            "row": {"combining": (out[0], 1)},
+            "column": {"combining": (1, out[-1])},
+            "factorized": {"combining_rows": (out[0], 1), "combining_cols": (1, out[-1])},
+        }[combining]
         for name, shape in shapes.items():
             self.register_parameter(name, nn.Parameter(torch.zeros(rank, *shape)))
         self.reset_parameters()
@@ -88,25 +103,31 @@ class _LowRankLocallyConnectedNd(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n = self._dims
         if x.dim() != n + 2 or x.shape[1] != self.in_channels or tuple(x.shape[2:]) != self.input_size:
-            raise ValueError(f"{type(self).__name__} expects input of shape (batch, {self.in_channels}, "
-                             f"{', '.join(map(str, self.input_size))}), got {tuple(x.shape)}")
+            raise ValueError(
+                f"{type(self).__name__} expects input of shape (batch, {self.in_channels}, "
+                f"{', '.join(map(str, self.input_size))}), got {tuple(x.shape)}"
+            )
         maps = self._conv(x, self.basis.flatten(0, 1), None, self.stride, self.padding, self.dilation)
         maps = maps.unflatten(1, (self.rank, self.out_channels))  # (B, K, out, *output_size)
         y = (maps * self.combining_weights().unsqueeze(1)).sum(1)
         return y if self.bias is None else y + self.bias.view(-1, *(1,) * n)
 
     def extra_repr(self) -> str:
-        return (f"{self.in_channels}, {self.out_channels}, input_size={self.input_size}, "
-                f"kernel_size={self.kernel_size}, rank={self.rank}, combining={self.combining_mode}, "
-                f"output_size={self.output_size}, stride={self.stride}, padding={self.padding}"
-                + ("" if self.bias is not None else ", bias=False"))
+        return (
+            f"{self.in_channels}, {self.out_channels}, input_size={self.input_size}, "
+            f"kernel_size={self.kernel_size}, rank={self.rank}, combining={self.combining_mode}, "
+            f"output_size={self.output_size}, stride={self.stride}, padding={self.padding}"
+            + ("" if self.bias is not None else ", bias=False")
+        )
 
 
 class LowRankLocallyConnected2d(_LowRankLocallyConnectedNd):
     """Conv2d whose kernel at each output position is a learned mix of `rank` shared kernels."""
+
     _dims, _conv = 2, staticmethod(F.conv2d)
 
 
 class LowRankLocallyConnected1d(_LowRankLocallyConnectedNd):
     """Conv1d whose kernel at each output position is a learned mix of `rank` shared kernels."""
+
     _dims, _conv = 1, staticmethod(F.conv1d)

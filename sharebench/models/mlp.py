@@ -1,4 +1,5 @@
 """MLP: flatten → [linear → ReLU] blocks → linear head. Every weight serves one input position."""
+
 import math
 
 import torch

@@ -5,6 +5,7 @@ Parameter names are torchvision's own (`conv1.weight`, …, `fc.weight`), so `pa
 seed's `named_parameters()` printout and a torchvision state_dict loads as it is. Inputs are adapted on
 the device inside forward: one channel is repeated to three, and `input_size` resizes the image.
 """
+
 import os
 from pathlib import Path
 from urllib.parse import urlparse
@@ -32,8 +33,10 @@ def _imagenet_state_dict(depth: int) -> dict:
     try:
         return weights.get_state_dict(progress=False)
     except OSError as err:  # no network (URLError is an OSError), or an unreadable file
-        raise UserError(f"cannot download the ImageNet weights of resnet{depth} ({err}): place the file "
-                        f"{imagenet_cache_file(depth)} (from {weights.url}) by hand, or use model.weights=none") from None
+        raise UserError(
+            f"cannot download the ImageNet weights of resnet{depth} ({err}): place the file "
+            f"{imagenet_cache_file(depth)} (from {weights.url}) by hand, or use model.weights=none"
+        ) from None
 
 
 def _checkpoint_state_dict(path: str) -> dict:
@@ -42,16 +45,22 @@ def _checkpoint_state_dict(path: str) -> dict:
     if file.is_dir():
         file = file / "model.pt"
     if not file.is_file():
-        raise UserError(f"model.weights={path!r}: no such checkpoint file; give a run dir with model.pt, "
-                        f"a .pt state_dict, imagenet or none")
+        raise UserError(
+            f"model.weights={path!r}: no such checkpoint file; give a run dir with model.pt, "
+            f"a .pt state_dict, imagenet or none"
+        )
     try:
         state = torch.load(file, map_location="cpu", weights_only=True)
     except Exception as err:
-        raise UserError(f"model.weights={path!r} cannot be read as a state_dict ({type(err).__name__}): "
-                        f"give a model.pt that sharebench or torch.save wrote") from None
+        raise UserError(
+            f"model.weights={path!r} cannot be read as a state_dict ({type(err).__name__}): "
+            f"give a model.pt that sharebench or torch.save wrote"
+        ) from None
     if not isinstance(state, dict):
-        raise UserError(f"model.weights={path!r} holds a {type(state).__name__}, not a state_dict: save one "
-                        f"with torch.save(model.state_dict(), path)")
+        raise UserError(
+            f"model.weights={path!r} holds a {type(state).__name__}, not a state_dict: save one "
+            f"with torch.save(model.state_dict(), path)"
+        )
     return state
 
 
@@ -74,15 +83,22 @@ class ResNetTransfer(nn.Module):
         if not isinstance(weights, str) or not weights:
             raise UserError(f"model.weights={weights!r} is not valid: use imagenet, none or a checkpoint path")
         if len(input_shape) != 3 or input_shape[0] not in (1, 3):
-            raise UserError(f"model=resnet_transfer takes 1- or 3-channel images [C, H, W], not "
-                            f"{list(input_shape)}: pick an image dataset (e.g. dataset.shape=[3,32,32])")
+            raise UserError(
+                f"model=resnet_transfer takes 1- or 3-channel images [C, H, W], not "
+                f"{list(input_shape)}: pick an image dataset (e.g. dataset.shape=[3,32,32])"
+            )
         self.depth, self.freeze, self.weights = depth, bool(freeze), str(weights)
         self.repeat_channels = input_shape[0] == 1
         self.input_size = None if input_size is None else (int(input_size),) * 2
         net = getattr(torchvision.models, f"resnet{depth}")(weights=None)
         choice = self.weights.lower()
-        state = (None if choice == "none" else _imagenet_state_dict(depth) if choice == "imagenet"
-                 else _checkpoint_state_dict(self.weights))
+        state = (
+            None
+            if choice == "none"
+            else _imagenet_state_dict(depth)
+            if choice == "imagenet"
+            else _checkpoint_state_dict(self.weights)
+        )
         if state is not None:
             backbone_state = {k: v for k, v in state.items() if not k.startswith("fc.")}
             self._check_fits(net, backbone_state)
@@ -101,8 +117,10 @@ class ResNetTransfer(nn.Module):
         wrong = [k for k in expected if k in state and tuple(state[k].shape) != tuple(expected[k])]
         if missing or wrong or set(state) - set(expected):
             bad = (missing or wrong or sorted(set(state) - set(expected)))[0]
-            raise UserError(f"model.weights={self.weights!r} does not fit resnet{self.depth} (e.g. {bad}): "
-                            f"was it saved from another model or model.depth? Use a matching model.depth")
+            raise UserError(
+                f"model.weights={self.weights!r} does not fit resnet{self.depth} (e.g. {bad}): "
+                f"was it saved from another model or model.depth? Use a matching model.depth"
+            )
 
     def train(self, mode: bool = True) -> "ResNetTransfer":
         super().train(mode)

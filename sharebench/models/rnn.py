@@ -6,6 +6,7 @@ state with a linear head. UnrolledRNN runs the same recurrence with a separate c
 the temporal twin of a locally connected layer. Copy the shared cell into every step and the two
 compute the same function.
 """
+
 import torch
 import torch.nn as nn
 
@@ -21,9 +22,11 @@ def sequence_view(input_shape) -> tuple[int, int]:
         return shape[1], shape[0]
     if len(shape) == 3:
         return shape[1], shape[0] * shape[2]
-    raise UserError(f"a recurrent model reads [C, L] sequences or [C, H, W] images row by row, not "
-                    f"inputs of shape {list(shape)}: pick such a dataset (e.g. dataset.shape=[1,40]) "
-                    f"or another model (model=mlp)")
+    raise UserError(
+        f"a recurrent model reads [C, L] sequences or [C, H, W] images row by row, not "
+        f"inputs of shape {list(shape)}: pick such a dataset (e.g. dataset.shape=[1,40]) "
+        f"or another model (model=mlp)"
+    )
 
 
 def to_sequence(x: torch.Tensor) -> torch.Tensor:
@@ -37,8 +40,10 @@ def _check(cell: str, hidden) -> None:
     if cell not in CELLS:
         raise UserError(f"model.cell={cell!r} is not valid: use {', '.join(CELLS)} (e.g. model.cell=gru)")
     if not (isinstance(hidden, int) and hidden > 0):
-        raise UserError(f"model.hidden={hidden!r} is not valid for a recurrent model: give one positive "
-                        f"integer (e.g. model.hidden=64)")
+        raise UserError(
+            f"model.hidden={hidden!r} is not valid for a recurrent model: give one positive "
+            f"integer (e.g. model.hidden=64)"
+        )
 
 
 class RNN(nn.Module):

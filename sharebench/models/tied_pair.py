@@ -15,6 +15,7 @@ The model answers every example twice: forward returns task A's outputs, then ta
 losses (plus the penalty) and its accuracy is over both tasks. `evaluation_metrics` adds each task's
 own val/test loss and accuracy and the distance ‖w_A − w_B‖ to every evaluation.
 """
+
 import math
 
 import torch
@@ -25,8 +26,7 @@ from sharebench.errors import UserError
 
 
 class TiedPair(nn.Module):
-    def __init__(self, input_shape, num_outputs, base, mode="soft", lam=0.01, task_b="shift", shift=1,
-                 relabel_seed=0):
+    def __init__(self, input_shape, num_outputs, base, mode="soft", lam=0.01, task_b="shift", shift=1, relabel_seed=0):
         super().__init__()
         if mode not in ("soft", "hard"):
             raise UserError(f"model.mode={mode!r} is not valid: use soft or hard")

@@ -12,6 +12,7 @@ bank's positions (together the work of one convolution; tile 1 is one plain conv
 more, the banks are spread into a full per-position weight and LocallyConnected's unfold + batched
 matmul does the rest.
 """
+
 import math
 
 import torch
@@ -28,8 +29,18 @@ MAX_BANKS_FOR_CONV_PATH = 4
 class _TiledConvNd(nn.Module):
     _dims: int
 
-    def __init__(self, in_channels: int, out_channels: int, input_size, kernel_size, tile=2, stride=1,
-                 padding=0, dilation=1, bias: bool = True):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        input_size,
+        kernel_size,
+        tile=2,
+        stride=1,
+        padding=0,
+        dilation=1,
+        bias: bool = True,
+    ):
         super().__init__()
         n = self._dims
         self.in_channels, self.out_channels = in_channels, out_channels
@@ -69,8 +80,12 @@ class _TiledConvNd(nn.Module):
             for i in range(th):
                 for j in range(tw):  # positions i, i+th, … start at input row i*sh, step th*sh
                     y[:, :, i::th, j::tw] = F.conv2d(
-                        xp[:, :, i * sh:, j * sw:], weight[i, j], None if bias is None else bias[:, i, j],
-                        stride=(sh * th, sw * tw), dilation=dilation)
+                        xp[:, :, i * sh :, j * sw :],
+                        weight[i, j],
+                        None if bias is None else bias[:, i, j],
+                        stride=(sh * th, sw * tw),
+                        dilation=dilation,
+                    )
             return y
         rows = torch.arange(Ho, device=weight.device) % th
         cols = torch.arange(Wo, device=weight.device) % tw
@@ -80,33 +95,47 @@ class _TiledConvNd(nn.Module):
 
     def _check(self, x: torch.Tensor) -> None:
         if x.dim() != self._dims + 2 or x.shape[1] != self.in_channels or tuple(x.shape[2:]) != self.input_size:
-            raise ValueError(f"{type(self).__name__} expects input of shape (batch, {self.in_channels}, "
-                             f"{', '.join(map(str, self.input_size))}), got {tuple(x.shape)}")
+            raise ValueError(
+                f"{type(self).__name__} expects input of shape (batch, {self.in_channels}, "
+                f"{', '.join(map(str, self.input_size))}), got {tuple(x.shape)}"
+            )
 
     def extra_repr(self) -> str:
-        return (f"{self.in_channels}, {self.out_channels}, input_size={self.input_size}, "
-                f"kernel_size={self.kernel_size}, tile={self.tile}, output_size={self.output_size}, "
-                f"stride={self.stride}, padding={self.padding}" + ("" if self.bias is not None else ", bias=False"))
+        return (
+            f"{self.in_channels}, {self.out_channels}, input_size={self.input_size}, "
+            f"kernel_size={self.kernel_size}, tile={self.tile}, output_size={self.output_size}, "
+            f"stride={self.stride}, padding={self.padding}" + ("" if self.bias is not None else ", bias=False")
+        )
 
 
 class TiledConv2d(_TiledConvNd):
     """Conv2d with t_h × t_w kernel banks in rotation over the output positions; input (B, C, H, W)."""
+
     _dims = 2
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self._check(x)
-        return self._forward2d(x, self.weight, self.bias, self.output_size, self.tile, self.stride,
-                               self.padding, self.dilation)
+        return self._forward2d(
+            x, self.weight, self.bias, self.output_size, self.tile, self.stride, self.padding, self.dilation
+        )
 
 
 class TiledConv1d(_TiledConvNd):
     """Conv1d with t kernel banks in rotation over the output positions; input (B, C, L)."""
+
     _dims = 1
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self._check(x)  # as a height-1 image: all views
         bias = None if self.bias is None else self.bias.unsqueeze(1)
-        y = self._forward2d(x.unsqueeze(2), self.weight.unsqueeze(0).unsqueeze(-2), bias,
-                            (1, *self.output_size), (1, *self.tile), (1, *self.stride),
-                            (0, *self.padding), (1, *self.dilation))
+        y = self._forward2d(
+            x.unsqueeze(2),
+            self.weight.unsqueeze(0).unsqueeze(-2),
+            bias,
+            (1, *self.output_size),
+            (1, *self.tile),
+            (1, *self.stride),
+            (0, *self.padding),
+            (1, *self.dilation),
+        )
         return y.squeeze(2)

@@ -1,7 +1,8 @@
 """The parameter-matched conv baseline (Elsayed et al. 2020's wide convolution): a conv net widened
 until it has as many unique parameters as its unshared twin, so a comparison is not just "more weights".
 """
-from typing import Callable
+
+from collections.abc import Callable
 
 
 def matched_channels(count: Callable[[list[int]], int], channels, target: int) -> list[int]:

@@ -3,6 +3,7 @@
 A process killed at any moment leaves either the previous complete file or the new one, never half
 of one; parallel jobs never read a file that is still being written.
 """
+
 import os
 from contextlib import contextmanager
 from pathlib import Path

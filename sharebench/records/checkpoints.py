@@ -9,6 +9,7 @@ must match to continue, and the wall time so far. model.pt is a plain state_dict
 Both are written atomically, and read with `weights_only=True`: they hold only tensors and plain
 Python types, so loading a file never runs code, whoever wrote it.
 """
+
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -45,16 +46,19 @@ def load_checkpoint(run_dir: str | Path) -> Checkpoint | None:
     path = Path(run_dir) / CHECKPOINT_FILE
     if not path.exists():
         return None
-    refuse = (f"{path} is not a checkpoint this sharebench can continue from ({{why}}); it was not loaded: "
-              f"delete it to start the run over, or resume another run")
+    refuse = (
+        f"{path} is not a checkpoint this sharebench can continue from ({{why}}); it was not loaded: "
+        f"delete it to start the run over, or resume another run"
+    )
     try:
         record = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # truncated, foreign, or holding Python objects that could run code
         why = "it holds Python objects, not only tensors" if "Weights only load failed" in str(err) else "unreadable"
         raise UserError(refuse.format(why=why)) from None
     if not isinstance(record, dict) or record.get("format") != FORMAT:
-        raise UserError(refuse.format(why=f"format {record.get('format') if isinstance(record, dict) else '?'}, "
-                                          f"expected {FORMAT}"))
+        raise UserError(
+            refuse.format(why=f"format {record.get('format') if isinstance(record, dict) else '?'}, expected {FORMAT}")
+        )
     try:
         return Checkpoint(**{k: v for k, v in record.items() if k != "format"})
     except TypeError:

@@ -5,6 +5,7 @@ standard column, one entry here: its final_ value, its best_ value (when it has 
 comparison's columns and the figures all follow from METRICS. Columns not listed here (a model's
 own, test_acc_shift<k>, sharing diagnostics) still get a final_ entry in summary.json.
 """
+
 import math
 from dataclasses import dataclass
 
@@ -17,11 +18,16 @@ class Metric:
 
 
 METRICS = [
-    Metric("step", final=False), Metric("epoch", final=False), Metric("elapsed_s", final=False),
+    Metric("step", final=False),
+    Metric("epoch", final=False),
+    Metric("elapsed_s", final=False),
     Metric("lr", final=False),
-    Metric("train_loss"), Metric("train_acc"),
-    Metric("val_loss", best="min"), Metric("val_acc", best="max"),
-    Metric("test_loss", best="min"), Metric("test_acc", best="max"),
+    Metric("train_loss"),
+    Metric("train_acc"),
+    Metric("val_loss", best="min"),
+    Metric("val_acc", best="max"),
+    Metric("test_loss", best="min"),
+    Metric("test_acc", best="max"),
 ]
 METRIC_COLUMNS = [m.name for m in METRICS]
 STEP_COLUMNS = ["step", "epoch", "loss", "lr"]

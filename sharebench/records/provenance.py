@@ -3,14 +3,20 @@
 Recorded in every summary.json so a result can be traced back and reproduced. No torch import
 here beyond what is already loaded; every probe is guarded and yields None when it cannot answer.
 """
+
 import os
 import platform
 import subprocess
 from importlib import metadata
 from pathlib import Path
 
-LIBRARIES = {"torch": "torch", "torchvision": "torchvision", "hydra": "hydra-core",
-             "omegaconf": "omegaconf", "numpy": "numpy"}
+LIBRARIES = {
+    "torch": "torch",
+    "torchvision": "torchvision",
+    "hydra": "hydra-core",
+    "omegaconf": "omegaconf",
+    "numpy": "numpy",
+}
 
 
 def _version(dist: str) -> str | None:
@@ -44,6 +50,7 @@ def environment() -> dict:
     """Flat fields for summary.json: `<library>_version`, python_version, git_commit, and hostname +
     pid, which tell a reader whether a run still marked `running` can still be alive."""
     record = {f"{name}_version": _version(dist) for name, dist in LIBRARIES.items()}
-    record.update(python_version=platform.python_version(), git_commit=git_commit(),
-                  hostname=platform.node(), pid=os.getpid())
+    record.update(
+        python_version=platform.python_version(), git_commit=git_commit(), hostname=platform.node(), pid=os.getpid()
+    )
     return record

@@ -2,6 +2,7 @@
 
 No torch here.
 """
+
 import csv
 import json
 import math
@@ -111,5 +112,5 @@ def read_csv(path: str | Path) -> list[dict]:
     short by a kill mid-append (steps.csv): it is dropped, never misread as a shorter number."""
     text = Path(path).read_text()
     if text and not text.endswith("\n"):
-        text = text[:text.rfind("\n") + 1]
+        text = text[: text.rfind("\n") + 1]
     return list(csv.DictReader(text.splitlines()))

@@ -1,4 +1,5 @@
 """Figures of one run: loss curves and accuracy curves, as PNG. No torch here."""
+
 import math
 from pathlib import Path
 
@@ -16,8 +17,9 @@ SPLIT_STYLE = {"train": ("tab:blue", "-"), "val": ("tab:orange", "--"), "test": 
 
 
 def _finite(rows: list[dict], key: str) -> tuple[list[float], list[float]]:
-    pts = [(float(r["step"]), float(r[key])) for r in rows
-           if r.get(key) not in (None, "") and math.isfinite(float(r[key]))]
+    pts = [
+        (float(r["step"]), float(r[key])) for r in rows if r.get(key) not in (None, "") and math.isfinite(float(r[key]))
+    ]
     return [p[0] for p in pts], [p[1] for p in pts]
 
 
@@ -33,8 +35,9 @@ def _finish(plt, fig, ax, marks: dict[str, int] | None, ylabel: str, title: str,
     return path
 
 
-def plot_run(metrics: list[dict], steps: list[dict], out_dir: Path, title: str,
-             marks: dict[str, int] | None = None) -> list[Path]:
+def plot_run(
+    metrics: list[dict], steps: list[dict], out_dir: Path, title: str, marks: dict[str, int] | None = None
+) -> list[Path]:
     """Write loss.png (per-step loss and evaluated losses) and, for classification, accuracy.png.
     `marks` (label → step) draws a labelled vertical line in both, e.g. where a model untied."""
     import matplotlib
@@ -52,7 +55,9 @@ def plot_run(metrics: list[dict], steps: list[dict], out_dir: Path, title: str,
     for split, (color, ls) in SPLIT_STYLE.items():
         x, y = _finite(metrics, f"{split}_loss")
         if x:
-            ax.plot(x, y, color=color, ls=ls, marker="o", ms=2.5, label=f"{split} (mean)" if split == "train" else split)
+            ax.plot(
+                x, y, color=color, ls=ls, marker="o", ms=2.5, label=f"{split} (mean)" if split == "train" else split
+            )
     positive = sy + [v for s in SPLIT_STYLE for v in _finite(metrics, f"{s}_loss")[1]]
     if wants_log_scale(positive):
         ax.set_yscale("log")

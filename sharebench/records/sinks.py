@@ -2,6 +2,7 @@
 
 A sink receives exactly the rows written to metrics.csv and steps.csv, so both views agree.
 """
+
 import math
 from pathlib import Path
 
@@ -22,8 +23,9 @@ class TensorBoardSink:
         try:
             from torch.utils.tensorboard import SummaryWriter
         except ImportError:
-            raise UserError('logger=tensorboard needs the tensorboard package: pip install -e ".[tensorboard]" '
-                            "(or use logger=csv)") from None
+            raise UserError(
+                'logger=tensorboard needs the tensorboard package: pip install -e ".[tensorboard]" (or use logger=csv)'
+            ) from None
         self.writer = SummaryWriter(log_dir=str(Path(run_dir) / subdir))
 
     def _add(self, prefix: str, row: dict) -> None:

@@ -1,4 +1,5 @@
 """The Hydra application behind `sharebench run`: compose the config, hand it to job.run_job."""
+
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
@@ -11,8 +12,9 @@ def main(cfg: DictConfig) -> dict | None:
     hydra_cfg = HydraConfig.get()
     from sharebench.run.job import run_job  # torch is imported only when a run really starts
 
-    summary = run_job(cfg, hydra_cfg.runtime.output_dir, dict(hydra_cfg.runtime.choices),
-                      multirun=hydra_cfg.mode.name == "MULTIRUN")
+    summary = run_job(
+        cfg, hydra_cfg.runtime.output_dir, dict(hydra_cfg.runtime.choices), multirun=hydra_cfg.mode.name == "MULTIRUN"
+    )
     if summary and cfg.get("objective"):  # a search sweeper (optuna) optimises one number
         return summary.get(cfg.objective)
     return summary

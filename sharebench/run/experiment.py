@@ -1,4 +1,5 @@
 """run(cfg): data → model → accounting → training → records. A plain function, no Hydra inside."""
+
 import logging
 import math
 import os
@@ -41,8 +42,13 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)  # also seeds every CUDA device
 
 
-def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None,
-        should_stop=lambda: False, resume: Checkpoint | None = None) -> dict:
+def run(
+    cfg: DictConfig,
+    run_dir: str | Path,
+    choices: dict | None = None,
+    should_stop=lambda: False,
+    resume: Checkpoint | None = None,
+) -> dict:
     """Train one configuration and write its run directory; returns the summary record.
 
     `should_stop()` turning true ends the run as `interrupted` with a checkpoint.pt; `resume` (a loaded
@@ -63,20 +69,38 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None,
     training = TrainingState.from_dict(resume.training) if resume else None
     recorder.restore(resume.metrics if resume else [], training.loop.step if training else 0)
     recorder.write_params(table)
-    names = {"model": choices.get("model") or cfg.model.get("_target_", "?").rsplit(".", 1)[-1],
-             "dataset": choices.get("dataset") or cfg.dataset.get("_target_", "?").rsplit(".", 2)[-2],
-             "optim": choices.get("optim") or cfg.optim.get("_target_", "?").rsplit(".", 1)[-1]}
-    summary = {**names, "seed": cfg.seed, "status": "running", **totals,
-               "task": splits.task, "input_shape": list(splits.input_shape),
-               **{f"{k}_size": v for k, v in splits.sizes().items()},
-               "device": str(device), "sharebench_version": __version__, **environment(),
-               "run_dir": str(run_dir), "resumed_from_step": training.loop.step if training else None}
+    names = {
+        "model": choices.get("model") or cfg.model.get("_target_", "?").rsplit(".", 1)[-1],
+        "dataset": choices.get("dataset") or cfg.dataset.get("_target_", "?").rsplit(".", 2)[-2],
+        "optim": choices.get("optim") or cfg.optim.get("_target_", "?").rsplit(".", 1)[-1],
+    }
+    summary = {
+        **names,
+        "seed": cfg.seed,
+        "status": "running",
+        **totals,
+        "task": splits.task,
+        "input_shape": list(splits.input_shape),
+        **{f"{k}_size": v for k, v in splits.sizes().items()},
+        "device": str(device),
+        "sharebench_version": __version__,
+        **environment(),
+        "run_dir": str(run_dir),
+        "resumed_from_step": training.loop.step if training else None,
+    }
     summary["threads"], summary["threads_reason"] = set_threads(  # torch's intra-op threads: train/threads.py
-        cfg.trainer.get("threads", "auto"), totals["macs_per_example"], cfg.trainer.batch_size, device)
+        cfg.trainer.get("threads", "auto"), totals["macs_per_example"], cfg.trainer.batch_size, device
+    )
     recorder.write_summary(summary)
-    detail.info("%s on %s: %s parameters, %s train / %s val / %s test examples, input %s, device %s",
-             names["model"], names["dataset"], f"{summary['params_total']:,}", *splits.sizes().values(),
-             "×".join(map(str, splits.input_shape)), device)
+    detail.info(
+        "%s on %s: %s parameters, %s train / %s val / %s test examples, input %s, device %s",
+        names["model"],
+        names["dataset"],
+        f"{summary['params_total']:,}",
+        *splits.sizes().values(),
+        "×".join(map(str, splits.input_shape)),
+        device,
+    )
 
     shifts, augment = cfg.get("eval") or {}, cfg.get("augment") or {}
     require_positions(splits.input_shape, shifts.get("shifts"), augment.get("translate", 0))
@@ -85,13 +109,28 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None,
     total_steps = planned_steps(len(splits.train[0]), cfg.trainer)
 
     def on_evaluation(row: dict) -> None:
-        row.update(shifted_accuracy(model, splits, shifts.get("shifts") or [], shifts.get("shift_axes", "both"),
-                                    cfg.trainer.eval_batch_size, amp=cfg.trainer.amp))
+        row.update(
+            shifted_accuracy(
+                model,
+                splits,
+                shifts.get("shifts") or [],
+                shifts.get("shift_axes", "both"),
+                cfg.trainer.eval_batch_size,
+                amp=cfg.trainer.amp,
+            )
+        )
         row.update(sharing_diagnostics(model))  # how alike the kernels of unshared layers are
         recorder.add_evaluation(row)
-        detail.info("step %d (epoch %.2f): train loss %.4f | val loss %.4f acc %.4f | test loss %.4f acc %.4f",
-                    row["step"], row["epoch"], row["train_loss"], row["val_loss"], row["val_acc"],
-                    row["test_loss"], row["test_acc"])
+        detail.info(
+            "step %d (epoch %.2f): train loss %.4f | val loss %.4f acc %.4f | test loss %.4f acc %.4f",
+            row["step"],
+            row["epoch"],
+            row["train_loss"],
+            row["val_loss"],
+            row["val_acc"],
+            row["test_loss"],
+            row["test_acc"],
+        )
         log.info(evaluation_line(row, total_steps))  # the terminal's one line per evaluation
 
     started = time.perf_counter()
@@ -107,9 +146,20 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None,
         # a frozen backbone's features are computed once: then only the head trains, on them
         trained, data_in = with_cached_features(model, splits, cfg)
         with logging_redirect_tqdm():  # log lines print above the progress bar instead of through it
-            result = fit(trained, data_in, optimizer, cfg.trainer, device, cfg.seed, on_evaluation,
-                         recorder.add_steps, augment=augment, should_stop=should_stop, resume=training,
-                         on_checkpoint=on_checkpoint)
+            result = fit(
+                trained,
+                data_in,
+                optimizer,
+                cfg.trainer,
+                device,
+                cfg.seed,
+                on_evaluation,
+                recorder.add_steps,
+                augment=augment,
+                should_stop=should_stop,
+                resume=training,
+                on_checkpoint=on_checkpoint,
+            )
         summary["status"] = result.status
         if result.status != "interrupted" and cfg.trainer.get("save_model", True):
             summary["model_file"] = str(save_model(model, run_dir))
@@ -122,15 +172,18 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None,
     if getattr(model, "untied", False):  # untie_at: the step from which it trained unshared
         summary["untied_at_step"] = model.untie_at
     last = recorder.metrics[-1] if recorder.metrics else {}
-    summary.update({
-        "steps": result.steps if result else last.get("step", 0),
-        "epochs": result.epochs if result else last.get("epoch", 0),
-        **summary_entries(recorder.metrics),  # final_<column>, best_<column>
-        "train_seconds": round(result.train_seconds, 3) if result else math.nan,
-        "wall_seconds": wall_seconds(),
-        "samples_per_second": round(result.samples_seen / result.train_seconds, 1)
-        if result and result.train_seconds > 0 else math.nan,
-    })
+    summary.update(
+        {
+            "steps": result.steps if result else last.get("step", 0),
+            "epochs": result.epochs if result else last.get("epoch", 0),
+            **summary_entries(recorder.metrics),  # final_<column>, best_<column>
+            "train_seconds": round(result.train_seconds, 3) if result else math.nan,
+            "wall_seconds": wall_seconds(),
+            "samples_per_second": round(result.samples_seen / result.train_seconds, 1)
+            if result and result.train_seconds > 0
+            else math.nan,
+        }
+    )
     if result and result.state is not None:  # interrupted between two steps: keep how to go on
         save_checkpoint(run_dir, Checkpoint(result.state.as_dict(), recorder.metrics, key, summary["wall_seconds"]))
     elif result:
@@ -141,8 +194,13 @@ def run(cfg: DictConfig, run_dir: str | Path, choices: dict | None = None,
         steps = read_csv(run_dir / "steps.csv") if (run_dir / "steps.csv").exists() else []
         from sharebench.records.run_plots import plot_run
 
-        plot_run(recorder.metrics, steps, run_dir / "plots", f"{names['model']} on {names['dataset']}",
-                 marks={"untied": summary["untied_at_step"]} if summary.get("untied_at_step") else None)
+        plot_run(
+            recorder.metrics,
+            steps,
+            run_dir / "plots",
+            f"{names['model']} on {names['dataset']}",
+            marks={"untied": summary["untied_at_step"]} if summary.get("untied_at_step") else None,
+        )
     say(format_summary(summary, cfg))
     if result is None:  # a hard KeyboardInterrupt, not a requested stop: pass it on
         raise KeyboardInterrupt
@@ -169,6 +227,7 @@ def evaluation_line(row: dict, total_steps: int) -> str:
 
 def format_summary(s: dict, cfg: DictConfig | None = None) -> str:
     """The few lines a person reads at the end of a run."""
+
     def pct(v):
         return "—" if v is None or not math.isfinite(v) else f"{100 * v:.2f}%"
 
@@ -180,11 +239,15 @@ def format_summary(s: dict, cfg: DictConfig | None = None) -> str:
         f"  parameters  {s['params_total']:,} (trainable {s['params_trainable']:,}, frozen {s['params_frozen']:,})",
     ]
     if "params_effective" in s:
-        lines.append(f"  if unshared {s['params_effective']:,} (sharing ×{s['sharing_factor']:,.2f}), "
-                     f"{s['macs_per_example']:,} MACs per example")
+        lines.append(
+            f"  if unshared {s['params_effective']:,} (sharing ×{s['sharing_factor']:,.2f}), "
+            f"{s['macs_per_example']:,} MACs per example"
+        )
     if s["task"] == "classification":
-        lines.append(f"  accuracy    test {pct(s['final_test_acc'])} · val {pct(s['final_val_acc'])} "
-                     f"· best val {pct(s['best_val_acc'])}")
+        lines.append(
+            f"  accuracy    test {pct(s['final_test_acc'])} · val {pct(s['final_val_acc'])} "
+            f"· best val {pct(s['best_val_acc'])}"
+        )
         shifted = [(k.rsplit("shift", 1)[1], v) for k, v in s.items() if k.startswith("final_test_acc_shift")]
         if shifted:  # eval.shifts
             lines.append("  shifted     " + " · ".join(f"{k} px {pct(v)}" for k, v in shifted))
@@ -197,6 +260,8 @@ def format_summary(s: dict, cfg: DictConfig | None = None) -> str:
     ]
     if s["status"] == "diverged":
         lr = OmegaConf.select(cfg, "optim.lr") if cfg is not None else None
-        lines.append(f"  diverged    the loss became NaN or inf: try a lower optim.lr"
-                     f"{f' (now {lr:g})' if isinstance(lr, (int, float)) else ''} or trainer.grad_clip=1.0")
+        lines.append(
+            f"  diverged    the loss became NaN or inf: try a lower optim.lr"
+            f"{f' (now {lr:g})' if isinstance(lr, (int, float)) else ''} or trainer.grad_clip=1.0"
+        )
     return "\n".join(lines)

@@ -7,6 +7,7 @@ mistake, 1 otherwise); a sweep with a failed job exits 1 once every job has had 
 (sweep_outcome.py). Ctrl-C/SIGTERM ends the run as `interrupted` with a checkpoint, and then stops
 the whole command (exit 130/143).
 """
+
 import logging
 import shutil
 from pathlib import Path
@@ -21,10 +22,12 @@ log = logging.getLogger("sharebench")
 
 
 def run_job(cfg: DictConfig, run_dir: str, choices: dict, multirun: bool) -> dict | None:
-    from sharebench.run import experiment  # torch: only once a job really runs
+    from sharebench.run import (
+        experiment,  # torch: only once a job really runs
+        requeue,  # submitit: preempted or timed out → checkpoint, requeue, continue
+    )
     from sharebench.run.resume_plan import config_sha, plan
     from sharebench.run.signals import StopRequest
-    from sharebench.run import requeue  # submitit: preempted or timed out → checkpoint, requeue, continue
 
     run_dir = Path(run_dir)
     state = None
@@ -61,8 +64,10 @@ def run_job(cfg: DictConfig, run_dir: str, choices: dict, multirun: bool) -> dic
         while err.__cause__ is not None:  # Hydra's instantiate wraps what the constructor raised
             err = err.__cause__
         _record_failure(run_dir, cfg, choices, f"{type(err).__name__}: {err}")
-        warn(f"sharebench: error: run failed with {type(err).__name__}: {one_line(err)} "
-             f"(traceback in {run_dir / 'sharebench.log'})")
+        warn(
+            f"sharebench: error: run failed with {type(err).__name__}: {one_line(err)} "
+            f"(traceback in {run_dir / 'sharebench.log'})"
+        )
         if not multirun:
             raise SystemExit(EXIT_FAILED) from None
         return None
@@ -80,8 +85,13 @@ def _record_failure(run_dir: Path, cfg: DictConfig, choices: dict, error: str) -
     from sharebench.records.provenance import environment
 
     summary = read_summary(run_dir) or {
-        "model": choices.get("model"), "dataset": choices.get("dataset"), "optim": choices.get("optim"),
-        "seed": cfg.get("seed"), "run_dir": str(run_dir), **environment()}
+        "model": choices.get("model"),
+        "dataset": choices.get("dataset"),
+        "optim": choices.get("optim"),
+        "seed": cfg.get("seed"),
+        "run_dir": str(run_dir),
+        **environment(),
+    }
     summary.update(status="failed", error=error)
     try:
         RunRecorder(run_dir).write_summary(summary)

@@ -21,6 +21,7 @@ and the sampler learns from them. What the plugin does not do, this callback doe
 One search per study at a time: a RUNNING trial is taken for one whose process was killed.
 Without a storage or a study name (the plugin's defaults) the callback does nothing.
 """
+
 import logging
 import sys
 import warnings
@@ -38,7 +39,7 @@ OVERRIDES = "sharebench:overrides"
 def sqlite_file(storage: str) -> Path | None:
     """sqlite:///results/optuna.db → results/optuna.db (relative to the working directory)."""
     prefix = "sqlite:///"
-    return Path(storage[len(prefix):]) if storage.startswith(prefix) and storage != prefix + ":memory:" else None
+    return Path(storage[len(prefix) :]) if storage.startswith(prefix) and storage != prefix + ":memory:" else None
 
 
 def study_overrides(config: DictConfig) -> list[str]:
@@ -63,10 +64,13 @@ class ContinueStudy(Callback):
         if not isinstance(storage, str) or not name:  # in memory, or a fresh random name: nothing to continue
             return
         if config.get("resume") and any(Path(str(config.hydra.sweep.dir)).glob("*/summary.json")):
-            print(f"sharebench: error: an Optuna search continues from its study in {storage}, not in an "
-                  f"old sweep dir (its trial dirs would be reused): run the same command without resume=… "
-                  f"(and a new hydra.sweep.dir, if you gave one)",
-                  file=sys.stderr, flush=True)
+            print(
+                f"sharebench: error: an Optuna search continues from its study in {storage}, not in an "
+                f"old sweep dir (its trial dirs would be reused): run the same command without resume=… "
+                f"(and a new hydra.sweep.dir, if you gave one)",
+                file=sys.stderr,
+                flush=True,
+            )
             raise SystemExit(EXIT_USER_ERROR)
         if (db := sqlite_file(storage)) is not None:
             db.parent.mkdir(parents=True, exist_ok=True)
@@ -77,15 +81,23 @@ class ContinueStudy(Callback):
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)  # the sweeper says what it does
         directions = sweeper.direction if OmegaConf.is_list(sweeper.direction) else [sweeper.direction]
-        study = optuna.create_study(study_name=name, storage=storage, load_if_exists=True,
-                                    directions=[str(getattr(d, "name", d)) for d in directions])
+        study = optuna.create_study(
+            study_name=name,
+            storage=storage,
+            load_if_exists=True,
+            directions=[str(getattr(d, "name", d)) for d in directions],
+        )
         wanted, saved = study_overrides(config), study.user_attrs.get(OVERRIDES)
         if saved is None:
             study.set_user_attr(OVERRIDES, wanted)
         elif saved != wanted:
-            print(f"sharebench: error: study {name!r} in {storage} was started with the overrides {saved}, "
-                  f"now {wanted}: run it with its own overrides to continue it, or start another study "
-                  f"with hydra.sweeper.study_name=<new name>", file=sys.stderr, flush=True)
+            print(
+                f"sharebench: error: study {name!r} in {storage} was started with the overrides {saved}, "
+                f"now {wanted}: run it with its own overrides to continue it, or start another study "
+                f"with hydra.sweeper.study_name=<new name>",
+                file=sys.stderr,
+                flush=True,
+            )
             raise SystemExit(EXIT_USER_ERROR)
 
         cut = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.RUNNING]
@@ -100,9 +112,13 @@ class ContinueStudy(Callback):
         total = int(sweeper.n_trials)
         left = max(0, total - done)
         if done or cut:
-            print(f"sharebench: study {name!r} in {storage}: {done} of {total} trials done"
-                  + (f", {len(cut)} cut off by a kill (its parameters are tried again)" if cut else "")
-                  + f"; running {left} more", file=sys.stderr, flush=True)
+            print(
+                f"sharebench: study {name!r} in {storage}: {done} of {total} trials done"
+                + (f", {len(cut)} cut off by a kill (its parameters are tried again)" if cut else "")
+                + f"; running {left} more",
+                file=sys.stderr,
+                flush=True,
+            )
         with read_write(config.hydra.sweeper):
             config.hydra.sweeper.n_trials = left
             seed = OmegaConf.select(config, "hydra.sweeper.sampler.seed")

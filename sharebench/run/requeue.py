@@ -20,6 +20,7 @@ SIGTERM under submitit stops and checkpoints without a requeue (scancel sends it
 ignores it), and a SIGTERM that comes with the preemption signal — Slurm sends both on preemption — is
 not the second request that stops at once: only one of them reaches the loop, the requeue wins.
 """
+
 import os
 import signal
 import sys
@@ -62,8 +63,12 @@ def preemption_stops(stop):
     def request(signum, frame):
         if stop.signum is None:
             then = "the job is requeued and continues from it" if signum == preempt else "then exiting"
-            print(f"\nsharebench: {signal.Signals(signum).name} received: stopping after this step and "
-                  f"writing a checkpoint; {then}", file=sys.stderr, flush=True)
+            print(
+                f"\nsharebench: {signal.Signals(signum).name} received: stopping after this step and "
+                f"writing a checkpoint; {then}",
+                file=sys.stderr,
+                flush=True,
+            )
         if stop.signum is None or signum == preempt:
             stop.signum = signum
 

@@ -6,6 +6,7 @@ is none; an explicit hydra.run.dir/hydra.sweep.dir is used as given. Without res
 at a directory that already holds results is refused, so nothing is overwritten by accident.
 resume_plan.py then decides, per job, what resuming means.
 """
+
 import sys
 from pathlib import Path
 
@@ -66,8 +67,10 @@ def resolve_args(args: list[str]) -> list[str]:
     dir_key = "hydra.sweep.dir" if flags.multirun else "hydra.run.dir"
     if value in ("false", "null", "none", "no", "0", ""):
         if dir_key in given and _holds_runs(Path(given[dir_key].strip("'\""))):
-            raise UserError(f"{dir_key}={given[dir_key]} already holds runs: add resume=true to continue them "
-                            f"(completed runs are skipped), or choose a new directory")
+            raise UserError(
+                f"{dir_key}={given[dir_key]} already holds runs: add resume=true to continue them "
+                f"(completed runs are skipped), or choose a new directory"
+            )
         return args
     options = [a for a in args if a not in overrides]  # flags first, then overrides: argparse wants one run
     rest = _without_resume(overrides)
@@ -75,18 +78,24 @@ def resolve_args(args: list[str]) -> list[str]:
         run_dir = Path(given["resume"].strip("'\"")).expanduser()
         saved = run_dir / ".hydra" / "overrides.yaml"
         if flags.multirun:
-            raise UserError("resume=<dir> continues one run; to resume a sweep use "
-                            "-m <the same overrides> resume=true hydra.sweep.dir=<sweep dir>")
+            raise UserError(
+                "resume=<dir> continues one run; to resume a sweep use "
+                "-m <the same overrides> resume=true hydra.sweep.dir=<sweep dir>"
+            )
         if not saved.is_file():
-            raise UserError(f"resume={given['resume']}: no sharebench run there (no .hydra/overrides.yaml): "
-                            f"give a run directory made by `sharebench run`, or resume=true")
+            raise UserError(
+                f"resume={given['resume']}: no sharebench run there (no .hydra/overrides.yaml): "
+                f"give a run directory made by `sharebench run`, or resume=true"
+            )
         try:
             previous = OmegaConf.load(saved)
             if not isinstance(previous, ListConfig):
                 raise ValueError("not a list of overrides")
             previous = [str(o) for o in previous]
         except Exception:
-            raise UserError(f"resume={given['resume']}: its .hydra/overrides.yaml is unreadable: start a new run") from None
+            raise UserError(
+                f"resume={given['resume']}: its .hydra/overrides.yaml is unreadable: start a new run"
+            ) from None
         keys = {o.split("=", 1)[0] for o in rest if "=" in o}
         kept = [o for o in _without_resume(previous) if o.split("=", 1)[0] not in keys]
         return [*options, *kept, *rest, "resume=true", f"hydra.run.dir={_quote(run_dir.resolve())}"]
@@ -94,8 +103,10 @@ def resolve_args(args: list[str]) -> list[str]:
         return args
     found = _find_previous(flags, overrides)
     if found is None:
-        print(f"sharebench: no earlier {'sweep' if flags.multirun else 'run'} with these overrides: "
-              f"starting a new one", file=sys.stderr)
+        print(
+            f"sharebench: no earlier {'sweep' if flags.multirun else 'run'} with these overrides: starting a new one",
+            file=sys.stderr,
+        )
         return args
     print(f"sharebench: resuming {found}", file=sys.stderr)
     return [*options, *overrides, f"{dir_key}={_quote(found.resolve())}"]
@@ -103,12 +114,14 @@ def resolve_args(args: list[str]) -> list[str]:
 
 def _find_previous(flags, overrides: list[str]) -> Path | None:
     from hydra import compose, initialize_config_module
-
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     try:  # the directory pattern, from a config without the sweep's lists (compose cannot take them)
-        plain = [o.input_line for o in OverridesParser.create().parse_overrides(overrides)
-                 if not o.is_sweep_override() and not o.input_line.startswith("hydra")]
+        plain = [
+            o.input_line
+            for o in OverridesParser.create().parse_overrides(overrides)
+            if not o.is_sweep_override() and not o.input_line.startswith("hydra")
+        ]
         with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
             cfg = compose(flags.config_name or CONFIG_NAME, overrides=plain, return_hydra_config=True)
         key = "sweep" if flags.multirun else "run"

@@ -4,6 +4,7 @@ A completed run is skipped, an interrupted one continues from checkpoint.pt, any
 diverged, killed) starts over. A run continues only with the same config, up to the keys that change
 no number (configs.FREE_KEYS); config_sha names that config in summary.json.
 """
+
 import hashlib
 import json
 from pathlib import Path
@@ -33,17 +34,21 @@ def plan(run_dir: Path, cfg) -> tuple[str, dict | Checkpoint | None]:
     summary = read_summary(run_dir)
     if summary and summary.get("status") == "completed":
         if summary.get("config_sha") not in (None, config_sha(cfg)):
-            raise UserError(f"{run_dir} holds a completed run of a different config: re-run the sweep with "
-                            f"its original overrides, or choose a new hydra.sweep.dir / hydra.run.dir")
+            raise UserError(
+                f"{run_dir} holds a completed run of a different config: re-run the sweep with "
+                f"its original overrides, or choose a new hydra.sweep.dir / hydra.run.dir"
+            )
         return "skip", summary
     state = load_checkpoint(run_dir)
     if state is not None:
         saved, now = state.config, resume_key(cfg)
         for key in sorted(set(saved) | set(now)):
             if saved.get(key, "<absent>") != now.get(key, "<absent>"):
-                raise UserError(f"cannot resume {run_dir}: it was run with {key}={saved.get(key, '<absent>')!r}, "
-                                f"now {key}={now.get(key, '<absent>')!r}; resume with the same overrides "
-                                f"(resume=<run dir> re-uses them) or start a new run")
+                raise UserError(
+                    f"cannot resume {run_dir}: it was run with {key}={saved.get(key, '<absent>')!r}, "
+                    f"now {key}={now.get(key, '<absent>')!r}; resume with the same overrides "
+                    f"(resume=<run dir> re-uses them) or start a new run"
+                )
         return "continue", state
     for name in RECORDS:  # failed, diverged or killed without a checkpoint: start over, cleanly
         (run_dir / name).unlink(missing_ok=True)

@@ -6,6 +6,7 @@ preempts a job) and SIGHUP (a terminal that went away) kill the process outright
 loop reads it once per step (a Python attribute, no device sync), flushes its metrics, writes a
 checkpoint and stops. A second signal stops at once, the classic way.
 """
+
 import signal
 import threading
 
@@ -32,8 +33,10 @@ class StopRequest:
         self.signum = signum
         from sharebench.terminal import warn  # never raises: the reader may be gone (a pipe, a terminal)
 
-        warn(f"\nsharebench: {signal.Signals(signum).name} received: stopping after this step and "
-             f"writing a checkpoint (send it again to stop at once)")
+        warn(
+            f"\nsharebench: {signal.Signals(signum).name} received: stopping after this step and "
+            f"writing a checkpoint (send it again to stop at once)"
+        )
 
     def __enter__(self) -> "StopRequest":
         if threading.current_thread() is threading.main_thread():  # handlers live in the main thread only

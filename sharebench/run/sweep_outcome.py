@@ -5,6 +5,7 @@ two ways, and the larger count wins: jobs that returned None in this process (th
 runs them here; it includes jobs refused before they could write anything), and runs whose
 summary.json says `failed` (jobs that other launchers ran in other processes or machines).
 """
+
 from pathlib import Path
 
 from hydra.core.utils import JobReturn, JobStatus
@@ -25,8 +26,10 @@ class SweepOutcome(Callback):
             self.failed_here += 1
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
-        statuses = [(read_summary(p.parent) or {}).get("status")
-                    for p in Path(str(config.hydra.sweep.dir)).rglob("summary.json")]
+        statuses = [
+            (read_summary(p.parent) or {}).get("status")
+            for p in Path(str(config.hydra.sweep.dir)).rglob("summary.json")
+        ]
         failed = max(self.failed_here, statuses.count("failed"))
         if failed:
             warn(f"sharebench: {failed} of {max(len(statuses), failed)} runs failed (see their summary.json)")

@@ -1,4 +1,5 @@
 """Which device a run trains on: `device=auto` picks cuda, then mps, then cpu."""
+
 import torch
 
 from sharebench.errors import UserError

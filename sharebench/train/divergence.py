@@ -9,11 +9,12 @@ queue later, for three tiny kernel launches per `every` steps. On the CPU there 
 wait for: each loss is read as it comes (0.3 µs a step, against 10 µs for the flag route, measured
 on the 2-core development machine).
 """
+
 import math
 
 import torch
 
-CUDA_EVERY = 8    # steps between checks on a GPU: the lag in steps vs. kernel launches per step
+CUDA_EVERY = 8  # steps between checks on a GPU: the lag in steps vs. kernel launches per step
 OTHER_EVERY = 16  # MPS and others: the copy blocks there, so check more rarely
 
 
@@ -42,7 +43,7 @@ class NonFiniteWatch:
                 return True
         if len(losses) - self.checked < self.every:
             return False
-        bad = ~torch.isfinite(torch.stack(losses[self.checked:])).all()
+        bad = ~torch.isfinite(torch.stack(losses[self.checked :])).all()
         self.checked = len(losses)
         if not self.cuda:
             return bool(bad)

@@ -7,6 +7,7 @@ again each epoch would compute the same numbers: the features of train/val/test 
 and the training loop then sees `head` and a Splits of features instead of the model and the images.
 The head is a submodule of the model, so the model's own weights are what trains.
 """
+
 import logging
 
 import torch
@@ -34,7 +35,7 @@ def augmentation_enabled(cfg: DictConfig) -> bool:
 
 @torch.inference_mode()
 def _features_of(backbone, x: torch.Tensor, batch_size: int) -> list[torch.Tensor]:
-    return [backbone(x[start:start + batch_size]) for start in range(0, len(x), batch_size)]
+    return [backbone(x[start : start + batch_size]) for start in range(0, len(x), batch_size)]
 
 
 def compute_features(backbone, pair: Pair | None, batch_size: int) -> Pair | None:
@@ -55,10 +56,16 @@ def with_cached_features(model: nn.Module, splits: Splits, cfg: DictConfig) -> t
     backbone, head = parts
     model.eval()  # the backbone computes features as it will at evaluation time
     batch_size = cfg.trainer.eval_batch_size
-    features = Splits(train=compute_features(backbone, splits.train, batch_size),
-                      val=compute_features(backbone, splits.val, batch_size),
-                      test=compute_features(backbone, splits.test, batch_size),
-                      task=splits.task, num_outputs=splits.num_outputs)
-    log.info("frozen backbone: features %s computed once for %s examples; training the head only",
-             "×".join(map(str, features.input_shape)), f"{sum(splits.sizes().values()):,}")
+    features = Splits(
+        train=compute_features(backbone, splits.train, batch_size),
+        val=compute_features(backbone, splits.val, batch_size),
+        test=compute_features(backbone, splits.test, batch_size),
+        task=splits.task,
+        num_outputs=splits.num_outputs,
+    )
+    log.info(
+        "frozen backbone: features %s computed once for %s examples; training the head only",
+        "×".join(map(str, features.input_shape)),
+        f"{sum(splits.sizes().values()):,}",
+    )
     return head, features

@@ -19,13 +19,14 @@ Optional model hooks (methods a model may define; every other model is trained a
                                as final_<column> in summary.json); evaluate(module, (x, y)) gives
                                (loss, accuracy) as the trainer measures them.
 """
+
 import math
 import sys
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable
 
 import torch
 import torch.nn as nn
@@ -85,7 +86,7 @@ def evaluate(model: nn.Module, pair: Pair, task: str, batch_size: int, autocast)
     loss_sum = torch.zeros((), device=x.device)
     correct = torch.zeros((), device=x.device, dtype=torch.long)
     for start in range(0, len(x), batch_size):
-        xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+        xb, yb = x[start : start + batch_size], y[start : start + batch_size]
         yb = targets(yb) if targets is not None else yb
         answers += len(yb)
         with autocast():
@@ -100,11 +101,20 @@ def evaluate(model: nn.Module, pair: Pair, task: str, batch_size: int, autocast)
     return loss, (correct.item() / answers if task == "classification" else math.nan)
 
 
-def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg: DictConfig,
-        device: torch.device, seed: int, on_evaluation: Callable[[dict], None],
-        on_steps: Callable[[list[dict]], None], augment: Callable | None = None,
-        should_stop: Callable[[], bool] = lambda: False, resume: TrainingState | None = None,
-        on_checkpoint: Callable[[TrainingState], None] | None = None) -> FitResult:
+def fit(
+    model: nn.Module,
+    splits: Splits,
+    optimizer: torch.optim.Optimizer,
+    cfg: DictConfig,
+    device: torch.device,
+    seed: int,
+    on_evaluation: Callable[[dict], None],
+    on_steps: Callable[[list[dict]], None],
+    augment: Callable | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    resume: TrainingState | None = None,
+    on_checkpoint: Callable[[TrainingState], None] | None = None,
+) -> FitResult:
     """Train; stop early when a loss turns NaN/inf (diverged) or `should_stop()` (interrupted: the
     result then carries the loop's state). `augment`, when given, maps each training batch to an
     augmented one. `on_checkpoint(state)` receives the state every `cfg.checkpoint_every` seconds of
@@ -136,8 +146,15 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
 
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=total, initial=loop.step, unit="step", leave=False, dynamic_ncols=True,
-               file=SafeStream(sys.stderr), disable=not (cfg.progress and sys.stderr.isatty()))
+    bar = tqdm(
+        total=total,
+        initial=loop.step,
+        unit="step",
+        leave=False,
+        dynamic_ncols=True,
+        file=SafeStream(sys.stderr),
+        disable=not (cfg.progress and sys.stderr.isatty()),
+    )
     model.train()
     losses, predictions, labels, step_lrs = [], [], [], []
     status, seen, train_seconds, step = "completed", loop.seen, loop.train_seconds, loop.step
@@ -150,8 +167,12 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
         values = torch.stack(losses).float().tolist() if losses else []
         first = upto - len(values) + 1
         if values:
-            on_steps([{"step": first + i, "epoch": round((first + i) / steps_per_epoch, 4), "loss": v,
-                       "lr": lr} for i, (v, lr) in enumerate(zip(values, step_lrs))])
+            on_steps(
+                [
+                    {"step": first + i, "epoch": round((first + i) / steps_per_epoch, 4), "loss": v, "lr": lr}
+                    for i, (v, lr) in enumerate(zip(values, step_lrs))
+                ]
+            )
         return values
 
     def correct_and_answers() -> tuple[int, int]:
@@ -167,10 +188,16 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
         train_seconds += time.perf_counter() - resumed
         carried = loop.carried + write_steps(step)
         correct, answers = correct_and_answers()
-        loop = LoopState(step=step, seen=seen, train_seconds=train_seconds, elapsed=time.perf_counter() - start,
-                         order=None if order is None else order.cpu(), carried=carried,
-                         carried_correct=loop.carried_correct + correct,
-                         carried_answers=loop.carried_answers + answers)
+        loop = LoopState(
+            step=step,
+            seen=seen,
+            train_seconds=train_seconds,
+            elapsed=time.perf_counter() - start,
+            order=None if order is None else order.cpu(),
+            carried=carried,
+            carried_correct=loop.carried_correct + correct,
+            carried_answers=loop.carried_answers + answers,
+        )
         losses, predictions, labels, step_lrs = [], [], [], []
         watch.reset()
         return TrainingState.capture(loop, model, optimizer, scheduler, order_gen, augment_gen)
@@ -190,7 +217,7 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
             order = torch.randperm(n, generator=order_gen).to(device, non_blocking=True)
         # gather each batch (index_select: one kernel per tensor, into a buffer that stays in cache);
         # copying the whole shuffled set once per epoch moves twice the memory and was slower
-        idx = order[pos * batch:(pos + 1) * batch]
+        idx = order[pos * batch : (pos + 1) * batch]
         xb, yb = x.index_select(0, idx), y.index_select(0, idx)
         if augment is not None:
             xb = augment(xb)
@@ -225,15 +252,21 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
         step_losses = loop.carried + write_steps(step)
         correct, answers = correct_and_answers()
         correct, answers = correct + loop.carried_correct, answers + loop.carried_answers
-        row = {"step": step, "epoch": round(step / steps_per_epoch, 4), "lr": step_lrs[-1],
-               "train_loss": sum(step_losses) / len(step_losses),
-               "train_acc": correct / answers if answers else math.nan}
+        row = {
+            "step": step,
+            "epoch": round(step / steps_per_epoch, 4),
+            "lr": step_lrs[-1],
+            "train_loss": sum(step_losses) / len(step_losses),
+            "train_acc": correct / answers if answers else math.nan,
+        }
         for name, pair in (("val", splits.val), ("test", splits.test)):
             row[f"{name}_loss"], row[f"{name}_acc"] = (
-                evaluate(model, pair, splits.task, cfg.eval_batch_size, autocast) if pair else (math.nan,) * 2)
+                evaluate(model, pair, splits.task, cfg.eval_batch_size, autocast) if pair else (math.nan,) * 2
+            )
         if extra_metrics is not None:
-            row.update(extra_metrics(splits, lambda net, pair: evaluate(net, pair, splits.task,
-                                                                        cfg.eval_batch_size, autocast)))
+            row.update(
+                extra_metrics(splits, lambda net, pair: evaluate(net, pair, splits.task, cfg.eval_batch_size, autocast))
+            )
         row["elapsed_s"] = round(time.perf_counter() - start, 3)
         on_evaluation(row)
         bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_acc=f"{row['val_acc']:.3f}")
@@ -246,8 +279,14 @@ def fit(model: nn.Module, splits: Splits, optimizer: torch.optim.Optimizer, cfg:
         resumed = time.perf_counter()
     bar.close()
     state = snapshot() if status == "interrupted" else None  # the steps since the last evaluation, and how to go on
-    return FitResult(status=status, steps=step, epochs=round(step / steps_per_epoch, 4),
-                     train_seconds=train_seconds, samples_seen=seen, state=state)
+    return FitResult(
+        status=status,
+        steps=step,
+        epochs=round(step / steps_per_epoch, 4),
+        train_seconds=train_seconds,
+        samples_seen=seen,
+        state=state,
+    )
 
 
 def _optimizes(optimizer, model: nn.Module) -> bool:

@@ -5,6 +5,7 @@ losses of the steps since the last evaluation). TrainingState adds the model, op
 scheduler states and every random generator. Both turn into tensors and plain Python types only
 (`as_dict`), so a checkpoint loads with `torch.load(weights_only=True)`, which never runs code.
 """
+
 import random
 from dataclasses import asdict, dataclass, field
 
@@ -28,9 +29,11 @@ def rng_states() -> dict:
     """Python's, NumPy's and torch's generators (CUDA's when in use), as tensors and plain types."""
     version, internal, gauss = random.getstate()
     kind, keys, pos, has_gauss, cached = np.random.get_state()
-    states = {"python": [version, list(internal), gauss],
-              "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, cached],
-              "torch": torch.get_rng_state()}
+    states = {
+        "python": [version, list(internal), gauss],
+        "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, cached],
+        "torch": torch.get_rng_state(),
+    }
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         states["cuda"] = torch.cuda.get_rng_state_all()
     return states
@@ -58,10 +61,15 @@ class TrainingState:
 
     @classmethod
     def capture(cls, loop: LoopState, model, optimizer, scheduler, order_gen, augment_gen=None) -> "TrainingState":
-        return cls(loop=loop, model=model.state_dict(), optimizer=optimizer.state_dict(),
-                   scheduler=scheduler.state_dict() if scheduler is not None else None,
-                   order_gen=order_gen.get_state(),
-                   augment_gen=augment_gen.get_state() if augment_gen is not None else None, rng=rng_states())
+        return cls(
+            loop=loop,
+            model=model.state_dict(),
+            optimizer=optimizer.state_dict(),
+            scheduler=scheduler.state_dict() if scheduler is not None else None,
+            order_gen=order_gen.get_state(),
+            augment_gen=augment_gen.get_state() if augment_gen is not None else None,
+            rng=rng_states(),
+        )
 
     def restore(self, optimizer, scheduler, order_gen, augment_gen=None) -> None:
         """Everything but the model's weights, which the loop loads first (a model may change its

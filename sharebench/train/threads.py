@@ -21,6 +21,7 @@ What wins, in order:
 `torch.set_num_threads` is process-wide: the count stays set after the run (a sweep in one process
 sets it again for each run).
 """
+
 import math
 import multiprocessing
 import os
@@ -64,8 +65,9 @@ def in_loky_worker() -> bool:
     return type(process).__name__.startswith("Loky") or process.name.startswith("LokyProcess")
 
 
-def available_cores(env=None, affinity: int | None = None, cgroup: int | None = None,
-                    loky_worker: bool | None = None) -> tuple[int, list[str]]:
+def available_cores(
+    env=None, affinity: int | None = None, cgroup: int | None = None, loky_worker: bool | None = None
+) -> tuple[int, list[str]]:
     """The cores this process may use, and what capped them (e.g. ["SLURM 4"]).
 
     The smallest of: the CPU affinity mask (taskset, cpusets), a cgroup CPU quota, SLURM_CPUS_PER_TASK,
@@ -78,8 +80,11 @@ def available_cores(env=None, affinity: int | None = None, cgroup: int | None = 
     if cgroup is None and env is os.environ:
         cgroup = cgroup_cpu_limit()
     cores, caps = max(1, affinity), []
-    limits = [("cgroup quota", cgroup), ("SLURM_CPUS_PER_TASK", _positive_int(env.get("SLURM_CPUS_PER_TASK"))),
-              ("joblib worker's OMP_NUM_THREADS", _positive_int(env.get("OMP_NUM_THREADS")) if loky_worker else None)]
+    limits = [
+        ("cgroup quota", cgroup),
+        ("SLURM_CPUS_PER_TASK", _positive_int(env.get("SLURM_CPUS_PER_TASK"))),
+        ("joblib worker's OMP_NUM_THREADS", _positive_int(env.get("OMP_NUM_THREADS")) if loky_worker else None),
+    ]
     for name, limit in limits:
         if limit is not None and limit < cores:
             cores = limit
@@ -87,8 +92,16 @@ def available_cores(env=None, affinity: int | None = None, cgroup: int | None = 
     return cores, caps
 
 
-def choose_threads(setting, macs_per_example, batch_size: int, cores: int, env=None,
-                   device_type: str = "cpu", loky_worker: bool = False, caps: list[str] = ()) -> tuple[int, str]:
+def choose_threads(
+    setting,
+    macs_per_example,
+    batch_size: int,
+    cores: int,
+    env=None,
+    device_type: str = "cpu",
+    loky_worker: bool = False,
+    caps: list[str] = (),
+) -> tuple[int, str]:
     """(thread count, reason) for one run; pure: everything it looks at is an argument."""
     env = {} if env is None else env
     if setting not in (None, "auto"):
@@ -111,7 +124,8 @@ def set_threads(setting, macs_per_example, batch_size: int, device: torch.device
     """Choose this run's thread count from its config and machine, set it in torch, return (count, reason)."""
     loky = in_loky_worker()
     cores, caps = available_cores(loky_worker=loky)
-    count, reason = choose_threads(setting, macs_per_example, batch_size, cores, os.environ,
-                                   torch.device(device).type, loky, caps)
+    count, reason = choose_threads(
+        setting, macs_per_example, batch_size, cores, os.environ, torch.device(device).type, loky, caps
+    )
     torch.set_num_threads(count)
     return count, reason
