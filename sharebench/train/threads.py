@@ -6,7 +6,7 @@ and it costs 10–40× as soon as another process holds one of the cores: every 
 where the other workers spin until the descheduled thread gets its next time slice. So `auto` gives
 a run one thread per AUTO_MFLOP_PER_THREAD of work in one training step (forward + backward:
 3 × 2 FLOP per multiply-accumulate, × MACs per example × batch size), at least one, never more than
-the cores this process may use (`available_cores`). The README's Performance section has the
+the cores this process may use (`available_cores`). docs/performance.md has the
 measurements behind the threshold.
 
 What wins, in order:
