@@ -51,7 +51,7 @@ def on_files(files, config):
     """Start every page's commands at once: each pays torch's import, so they run side by side."""
     global _pending
     pool = ThreadPoolExecutor(max_workers=4)
-    wanted = {_args(m) for f in files.documentation_pages() for m in MARKER.finditer(Path(f.abs_src_path).read_text())}
+    wanted = {_args(m) for f in files.documentation_pages() for m in MARKER.finditer(f.content_string)}
     _pending = {args: pool.submit(output, *args) for args in wanted}
     pool.shutdown(wait=False)
     return files
