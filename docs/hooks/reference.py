@@ -86,7 +86,6 @@ def anchor(stem: str) -> str:
 
 def index_page() -> str:
     header, rows = parse(CONF / "config.yaml")
-    groups = sorted(p for p in CONF.iterdir() if p.is_dir() and p.name != "hydra" and not p.name.startswith("_"))
     out = [
         "# Configuration reference",
         "",
@@ -110,9 +109,21 @@ def index_page() -> str:
 
 def on_files(files, config):
     pages = {"reference/index.md": index_page()}
-    for group in CONF.iterdir():
-        if group.is_dir() and group.name != "hydra" and any(group.glob("*.yaml")):
-            pages[f"reference/{group.name}.md"] = group_page(group)
+    for group in groups():
+        pages[f"reference/{group.name}.md"] = group_page(group)
     for uri, text in pages.items():
         files.append(File.generated(config, uri, content=text))
     return files
+
+
+def groups() -> list[Path]:
+    return sorted(g for g in CONF.iterdir() if g.is_dir() and g.name != "hydra" and any(g.glob("*.yaml")))
+
+
+def on_config(config):
+    """The Reference section of the navigation lists one page per group, found in conf/."""
+    for i, item in enumerate(config["nav"] or []):
+        if isinstance(item, dict) and item.get("Reference") == "reference/index.md":
+            pages = [{f"{g.name}": f"reference/{g.name}.md"} for g in groups()]
+            config["nav"][i] = {"Reference": ["reference/index.md", *pages]}
+    return config
