@@ -55,7 +55,8 @@ def _amp_forward(forward):
     @functools.wraps(forward)
     def wrapped(ctx, x, *args):
         kind = x.device.type
-        ctx.autocast = (kind, torch.get_autocast_dtype(kind)) if torch.is_autocast_enabled(kind) else None
+        on = torch.amp.is_autocast_available(kind) and torch.is_autocast_enabled(kind)  # not on `meta`
+        ctx.autocast = (kind, torch.get_autocast_dtype(kind)) if on else None
         return forward(ctx, x, *args)
 
     return wrapped
