@@ -193,7 +193,9 @@ class FakeCuda:
         monkeypatch.setattr(torch.cuda, "get_rng_state", lambda device="cuda": self._state(device))
         monkeypatch.setattr(torch.cuda, "get_rng_state_all", lambda: [self._state(i) for i in range(self.count)])
         monkeypatch.setattr(torch.cuda, "set_rng_state", self._set)
-        monkeypatch.setattr(torch.cuda, "set_rng_state_all", lambda states: [self._set(s, i) for i, s in enumerate(states)])
+        monkeypatch.setattr(
+            torch.cuda, "set_rng_state_all", lambda states: [self._set(s, i) for i, s in enumerate(states)]
+        )
 
     @staticmethod
     def _index(device) -> int:
@@ -316,7 +318,9 @@ def test_dense_from_conv_copies_the_weights_exactly_even_through_a_tf32_conv(mon
 def test_precision_policy_is_set_once_and_recorded():
     from sharebench.train.devices import set_precision
 
-    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = True  # PyTorch's CUDA defaults: TF32 convs
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = (
+        True  # PyTorch's CUDA defaults: TF32 convs
+    )
     record = set_precision(torch.device("cpu"), amp=True)
     assert torch.backends.cudnn.allow_tf32 is False and torch.backends.cuda.matmul.allow_tf32 is False
     assert record == {"precision": "float32", "tf32": False, "deterministic_algorithms": False}  # amp: CUDA only
@@ -346,8 +350,8 @@ def test_a_run_that_cannot_fit_is_refused_before_anything_is_written(tmp_path):
 
     from sharebench.run import experiment
 
-    cfg = make_cfg(*TOO_BIG[:-1])
-    with pytest.raises(UserError, match="needs at least .* untie_to=local"):
+    cfg = make_cfg(*TOO_BIG)
+    with pytest.raises(UserError, match="needs at least .*model.untie_to=local"):
         experiment.run(cfg, tmp_path / "run")
     assert not (tmp_path / "run").exists()
 

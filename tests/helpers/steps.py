@@ -48,10 +48,11 @@ def build(name: str, *overrides: str):
     raise AssertionError(f"model={name} takes none of the shapes {SHAPES}")
 
 
-def train_steps(name: str, *overrides: str, device=torch.device("cpu")):
+def train_steps(name: str, *overrides: str):
     """Build the model and train it for cfg.trainer.max_steps steps with augment.translate=1; returns
     (the loop's result, the evaluation rows, the model)."""
     torch.manual_seed(0)
+    device = torch.device("cpu")
     cfg, splits, model = build(name, *overrides)
     optimizer = instantiate(cfg.optim, params=model.parameters())
     augment = make_augment(1, False, splits.fill, 0, device)
