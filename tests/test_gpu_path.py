@@ -125,10 +125,12 @@ def test_every_model_steps_on_the_meta_device(name):
     assert out.device.type == "meta" and all(p.grad is None or p.grad.device.type == "meta" for p in model.parameters())
 
 
-def test_augmentation_makes_its_tensors_on_the_batch_device():
+def test_augmentation_makes_its_tensors_on_the_batch_device(monkeypatch):
     """FakeTensorMode with a CUDA device: the augmentation's tensors meet a (fake) CUDA batch; one made
-    on the CPU would raise a device mismatch. (FakeTensorMode needs no GPU.)"""
+    on the CPU would raise a device mismatch. (FakeTensorMode needs no GPU; it cannot pin memory.)"""
     from torch._subclasses.fake_tensor import FakeTensorMode
+
+    monkeypatch.setattr(torch.Tensor, "pin_memory", lambda t: t)
 
     with FakeTensorMode():
         augment = make_augment(2, True, [0.1], 0, torch.device("cuda"))
