@@ -222,6 +222,10 @@ def test_cuda_rng_state_of_the_run_gpu_only(monkeypatch):
     workstation.count = 1
     state_module.restore_rng(states, torch.device("cuda:0"))
     assert workstation.set == [(0, 0)]
+    workstation.count, workstation.set = 2, []
+    older = {**states, "cuda": torch.cuda.get_rng_state_all()}  # as checkpoints held it before: every GPU's
+    state_module.restore_rng(older, torch.device("cuda:1"))
+    assert workstation.set == [(1, 1)]  # the run's own GPU's state, not GPU 0's
 
 
 # ---- a second GPU: its own stream, no context on GPU 0 -----------------------------------------

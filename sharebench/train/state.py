@@ -47,10 +47,13 @@ def restore_rng(states: dict, device: torch.device | None = None) -> None:
     kind, keys, pos, has_gauss, cached = states["numpy"]
     np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
     torch.set_rng_state(states["torch"])
-    cuda = states.get("cuda")
-    if isinstance(cuda, list):  # written by an older version: one state per visible GPU, the run's first
-        cuda = cuda[0] if cuda else None
-    if cuda is not None and device is not None and device.type == "cuda":
+    if device is None or device.type != "cuda" or states.get("cuda") is None:
+        return
+    cuda = states["cuda"]
+    if isinstance(cuda, list):  # written by an older version: one state per GPU visible then
+        index = device.index or 0
+        cuda = cuda[index] if index < len(cuda) else None
+    if cuda is not None:
         torch.cuda.set_rng_state(cuda, device)
 
 
