@@ -32,6 +32,10 @@ class Splits:
             for name, pair in (("train", self.train), ("val", self.val), ("test", self.test))
         }
 
+    def elements(self) -> int:
+        """Input values over all splits: what the data weigh on the device, in float32 values."""
+        return sum(pair[0].numel() for pair in (self.train, self.val, self.test) if pair is not None)
+
     def to(self, device: torch.device) -> "Splits":
         def move(pair):
             return None if pair is None else (pair[0].to(device), pair[1].to(device))
@@ -63,7 +67,14 @@ def normalize(splits: Splits) -> Splits:
     def convert(pair):
         if pair is None:
             return None
-        return ((pair[0].float() / 255 - mean.view(shape)) / std.view(shape), pair[1])
+        # chunk by chunk into the float tensor: the device then holds the uint8 set, the float set
+        # and one chunk's temporaries, never full-size temporaries beside them
+        x, out = pair[0], torch.empty(pair[0].shape, device=pair[0].device)
+        for start in range(0, len(x), 4096):
+            chunk = out[start : start + 4096]
+            torch.div(x[start : start + 4096], 255, out=chunk)
+            chunk.sub_(mean.view(shape)).div_(std.view(shape))
+        return out, pair[1]
 
     return replace(
         splits,

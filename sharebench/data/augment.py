@@ -34,19 +34,34 @@ def make_augment(translate: int, flip: bool, fill, seed: int, device: torch.devi
 
     translate: shift each example by a random offset in [-translate, translate] along every axis.
     flip: mirror each example left-right with probability 1/2 (for natural images, not digits).
+
+    The draws come from a CPU generator, as the batch order does: the same augmentation on every
+    device, and a generator state that any machine can restore (a CUDA generator's 16-byte state
+    fits no CPU generator, and `device=auto` may resolve differently on the machine that resumes).
+    Each batch's few draws go to the device with a non-blocking copy: the host never waits.
     """
     if not translate and not flip:
         return None
-    gen = torch.Generator(device=device).manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    # made once: a tensor made from Python numbers on the device every batch is a blocking copy
+    fill = torch.as_tensor(fill, dtype=torch.float32).to(device)
 
     def augment(x: torch.Tensor) -> torch.Tensor:
         if translate:
-            offsets = torch.randint(-translate, translate + 1, (len(x), x.dim() - 2), generator=gen, device=x.device)
-            x = shift(x, offsets, fill)
+            offsets = torch.randint(-translate, translate + 1, (len(x), x.dim() - 2), generator=gen)
+            x = shift(x, to_device(offsets, x.device), fill.to(x.dtype))
         if flip:
-            mirror = torch.rand(len(x), generator=gen, device=x.device) < 0.5
+            mirror = to_device(torch.rand(len(x), generator=gen) < 0.5, x.device)
             x = torch.where(mirror.view(-1, *([1] * (x.dim() - 1))), x.flip(-1), x)
         return x
 
     augment.generator = gen  # its state goes into checkpoint.pt, so a resumed run draws the same
     return augment
+
+
+def to_device(t: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """A small CPU tensor on `device` without the host waiting: pinned, then copied asynchronously
+    (PyTorch's pinned-memory cache keeps the buffer until the copy has landed)."""
+    if device.type == "cuda":
+        return t.pin_memory().to(device, non_blocking=True)
+    return t.to(device)

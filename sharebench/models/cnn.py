@@ -57,18 +57,27 @@ class DenseMap(nn.Module):
 
     @classmethod
     def from_conv(cls, conv: nn.Module, input_size) -> "DenseMap":
-        """The dense map computing exactly `conv` on inputs of `input_size`: the conv applied to every
-        basis input gives one column of the matrix (products with 1 and sums of zeros: exact)."""
+        """The dense map computing exactly `conv` on inputs of `input_size`: each entry is a copy of one
+        kernel weight (or zero), placed by index. The weights never go through a convolution, which
+        on a GPU may round them (TF32) or use an inexact algorithm (FFT, Winograd)."""
         dims, size = len(conv.kernel_size), tuple(input_size)
-        n = conv.in_channels * math.prod(size)
-        eye = torch.eye(n, dtype=conv.weight.dtype, device=conv.weight.device).view(n, conv.in_channels, *size)
+        positions, taps = math.prod(size), math.prod(conv.kernel_size)
+        # which kernel tap (1-based; 0 = none) joins input position p to output position q: a conv
+        # of the spatial basis with the taps' numbers, in float64 on the CPU (small integers: exact)
+        eye = torch.eye(positions, dtype=torch.float64).view(positions, 1, *size)
+        numbers = torch.arange(1, taps + 1, dtype=torch.float64).view(1, 1, *conv.kernel_size)
+        tap = CONV_FN[dims](eye, numbers, None, conv.stride, conv.padding, conv.dilation)
+        out_size = tap.shape[2:]
+        tap = tap.flatten(1).t().round().long().to(conv.weight.device)  # (out positions, in positions)
         with torch.no_grad():
-            cols = CONV_FN[dims](eye, conv.weight, None, conv.stride, conv.padding, conv.dilation, conv.groups)
-            dense = cls(conv.in_channels, conv.out_channels, size, cols.shape[2:])
+            kernels = conv.weight.flatten(2)  # (O, C, taps)
+            kernels = torch.cat([kernels.new_zeros(*kernels.shape[:2], 1), kernels], 2)
+            weight = kernels[:, :, tap].permute(0, 2, 1, 3)  # (O, out positions, C, in positions)
+            dense = cls(conv.in_channels, conv.out_channels, size, out_size)
             dense = dense.to(device=conv.weight.device, dtype=conv.weight.dtype)
-            dense.weight.copy_(cols.flatten(1).t())
-            positions = math.prod(cols.shape[2:])
-            dense.bias.copy_(conv.bias.repeat_interleave(positions) if conv.bias is not None else 0)
+            dense.weight.copy_(weight.reshape(dense.weight.shape))
+            outputs = math.prod(out_size)
+            dense.bias.copy_(conv.bias.repeat_interleave(outputs) if conv.bias is not None else 0)
         return dense
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -288,6 +297,20 @@ class ConvNet(nn.Module):
             self.untie()
             return True
         return False
+
+    def parameters_when_untied(self) -> int:
+        """How many parameters the net holds once untied, counted on the meta device (nothing is
+        allocated): what a run must be able to hold before it starts (train/memory.py)."""
+        count = sum(p.numel() for name, p in self.named_parameters() if not name.startswith("conv"))
+        with torch.device("meta"):
+            for conv, size in zip(self.blocks(), self.input_sizes):
+                geometry = (conv.kernel_size, conv.stride, conv.padding, conv.dilation)
+                if self.untie_to == "dense":
+                    twin = DenseMap(conv.in_channels, conv.out_channels, size, conv_output_size(size, *geometry))
+                else:
+                    twin = TWIN[self.dims](conv.in_channels, conv.out_channels, size, *geometry)
+                count += sum(p.numel() for p in twin.parameters())
+        return count
 
     def untie(self) -> None:
         """Swap every conv for its `untie_to` twin computing the same function."""

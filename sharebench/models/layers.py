@@ -10,6 +10,7 @@ without a copy and its gradient lands in the parameter's layout. A custom autogr
 backward with the same layouts (forward-mode and double backward are not supported).
 """
 
+import functools
 import math
 
 import torch
@@ -47,10 +48,39 @@ def set_geometry(layer: nn.Module, n: int, input_size, kernel_size, stride, padd
         )
 
 
+def _amp_forward(forward):
+    """torch.amp.custom_fwd for whichever device the input is on (custom_fwd takes one fixed device
+    type): remember whether autocast was on, so that the backward runs under the same autocast."""
+
+    @functools.wraps(forward)
+    def wrapped(ctx, x, *args):
+        kind = x.device.type
+        on = torch.amp.is_autocast_available(kind) and torch.is_autocast_enabled(kind)  # not on `meta`
+        ctx.autocast = (kind, torch.get_autocast_dtype(kind)) if on else None
+        return forward(ctx, x, *args)
+
+    return wrapped
+
+
+def _amp_backward(backward):
+    """torch.amp.custom_bwd's half: loss.backward() runs outside autocast, but a forward that ran
+    under it saved tensors of mixed dtypes, and bmm takes no mix (the grad is bf16, the weight fp32)."""
+
+    @functools.wraps(backward)
+    def wrapped(ctx, *grads):
+        if ctx.autocast is None:
+            return backward(ctx, *grads)
+        with torch.autocast(ctx.autocast[0], dtype=ctx.autocast[1]):
+            return backward(ctx, *grads)
+
+    return wrapped
+
+
 class _LocalConv2d(torch.autograd.Function):
     """x (B, C, H, W), weight (Ho, Wo, O, C, kh, kw), bias (O, Ho, Wo) or None -> (B, O, Ho, Wo)."""
 
     @staticmethod
+    @_amp_forward
     def forward(ctx, x, weight, bias, stride, padding, dilation):
         (B, C, H, W), (Ho, Wo, O, _, kh, kw) = x.shape, weight.shape
         (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
@@ -70,6 +100,7 @@ class _LocalConv2d(torch.autograd.Function):
         return y.permute(1, 2, 0).reshape(B, O, Ho, Wo)  # (L, B, O) -> conv layout
 
     @staticmethod
+    @_amp_backward
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad):
         cols, weight = ctx.saved_tensors

@@ -5,7 +5,14 @@ Both read the input as a sequence — a [C, L] signal is L steps of C features (
 state with a linear head. UnrolledRNN runs the same recurrence with a separate cell per time step:
 the temporal twin of a locally connected layer. Copy the shared cell into every step and the two
 compute the same function.
+
+Under mixed precision (trainer.amp) both run their recurrence in float32, outside autocast: CUDA's
+autocast runs cuDNN's RNN in float16 even when bfloat16 is asked for (its RNN wrapper casts to half
+unconditionally, and fp16 without loss scaling underflows), CPU autocast runs nn.RNN in bfloat16 but
+nn.GRU in float32 and fails on nn.LSTM. The twin follows, so both arms train at one precision.
 """
+
+from contextlib import nullcontext
 
 import torch
 import torch.nn as nn
@@ -36,6 +43,13 @@ def to_sequence(x: torch.Tensor) -> torch.Tensor:
     return x.permute(0, 2, 1, 3).flatten(2)
 
 
+def float32(x: torch.Tensor):
+    """Autocast switched off on x's device: the recurrence runs in float32 (see the module docstring)."""
+    if not torch.amp.is_autocast_available(x.device.type):  # e.g. `meta`, where dry builds run
+        return nullcontext()
+    return torch.autocast(x.device.type, enabled=False)
+
+
 def _check(cell: str, hidden) -> None:
     if cell not in CELLS:
         raise UserError(f"model.cell={cell!r} is not valid: use {', '.join(CELLS)} (e.g. model.cell=gru)")
@@ -57,7 +71,8 @@ class RNN(nn.Module):
         self.fc = nn.Linear(hidden, num_outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out, _ = self.rnn(to_sequence(x))
+        with float32(x):
+            out, _ = self.rnn(to_sequence(x).float())
         return self.fc(out[:, -1])
 
 
@@ -85,9 +100,10 @@ class UnrolledRNN(nn.Module):
         return twin
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        seq = to_sequence(x)
-        h = seq.new_zeros(seq.shape[0], self.hidden)
-        state = (h, h) if self.cell == "lstm" else h
-        for t, step in enumerate(self.cells):
-            state = step(seq[:, t], state)
+        with float32(x):
+            seq = to_sequence(x).float()
+            h = seq.new_zeros(seq.shape[0], self.hidden)
+            state = (h, h) if self.cell == "lstm" else h
+            for t, step in enumerate(self.cells):
+                state = step(seq[:, t], state)
         return self.fc(state[0] if self.cell == "lstm" else state)

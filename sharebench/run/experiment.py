@@ -17,6 +17,7 @@ from sharebench.accounting import account
 from sharebench.checks.values import check_config
 from sharebench.data.augment import make_augment
 from sharebench.errors import instantiate
+from sharebench.models import without_pretrained_weights
 from sharebench.models.diagnostics import sharing_diagnostics
 from sharebench.records.checkpoints import Checkpoint, remove_checkpoint, save_checkpoint, save_model
 from sharebench.records.columns import summary_entries
@@ -25,9 +26,10 @@ from sharebench.records.run_dir import RunRecorder, read_csv
 from sharebench.records.sinks import build_sinks
 from sharebench.run.resume_plan import resume_key
 from sharebench.terminal import say
-from sharebench.train.devices import pick_device
+from sharebench.train.devices import pick_device, set_precision
 from sharebench.train.feature_cache import with_cached_features
 from sharebench.train.loop import fit, planned_steps
+from sharebench.train.memory import check_fits, largest_parameter_count
 from sharebench.train.shifted_eval import require_positions, shifted_accuracy
 from sharebench.train.state import TrainingState
 from sharebench.train.threads import set_threads
@@ -57,8 +59,13 @@ def run(
     choices = choices or {}
     run_dir = Path(run_dir)
     device = pick_device(cfg.device)
+    precision = set_precision(device, cfg.trainer.amp)  # before anything computes: cuBLAS reads it at start
 
-    splits = data.load(cfg.dataset).to(device)
+    splits = data.load(cfg.dataset)
+    with torch.device("meta"):  # shapes only: refuse in one line what cannot fit, before anything is made
+        probe = models.build(without_pretrained_weights(cfg.model), splits.input_shape, splits.num_outputs)
+    check_fits(device, largest_parameter_count(probe), splits.elements())
+    splits = splits.to(device)
     seed_everything(cfg.seed)
     model = models.build(cfg.model, splits.input_shape, splits.num_outputs).to(device)
     optimizer = instantiate(cfg.optim, params=model.parameters())
@@ -83,6 +90,7 @@ def run(
         "input_shape": list(splits.input_shape),
         **{f"{k}_size": v for k, v in splits.sizes().items()},
         "device": str(device),
+        **precision,
         "sharebench_version": __version__,
         **environment(),
         "run_dir": str(run_dir),

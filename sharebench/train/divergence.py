@@ -20,7 +20,7 @@ OTHER_EVERY = 16  # MPS and others: the copy blocks there, so check more rarely
 
 class NonFiniteWatch:
     def __init__(self, device: torch.device):
-        self.cuda = device.type == "cuda"
+        self.cuda, self.device = device.type == "cuda", device
         self.every = 1 if device.type == "cpu" else CUDA_EVERY if self.cuda else OTHER_EVERY
         self.host = torch.zeros((), dtype=torch.bool, pin_memory=self.cuda)
         self.event = torch.cuda.Event() if self.cuda else None
@@ -48,7 +48,7 @@ class NonFiniteWatch:
         if not self.cuda:
             return bool(bad)
         self.host.copy_(bad, non_blocking=True)
-        self.event.record()
+        self.event.record(torch.cuda.current_stream(self.device))  # the run's GPU, which need not be the current one
         self.in_flight = True
         return False
 

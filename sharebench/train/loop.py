@@ -3,8 +3,9 @@
 Data are device-resident tensors; a batch is gathered from them by a per-epoch permutation. The
 step loop never synchronises with the device: losses stay on it until an evaluation flushes them
 (a NaN/inf loss is still noticed within a few steps: divergence.py). `should_stop()` ends the loop
-between two steps with the state needed to go on (state.py; `fit(..., resume=state)` continues bit
-for bit).
+between two steps with the state needed to go on (state.py). `fit(..., resume=state)` continues bit
+for bit on the CPU; on CUDA it continues on the same generators and batches, and bit for bit where
+the kernels are deterministic (train/devices.py sets what is cheap to set; docs/gpu.md says what holds).
 
 Optional model hooks (methods a model may define; every other model is trained as it is):
   targets(y) -> y'             the labels for the model's output rows, when it answers each example
@@ -140,9 +141,10 @@ def fit(
         model.load_state_dict(resume.model)
         if not _optimizes(optimizer, model):  # the model changed its parameters before the checkpoint (untie_at)
             optimizer, scheduler = _rebuilt(optimizer, model, cfg.schedule, total, 0)
-        resume.restore(optimizer, scheduler, order_gen, augment_gen)
+        resume.restore(optimizer, scheduler, order_gen, augment_gen, device)
     order = None if loop.order is None else loop.order.to(device)
     watch = NonFiniteWatch(device)
+    clock = device_clock(device)
 
     from tqdm.auto import tqdm
 
@@ -185,7 +187,7 @@ def fit(
         """Flush the steps since the last evaluation (they are carried into its train loss) and
         capture everything needed to go on from here."""
         nonlocal loop, losses, predictions, labels, step_lrs, train_seconds
-        train_seconds += time.perf_counter() - resumed
+        train_seconds += clock() - resumed
         carried = loop.carried + write_steps(step)
         correct, answers = correct_and_answers()
         loop = LoopState(
@@ -200,7 +202,7 @@ def fit(
         )
         losses, predictions, labels, step_lrs = [], [], [], []
         watch.reset()
-        return TrainingState.capture(loop, model, optimizer, scheduler, order_gen, augment_gen)
+        return TrainingState.capture(loop, model, optimizer, scheduler, order_gen, augment_gen, device)
 
     while step < total:
         if should_stop():
@@ -248,7 +250,7 @@ def fit(
         if step % eval_every and step != total and not diverging:
             continue
         # flush: the one synchronisation point, every eval_every steps
-        train_seconds += time.perf_counter() - resumed
+        train_seconds += clock() - resumed
         step_losses = loop.carried + write_steps(step)
         correct, answers = correct_and_answers()
         correct, answers = correct + loop.carried_correct, answers + loop.carried_answers
@@ -287,6 +289,19 @@ def fit(
         samples_seen=seen,
         state=state,
     )
+
+
+def device_clock(device: torch.device) -> Callable[[], float]:
+    """time.perf_counter, read once the device has done the work queued so far: on CUDA the host runs
+    ahead of the GPU, and a clock read before waiting would leave the queued steps uncounted."""
+    if device.type != "cuda":
+        return time.perf_counter
+
+    def clock() -> float:
+        torch.cuda.synchronize(device)
+        return time.perf_counter()
+
+    return clock
 
 
 def _optimizes(optimizer, model: nn.Module) -> bool:
