@@ -1,8 +1,10 @@
 """What the shipped config tree holds: its config groups, their options, and one sweep expansion.
 
 The tree lives in conf/ at the top of the repository and ships as the package `sharebench.conf`
-(see conf/__init__.py). Hydra is imported only inside the functions that compose, so `sharebench
-list`, `plot` and `--help` stay instant; nothing here imports torch.
+(see conf/__init__.py). Every composition of it — by the CLI, the checks, resume, the tests and the
+scripts — goes through `compose`, and Hydra's private helpers (its argument parser, its locator) are
+reached only through this module. Hydra is imported only inside the functions that use it, so
+`sharebench list`, `plot` and `--help` stay instant; nothing here imports torch.
 """
 
 import itertools
@@ -36,6 +38,38 @@ def available_options() -> dict[str, list[str]]:
     }
 
 
+def compose(overrides=(), config_name: str = CONFIG_NAME, with_hydra: bool = False):
+    """The shipped config with these overrides, composed as `sharebench run` would compose it, without
+    running a job. with_hydra=True keeps the `hydra` node (runtime choices, sweeper params, run dir)."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_module
+
+    with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+        return hydra_compose(config_name, overrides=list(overrides), return_hydra_config=with_hydra)
+
+
+def run_flags(args: list[str]):
+    """`sharebench run` arguments read by Hydra's own parser: .overrides, .multirun, .config_name, …"""
+    from hydra._internal.utils import get_args_parser
+
+    return get_args_parser().parse_args(args)
+
+
+def parse_overrides(overrides: list[str]) -> list:
+    """Hydra's parsed overrides (sweeps, keys, values); raises HydraException on a malformed one."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    return OverridesParser.create().parse_overrides(list(overrides))
+
+
+def locate(path: str):
+    """The object a `_target_` names; raises if it cannot be imported (Hydra's get_object would also log
+    the error, in many lines)."""
+    from hydra._internal.utils import _locate
+
+    return _locate(path)
+
+
 def is_free(key: str) -> bool:
     """Whether an override's key (or a key under it) is one of FREE_KEYS."""
     key = key.lstrip("+~")
@@ -58,11 +92,7 @@ def expand_sweep(
     """The overrides of every job a command would run: with -m each comma list, range() and choice() —
     and an experiment's own hydra.sweeper.params — becomes its values, in Hydra's order. When the
     product exceeds `limit`, each value appears in one job instead (enough to check every value).
-    Call inside Hydra's initialize_config_module. glob()/interval() need the sweeper: left as given."""
-    from hydra import compose
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
-    parser = OverridesParser.create()
+    glob()/interval() need the sweeper: left as given."""
 
     def choices(parsed) -> list[list[str]]:
         out = []
@@ -76,15 +106,15 @@ def expand_sweep(
                 out.append([o.input_line])
         return out
 
-    given = choices(parser.parse_overrides(overrides))
+    given = choices(parse_overrides(overrides))
     if multirun:  # an experiment's own sweep, e.g. experiment=sharing_mnist1d: its sweeper params
         first = [c[0] for c in given]
         try:
-            params = compose(config_name, overrides=first, return_hydra_config=True).hydra.sweeper.get("params") or {}
+            params = compose(first, config_name, with_hydra=True).hydra.sweeper.get("params") or {}
         except Exception:  # a config that does not compose is explained by the checks
             params = {}
         keys = {o.split("=", 1)[0].lstrip("+~") for c in given for o in c}
-        given += choices(parser.parse_overrides([f"{k}={v}" for k, v in params.items() if k not in keys]))
+        given += choices(parse_overrides([f"{k}={v}" for k, v in params.items() if k not in keys]))
     total = 1
     for c in given:
         total *= len(c)

@@ -11,16 +11,14 @@ import inspect
 
 from omegaconf import DictConfig, OmegaConf
 
-from sharebench.configs import BUILT_GROUPS
+from sharebench.configs import BUILT_GROUPS, locate
 from sharebench.errors import UserError, instantiate, one_line, user_error_in
 
 
 def _target(cfg: DictConfig, group: str):
-    from hydra._internal.utils import _locate  # get_object would also log the error, in many lines
-
     name = OmegaConf.select(cfg, f"{group}._target_")
     try:
-        return _locate(str(name))
+        return locate(str(name))
     except Exception:
         raise UserError(
             f"{group}._target_={name!r} cannot be imported: check the name, or install the package that provides it"
