@@ -122,3 +122,61 @@ def expand_sweep(
         return [list(p) for p in itertools.product(*given)] or [[]]
     first = [c[0] for c in given]
     return [first] + [first[:i] + [v] + first[i + 1 :] for i, c in enumerate(given) for v in c[1:]]
+
+
+# ---- what the option files declare about sharing (read as files: no Hydra, no torch) -----------
+
+
+def _option_text(group: str, name: str) -> str:
+    return resources.files(CONFIG_MODULE).joinpath(group, f"{name}.yaml").read_text()
+
+
+def declared(group: str, name: str) -> dict:
+    """The `# @key: value` lines at the head of an option file, beside Hydra's own `# @package`:
+    an option's declaration of what it is, for `sharebench plot` (which reads files, not Hydra).
+      # @twin: local       the unshared twin (an option of the same group) it is paired with by default
+      # @baseline: true    a spectrum point drawn beside the shared → unshared line, not joined to it"""
+    import yaml
+
+    found = {}
+    for line in _option_text(group, name).splitlines():
+        if not line.startswith("#"):
+            break
+        key, sep, value = line[1:].strip().partition(":")
+        if key.startswith("@") and sep and key != "@package":
+            found[key[1:]] = yaml.safe_load(value)
+    return found
+
+
+def model_parts(name: str) -> tuple[str, str]:
+    """(base, spectrum point) of a model option: `defaults: [shared_cnn, /spectrum@_here_: lowrank_k2]`
+    is ("shared_cnn", "lowrank_k2"); a model that composes no spectrum point is its own base, at the
+    point `conv` (ConvNet's default layer)."""
+    import yaml
+
+    defaults = (yaml.safe_load(_option_text("model", name)) or {}).get("defaults") or []
+    point = next((e["/spectrum@_here_"] for e in defaults if isinstance(e, dict) and "/spectrum@_here_" in e), None)
+    base = next((e for e in defaults if isinstance(e, str) and e != "_self_"), None)
+    return (base, point) if point and base else (name, "conv")
+
+
+def twins() -> dict[str, dict[str, str]]:
+    """{group: {option: its unshared twin}} for the `model` and `spectrum` groups. A spectrum point
+    declares its twin (`# @twin:`); a model built as base + point is twinned with the model built as
+    the same base + that point's twin (lowrank_cnn → local_cnn; mnist1d_cnn → mnist1d_local_cnn); any
+    other model may declare its own (rnn: `# @twin: unrolled_rnn`)."""
+    options = available_options()
+    spectrum = {p: t for p in options["spectrum"] if (t := declared("spectrum", p).get("twin"))}
+    parts = {m: model_parts(m) for m in options["model"]}
+    built_as = {v: m for m, v in parts.items()}
+    model = {}
+    for m, (base, point) in parts.items():
+        twin = declared("model", m).get("twin") or built_as.get((base, spectrum.get(point)))
+        if twin and twin != m:
+            model[m] = twin
+    return {"model": model, "spectrum": spectrum}
+
+
+def spectrum_baselines() -> set[str]:
+    """The spectrum points declared `# @baseline: true`: beside the line, not between its ends."""
+    return {p for p in available_options()["spectrum"] if declared("spectrum", p).get("baseline")}
