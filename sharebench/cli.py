@@ -177,7 +177,8 @@ def compose_jobs(args: list[str]) -> list[tuple[str, str, object]]:
 
 
 def compare_command(args: argparse.Namespace) -> int:
-    from sharebench.compare.tables import terminal_table, write_comparison
+    from sharebench.compare.comparison_files import write_comparison
+    from sharebench.compare.tables import terminal_table
 
     try:
         cmp, table, paired, files = write_comparison(
