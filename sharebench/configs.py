@@ -154,7 +154,8 @@ def model_parts(name: str) -> tuple[str, str]:
     point `conv` (ConvNet's default layer)."""
     import yaml
 
-    defaults = (yaml.safe_load(_option_text("model", name)) or {}).get("defaults") or []
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, where installed: `plot` starts sooner
+    defaults = (yaml.load(_option_text("model", name), Loader=loader) or {}).get("defaults") or []
     point = next((e["/spectrum@_here_"] for e in defaults if isinstance(e, dict) and "/spectrum@_here_" in e), None)
     base = next((e for e in defaults if isinstance(e, str) and e != "_self_"), None)
     return (base, point) if point and base else (name, "conv")
