@@ -30,7 +30,7 @@ class TorchvisionDataset:
     num_classes: int
     source: str  # where to get the files by hand
     input_shape: tuple[int, int, int] = (1, 28, 28)  # (C, H, W) of every example
-    layout: str = "NHW"  # its `data`: NHW (MNIST family, a tensor) | NHWC (CIFAR) | NCHW (SVHN), numpy
+    layout: str = "NHW"  # its `data`, uint8: NHW (MNIST family) | NHWC (CIFAR) | NCHW (SVHN)
     labels: str = "targets"  # the attribute holding the labels
     root_folder: str = ""  # the root its class is given, under dataset.root (SVHN: its own folder)
     by_split_name: bool = False  # the class takes split="train"|"test" instead of train=True|False
@@ -131,8 +131,8 @@ def _read(name: str, root: Path, train: bool, download: bool, check_md5: bool):
 def _as_uint8(ds, name: str) -> tuple[torch.Tensor, torch.Tensor]:
     """(N, C, H, W) uint8 images and int64 labels from a torchvision dataset's arrays."""
     spec = DATASETS[name]
-    if spec.layout == "NHW":  # a uint8 tensor
-        x = ds.data.unsqueeze(1)
+    if spec.layout == "NHW":  # a uint8 tensor (MNIST family) or array
+        x = torch.as_tensor(ds.data).unsqueeze(1)
     else:  # numpy
         x = torch.from_numpy(np.ascontiguousarray(ds.data.transpose(0, 3, 1, 2) if spec.layout == "NHWC" else ds.data))
     if spec.transposed:

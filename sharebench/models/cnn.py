@@ -75,17 +75,16 @@ class DenseMap(nn.Module):
         return F.linear(x.flatten(1), self.weight, self.bias).view(-1, *self.output_shape)
 
 
+# model.layer → (its 1-D class, its 2-D class, the ConvNet options it takes besides the geometry); every
+# class but conv's is also given its input_size. A new kind of layer: its module, an entry here, its
+# options as ConvNet parameters (and in `layer_options` below), and a conf/spectrum/ point.
 LAYERS = {
-    ("conv", 1): nn.Conv1d,
-    ("conv", 2): nn.Conv2d,
-    ("local", 1): LocallyConnected1d,
-    ("local", 2): LocallyConnected2d,
-    ("lowrank", 1): LowRankLocallyConnected1d,
-    ("lowrank", 2): LowRankLocallyConnected2d,
-    ("tiled", 1): TiledConv1d,
-    ("tiled", 2): TiledConv2d,
+    "conv": (nn.Conv1d, nn.Conv2d, ()),
+    "lowrank": (LowRankLocallyConnected1d, LowRankLocallyConnected2d, ("rank", "combining")),
+    "tiled": (TiledConv1d, TiledConv2d, ("tile",)),
+    "local": (LocallyConnected1d, LocallyConnected2d, ()),
 }
-LAYER_NAMES = ("conv", "lowrank", "tiled", "local", "dense")
+LAYER_NAMES = (*LAYERS, "dense")  # dense: DenseMap, a fully connected map with the conv's shapes
 POOLS = {("max", 1): F.max_pool1d, ("max", 2): F.max_pool2d, ("avg", 1): F.avg_pool1d, ("avg", 2): F.avg_pool2d}
 TWIN = {1: LocallyConnected1d, 2: LocallyConnected2d}
 
@@ -199,6 +198,7 @@ class ConvNet(nn.Module):
                 ("dilation", dilation),
             )
         }
+        layer_options = dict(tile=tile, rank=rank, combining=combining)  # what LAYERS' classes may take
         if match_params_of is not None:
             spec = dict(
                 kernel_size=kernel_size,
@@ -207,9 +207,7 @@ class ConvNet(nn.Module):
                 dilation=dilation,
                 pool=pool,
                 pool_size=pool_size,
-                tile=tile,
-                rank=rank,
-                combining=combining,
+                **layer_options,
             )
 
             def count(layer_, channels_):
@@ -236,12 +234,10 @@ class ConvNet(nn.Module):
             if layer == "dense":
                 setattr(self, f"conv{i}", DenseMap(in_ch, out_ch, size, out_size))
             else:
+                classes, takes = LAYERS[layer][:2], LAYERS[layer][2]
                 extra = {"input_size": size} if layer != "conv" else {}
-                if layer == "tiled":
-                    extra["tile"] = tile
-                if layer == "lowrank":
-                    extra.update(rank=rank, combining=combining)
-                setattr(self, f"conv{i}", LAYERS[(layer, dims)](in_ch, out_ch, **extra, **block))
+                extra.update({name: layer_options[name] for name in takes})
+                setattr(self, f"conv{i}", classes[dims - 1](in_ch, out_ch, **extra, **block))
             self.input_sizes.append(size)
             size, in_ch = out_size, out_ch
             if pool:
