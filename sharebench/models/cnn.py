@@ -175,6 +175,8 @@ class ConvNet(nn.Module):
         match_params_of=None,
     ):
         super().__init__()
+        # what LAYERS' classes may take; made first, before any local name could shadow an option's
+        layer_options = dict(tile=tile, rank=rank, combining=combining)
         if len(input_shape) == 1:
             input_shape = (1, *input_shape)  # a flat vector is a 1-channel sequence
         if len(input_shape) not in (2, 3):
@@ -198,7 +200,6 @@ class ConvNet(nn.Module):
                 ("dilation", dilation),
             )
         }
-        layer_options = dict(tile=tile, rank=rank, combining=combining)  # what LAYERS' classes may take
         if match_params_of is not None:
             spec = dict(
                 kernel_size=kernel_size,
