@@ -1,4 +1,6 @@
-"""What the shipped config tree holds: its config groups, their options, and one sweep expansion.
+"""What the shipped config tree holds: its config groups, their options, one sweep expansion, and what
+the options declare about sharing (each spectrum point's twin and whether it is a baseline, read from
+the `# @twin:` / `# @baseline:` lines at the head of its file; a model's twin, from its composition).
 
 The tree lives in conf/ at the top of the repository and ships as the package `sharebench.conf`
 (see conf/__init__.py). Every composition of it — by the CLI, the checks, resume, the tests and the
