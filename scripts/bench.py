@@ -22,10 +22,10 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from hydra import compose, initialize_config_module
 from hydra.utils import instantiate
 
 from sharebench import data, models
+from sharebench.configs import compose
 from sharebench.models.layers import LocallyConnected2d
 from sharebench.train.devices import pick_device
 from sharebench.train.loop import fit
@@ -40,8 +40,7 @@ PAPER_CNN = [
 
 
 def cfg(*overrides):
-    with initialize_config_module(config_module="sharebench.conf", version_base="1.3"):
-        return compose("config", overrides=list(overrides))
+    return compose(overrides)
 
 
 def sync(device):

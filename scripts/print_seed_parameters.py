@@ -6,16 +6,14 @@ Run: python scripts/print_seed_parameters.py [C H W]        (default 1 28 28, th
 
 import sys
 
-from hydra import compose, initialize_config_module
-
 from sharebench import models
 from sharebench.accounting import parameter_table, parameter_totals
+from sharebench.configs import compose
 
 shape = tuple(int(a) for a in sys.argv[1:]) or (1, 28, 28)
-with initialize_config_module(config_module="sharebench.conf", version_base="1.3"):
-    for name in ("shared_cnn", "local_cnn", "mlp"):
-        model = models.build(compose("config", overrides=[f"model={name}"]).model, shape, 10)
-        print(f"# model={name} on input {'x'.join(map(str, shape))}")
-        for param_name, p in model.named_parameters():
-            print(param_name, p.size())
-        print(f"# total {parameter_totals(parameter_table(model))['params_total']:,}\n")
+for name in ("shared_cnn", "local_cnn", "mlp"):
+    model = models.build(compose([f"model={name}"]).model, shape, 10)
+    print(f"# model={name} on input {'x'.join(map(str, shape))}")
+    for param_name, p in model.named_parameters():
+        print(param_name, p.size())
+    print(f"# total {parameter_totals(parameter_table(model))['params_total']:,}\n")

@@ -160,28 +160,25 @@ def params_command(args: list[str]) -> int:
 
 def compose_jobs(args: list[str]) -> list[tuple[str, str, object]]:
     """(overrides, "model on dataset", composed config) per job, checked as `sharebench run` checks them."""
-    from hydra import compose, initialize_config_module
-    from hydra._internal.utils import get_args_parser
-
     from sharebench.checks.arguments import check_run_args, explain
-    from sharebench.configs import CONFIG_MODULE, CONFIG_NAME, expand_sweep
+    from sharebench.configs import compose, expand_sweep, run_flags
 
     check_run_args(args)
-    flags = get_args_parser().parse_args(args)
+    flags = run_flags(args)
     jobs = []
-    with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
-        for overrides in expand_sweep(flags.overrides, flags.multirun):
-            try:
-                cfg = compose(CONFIG_NAME, overrides=overrides, return_hydra_config=True)
-            except Exception as err:
-                raise UserError(explain(err, overrides)) from None
-            choices = cfg.hydra.runtime.choices
-            jobs.append((" ".join(overrides), f"{choices.model} on {choices.dataset}", cfg))
+    for overrides in expand_sweep(flags.overrides, flags.multirun):
+        try:
+            cfg = compose(overrides, with_hydra=True)
+        except Exception as err:
+            raise UserError(explain(err, overrides)) from None
+        choices = cfg.hydra.runtime.choices
+        jobs.append((" ".join(overrides), f"{choices.model} on {choices.dataset}", cfg))
     return jobs
 
 
 def compare_command(args: argparse.Namespace) -> int:
-    from sharebench.compare.tables import terminal_table, write_comparison
+    from sharebench.compare.comparison_files import write_comparison
+    from sharebench.compare.tables import terminal_table
 
     try:
         cmp, table, paired, files = write_comparison(

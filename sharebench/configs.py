@@ -1,8 +1,12 @@
-"""What the shipped config tree holds: its config groups, their options, and one sweep expansion.
+"""What the shipped config tree holds: its config groups, their options, one sweep expansion, and what
+the options declare about sharing (each spectrum point's twin and whether it is a baseline, read from
+the `# @twin:` / `# @baseline:` lines at the head of its file; a model's twin, from its composition).
 
 The tree lives in conf/ at the top of the repository and ships as the package `sharebench.conf`
-(see conf/__init__.py). Hydra is imported only inside the functions that compose, so `sharebench
-list`, `plot` and `--help` stay instant; nothing here imports torch.
+(see conf/__init__.py). Every composition of it — by the CLI, the checks, resume, the tests and the
+scripts — goes through `compose`, and Hydra's private helpers (its argument parser, its locator) are
+reached only through this module. Hydra is imported only inside the functions that use it, so
+`sharebench list`, `plot` and `--help` stay instant; nothing here imports torch.
 """
 
 import itertools
@@ -36,6 +40,38 @@ def available_options() -> dict[str, list[str]]:
     }
 
 
+def compose(overrides=(), config_name: str = CONFIG_NAME, with_hydra: bool = False):
+    """The shipped config with these overrides, composed as `sharebench run` would compose it, without
+    running a job. with_hydra=True keeps the `hydra` node (runtime choices, sweeper params, run dir)."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_module
+
+    with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+        return hydra_compose(config_name, overrides=list(overrides), return_hydra_config=with_hydra)
+
+
+def run_flags(args: list[str]):
+    """`sharebench run` arguments read by Hydra's own parser: .overrides, .multirun, .config_name, …"""
+    from hydra._internal.utils import get_args_parser
+
+    return get_args_parser().parse_args(args)
+
+
+def parse_overrides(overrides: list[str]) -> list:
+    """Hydra's parsed overrides (sweeps, keys, values); raises HydraException on a malformed one."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    return OverridesParser.create().parse_overrides(list(overrides))
+
+
+def locate(path: str):
+    """The object a `_target_` names; raises if it cannot be imported (Hydra's get_object would also log
+    the error, in many lines)."""
+    from hydra._internal.utils import _locate
+
+    return _locate(path)
+
+
 def is_free(key: str) -> bool:
     """Whether an override's key (or a key under it) is one of FREE_KEYS."""
     key = key.lstrip("+~")
@@ -58,11 +94,7 @@ def expand_sweep(
     """The overrides of every job a command would run: with -m each comma list, range() and choice() —
     and an experiment's own hydra.sweeper.params — becomes its values, in Hydra's order. When the
     product exceeds `limit`, each value appears in one job instead (enough to check every value).
-    Call inside Hydra's initialize_config_module. glob()/interval() need the sweeper: left as given."""
-    from hydra import compose
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
-    parser = OverridesParser.create()
+    glob()/interval() need the sweeper: left as given."""
 
     def choices(parsed) -> list[list[str]]:
         out = []
@@ -76,15 +108,15 @@ def expand_sweep(
                 out.append([o.input_line])
         return out
 
-    given = choices(parser.parse_overrides(overrides))
+    given = choices(parse_overrides(overrides))
     if multirun:  # an experiment's own sweep, e.g. experiment=sharing_mnist1d: its sweeper params
         first = [c[0] for c in given]
         try:
-            params = compose(config_name, overrides=first, return_hydra_config=True).hydra.sweeper.get("params") or {}
+            params = compose(first, config_name, with_hydra=True).hydra.sweeper.get("params") or {}
         except Exception:  # a config that does not compose is explained by the checks
             params = {}
         keys = {o.split("=", 1)[0].lstrip("+~") for c in given for o in c}
-        given += choices(parser.parse_overrides([f"{k}={v}" for k, v in params.items() if k not in keys]))
+        given += choices(parse_overrides([f"{k}={v}" for k, v in params.items() if k not in keys]))
     total = 1
     for c in given:
         total *= len(c)
@@ -92,3 +124,62 @@ def expand_sweep(
         return [list(p) for p in itertools.product(*given)] or [[]]
     first = [c[0] for c in given]
     return [first] + [first[:i] + [v] + first[i + 1 :] for i, c in enumerate(given) for v in c[1:]]
+
+
+# ---- what the option files declare about sharing (read as files: no Hydra, no torch) -----------
+
+
+def _option_text(group: str, name: str) -> str:
+    return resources.files(CONFIG_MODULE).joinpath(group, f"{name}.yaml").read_text()
+
+
+def declared(group: str, name: str) -> dict:
+    """The `# @key: value` lines at the head of an option file, beside Hydra's own `# @package`:
+    an option's declaration of what it is, for `sharebench plot` (which reads files, not Hydra).
+      # @twin: local       the unshared twin (an option of the same group) it is paired with by default
+      # @baseline: true    a spectrum point drawn beside the shared → unshared line, not joined to it"""
+    import yaml
+
+    found = {}
+    for line in _option_text(group, name).splitlines():
+        if not line.startswith("#"):
+            break
+        key, sep, value = line[1:].strip().partition(":")
+        if key.startswith("@") and sep and key != "@package":
+            found[key[1:]] = yaml.safe_load(value)
+    return found
+
+
+def model_parts(name: str) -> tuple[str, str]:
+    """(base, spectrum point) of a model option: `defaults: [shared_cnn, /spectrum@_here_: lowrank_k2]`
+    is ("shared_cnn", "lowrank_k2"); a model that composes no spectrum point is its own base, at the
+    point `conv` (ConvNet's default layer)."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, where installed: `plot` starts sooner
+    defaults = (yaml.load(_option_text("model", name), Loader=loader) or {}).get("defaults") or []
+    point = next((e["/spectrum@_here_"] for e in defaults if isinstance(e, dict) and "/spectrum@_here_" in e), None)
+    base = next((e for e in defaults if isinstance(e, str) and e != "_self_"), None)
+    return (base, point) if point and base else (name, "conv")
+
+
+def twins() -> dict[str, dict[str, str]]:
+    """{group: {option: its unshared twin}} for the `model` and `spectrum` groups. A spectrum point
+    declares its twin (`# @twin:`); a model built as base + point is twinned with the model built as
+    the same base + that point's twin (lowrank_cnn → local_cnn; mnist1d_cnn → mnist1d_local_cnn); any
+    other model may declare its own (rnn: `# @twin: unrolled_rnn`)."""
+    options = available_options()
+    spectrum = {p: t for p in options["spectrum"] if (t := declared("spectrum", p).get("twin"))}
+    parts = {m: model_parts(m) for m in options["model"]}
+    built_as = {v: m for m, v in parts.items()}
+    model = {}
+    for m, (base, point) in parts.items():
+        twin = declared("model", m).get("twin") or built_as.get((base, spectrum.get(point)))
+        if twin and twin != m:
+            model[m] = twin
+    return {"model": model, "spectrum": spectrum}
+
+
+def spectrum_baselines() -> set[str]:
+    """The spectrum points declared `# @baseline: true`: beside the line, not between its ends."""
+    return {p for p in available_options()["spectrum"] if declared("spectrum", p).get("baseline")}

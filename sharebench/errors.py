@@ -37,3 +37,13 @@ def instantiate(cfg, **kwargs):
         if user_error_in(err) is not None:
             raise user_error_in(err) from None
         raise
+
+
+class OptionError(UserError, ValueError):
+    """A value the code that owns the option cannot use (a constructor, a layer): one line naming the
+    fix. Also a ValueError, for code that builds the layer directly, outside a config."""
+
+
+def invalid(key: str, value, want: str, example: str) -> OptionError:
+    """The one wording of a bad value: `model.pool='x' is not valid: it must be … (for example …)`."""
+    return OptionError(f"{key}={value!r} is not valid: it must be {want} (for example {key}={example})")

@@ -4,7 +4,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_module
+
+from sharebench.configs import compose
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -19,8 +20,7 @@ def data_cache(tmp_path_factory):
 
 def make_cfg(*overrides: str):
     """Compose the shipped config exactly as `sharebench run` would, without running Hydra's job."""
-    with initialize_config_module(config_module="sharebench.conf", version_base="1.3"):
-        return compose("config", overrides=list(overrides))
+    return compose(overrides)
 
 
 TINY = (

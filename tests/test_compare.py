@@ -9,7 +9,7 @@ import pytest
 from conftest import TINY, sharebench
 
 from sharebench.cli import main
-from sharebench.compare.tables import write_comparison
+from sharebench.compare.comparison_files import write_comparison
 
 MODELS = ("shared_cnn", "local_cnn", "mlp")
 FIGURES = ("test_acc_vs_params", "test_acc_by_group", "curves_loss", "curves_acc")

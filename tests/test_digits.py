@@ -62,7 +62,7 @@ def test_describe_declares_the_shape_without_reading(monkeypatch):
     cfg = make_cfg("dataset=mnist5k").dataset
     monkeypatch.setattr(mnist5k, "data_file", lambda: pytest.fail("describe looked for the file"))
     shape = data.describe(cfg)
-    assert shape == data.Shape((1, 28, 28), 10, "classification")
+    assert shape == data.DataDescription((1, 28, 28), 10, "classification")
     with pytest.raises(UserError, match="leave no training data"):
         data.describe(make_cfg("dataset=mnist5k", "dataset.val_size=2000", "dataset.test_size=3000").dataset)
 

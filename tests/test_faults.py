@@ -574,7 +574,7 @@ def test_describe_tells_the_shape_load_gives(overrides):
 
     cfg = make_cfg(*overrides)
     splits = data.load(cfg.dataset)
-    declared = data.declared_shape(cfg.dataset)
+    declared = data.declared(cfg.dataset)
     assert (declared.input_shape, declared.num_outputs, declared.task) == (
         splits.input_shape,
         splits.num_outputs,

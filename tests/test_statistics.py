@@ -9,11 +9,12 @@ import pytest
 from test_compare_fixtures import make_run
 
 from sharebench.cli import main
+from sharebench.compare.comparison_files import write_comparison
 from sharebench.compare.paired import TWINS, paired_table
 from sharebench.compare.paper import paper_rows
 from sharebench.compare.runs import compare
 from sharebench.compare.statistics import comparison_table, interval
-from sharebench.compare.tables import format_number, terminal_table, write_comparison
+from sharebench.compare.tables import format_number, terminal_table
 
 SHARED = [0.80, 0.82, 0.84]
 LOCAL = [0.75, 0.78, 0.76]

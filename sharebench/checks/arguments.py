@@ -1,16 +1,13 @@
 """Check `sharebench run` arguments before Hydra starts any job, so a typo costs one clear line.
 
 Every job a sweep would run (configs.expand_sweep; each value once for a large sweep) is composed
-with Hydra's compose API, its values checked (values.py) and its model built on the meta device
+with configs.compose, its values checked (values.py) and its model built on the meta device
 (dry_build.py); nothing is written. Imports Hydra; torch only for the dry build.
 """
 
 import difflib
 import re
 
-from hydra import compose, initialize_config_module
-from hydra._internal.utils import get_args_parser
-from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException, MissingConfigException
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
@@ -19,13 +16,15 @@ from sharebench.checks.dry_build import check_device, dry_build
 from sharebench.checks.values import check_config
 from sharebench.configs import (
     BUILT_GROUPS,
-    CONFIG_MODULE,
     CONFIG_NAME,
     GROUPS,
     MAX_CHECKED_JOBS,
     available_options,
+    compose,
     expand_sweep,
     flatten,
+    parse_overrides,
+    run_flags,
 )
 from sharebench.errors import UserError, one_line
 
@@ -37,35 +36,33 @@ INSTALL_HINT = {
 
 def check_run_args(args: list[str]) -> None:
     """Raise UserError if the overrides in `args` cannot compose into a valid config."""
-    flags = get_args_parser().parse_args(args)
+    flags = run_flags(args)
     if flags.help or flags.hydra_help or flags.info or flags.shell_completion:
         return
     if flags.config_dir or flags.config_path or flags.experimental_rerun:
         return  # the user brings their own configs: Hydra itself reports on them
     try:
-        overrides = OverridesParser.create().parse_overrides(flags.overrides)
+        overrides = parse_overrides(flags.overrides)
     except HydraException as err:
         raise UserError(f"cannot parse the overrides: {one_line(err)}") from None
     intervals = [o.input_line for o in overrides if flags.multirun and o.is_interval_sweep()]
-    with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
-        combos = expand_sweep(
-            flags.overrides, flags.multirun, limit=MAX_CHECKED_JOBS, config_name=flags.config_name or CONFIG_NAME
-        )
-        if intervals:
-            _check_search_sweeper(flags.config_name or "config", combos[0], intervals[0])
-        for combo in combos:
-            try:
-                cfg = compose(flags.config_name or "config", overrides=combo)
-            except (HydraException, OmegaConfBaseException, ValueError, TypeError) as err:
-                raise UserError(explain(err, combo)) from None
-            check_config(cfg)
-            _check_added_keys(cfg, combo, flags.config_name or "config")
-            if not flags.cfg:  # --cfg only prints the config: no need to build anything
-                _dry_build(cfg, combo)
-                if not any(o.startswith(("hydra/launcher", "hydra.launcher")) for o in flags.overrides):
-                    check_device(cfg)  # the basic launcher runs the jobs on this very machine
-        if flags.multirun:  # after the jobs' own checks, which name typos better
-            _check_sweep_base([o for o in overrides if not o.is_sweep_override()], flags.config_name or "config")
+    config_name = flags.config_name or CONFIG_NAME
+    combos = expand_sweep(flags.overrides, flags.multirun, limit=MAX_CHECKED_JOBS, config_name=config_name)
+    if intervals:
+        _check_search_sweeper(config_name, combos[0], intervals[0])
+    for combo in combos:
+        try:
+            cfg = compose(combo, config_name)
+        except (HydraException, OmegaConfBaseException, ValueError, TypeError) as err:
+            raise UserError(explain(err, combo)) from None
+        check_config(cfg)
+        _check_added_keys(cfg, combo, config_name)
+        if not flags.cfg:  # --cfg only prints the config: no need to build anything
+            _dry_build(cfg, combo)
+            if not any(o.startswith(("hydra/launcher", "hydra.launcher")) for o in flags.overrides):
+                check_device(cfg)  # the basic launcher runs the jobs on this very machine
+    if flags.multirun:  # after the jobs' own checks, which name typos better
+        _check_sweep_base([o for o in overrides if not o.is_sweep_override()], config_name)
 
 
 def _dry_build(cfg, combo: list[str]) -> None:
@@ -88,7 +85,7 @@ def _check_added_keys(cfg, combo: list[str], config_name: str) -> None:
     """A `+key=…` that nothing reads would be ignored in silence; the built groups (model, dataset,
     optim) are checked against their constructors by dry_build, the rest against the shipped keys."""
     plain = [o for o in combo if not o.startswith(("+", "~")) and "." not in o.split("=", 1)[0]]
-    baseline = flatten(OmegaConf.to_container(compose(config_name, overrides=plain))).keys()
+    baseline = flatten(OmegaConf.to_container(compose(plain, config_name))).keys()
     for key in sorted(flatten(OmegaConf.to_container(cfg)).keys() - baseline):
         if key.split(".", 1)[0] not in BUILT_GROUPS:
             raise UserError(
@@ -100,7 +97,7 @@ def _check_sweep_base(fixed, config_name: str) -> None:
     """Hydra's multirun first composes the config with the swept values left out (so with default
     choices): a key that only a swept choice has fails there even though every job would be fine."""
     try:
-        compose(config_name, overrides=[o.input_line for o in fixed])
+        compose([o.input_line for o in fixed], config_name)
     except (HydraException, OmegaConfBaseException) as err:
         for o in fixed:
             key = o.get_key_element()
@@ -115,7 +112,7 @@ def _check_sweep_base(fixed, config_name: str) -> None:
 def _check_search_sweeper(config_name: str, combo: list[str], interval: str) -> None:
     """interval(…) needs a sweeper that searches (optuna); Hydra's basic sweeper only lists values."""
     try:
-        cfg = compose(config_name, overrides=combo, return_hydra_config=True)
+        cfg = compose(combo, config_name, with_hydra=True)
     except (HydraException, OmegaConfBaseException):
         return  # the per-combination checks below explain composition errors
     if "BasicSweeper" in str(OmegaConf.select(cfg, "hydra.sweeper._target_")):
@@ -182,7 +179,7 @@ def _closest(name: str, options: list[str]) -> str:
 def _closest_key(full_key: str, combo: list[str]) -> str:
     parent, _, leaf = full_key.rpartition(".")
     try:
-        cfg = compose("config", overrides=[o for o in combo if not o.lstrip("+~").startswith(full_key + "=")])
+        cfg = compose([o for o in combo if not o.lstrip("+~").startswith(full_key + "=")])
         node = OmegaConf.select(cfg, parent) if parent else cfg
         keys = [str(k) for k in node.keys()]
     except Exception:  # the suggestion is a courtesy; the error itself is already known

@@ -2,25 +2,27 @@
 
 Each `_target_` (model, dataset, optimizer) must exist and accept every key of its config group;
 the model is then built on PyTorch's `meta` device (shapes only: no memory, no data) for the input
-shape the dataset declares through its `describe()` (data.declared_shape), and a batch of that shape is pushed through
+shape the dataset declares through its `describe()` (data.declared), and a batch of that shape is pushed through
 it. A kernel larger than the input, a model that cannot take the data's rank, a mistyped `+key`:
-each ends as one line naming the fix. Datasets without `describe()` skip the shape check.
+each ends as one line naming the fix. The model's own options are checked by its constructor (the
+owner), here as it builds: for a dataset without `describe()` (its shape is in its files), the model is
+built for a stand-in input and only its option errors (errors.OptionError) count.
 """
 
 import inspect
 
 from omegaconf import DictConfig, OmegaConf
 
-from sharebench.configs import BUILT_GROUPS
-from sharebench.errors import UserError, instantiate, one_line, user_error_in
+from sharebench.configs import BUILT_GROUPS, locate
+from sharebench.errors import OptionError, UserError, instantiate, one_line, user_error_in
+
+STAND_IN_SHAPE = (3, 64, 64)  # an image, for a dataset that declares no shape: enough for any shipped model
 
 
 def _target(cfg: DictConfig, group: str):
-    from hydra._internal.utils import _locate  # get_object would also log the error, in many lines
-
     name = OmegaConf.select(cfg, f"{group}._target_")
     try:
-        return _locate(str(name))
+        return locate(str(name))
     except Exception:
         raise UserError(
             f"{group}._target_={name!r} cannot be imported: check the name, or install the package that provides it"
@@ -54,8 +56,9 @@ def dry_build(cfg: DictConfig) -> None:
     from sharebench import data, models
     from sharebench.models import without_pretrained_weights
 
-    declared = data.declared_shape(cfg.dataset)
+    declared = data.declared(cfg.dataset)
     if declared is None:
+        _check_model_options(cfg)
         return
     shape, outputs = tuple(declared.input_shape), declared.num_outputs
     name = OmegaConf.select(cfg, "model._target_").rsplit(".", 1)[-1]
@@ -85,6 +88,21 @@ def dry_build(cfg: DictConfig) -> None:
                 f"{name} cannot take this dataset's input of shape {list(shape)}: "
                 f"{one_line(err)} (pick another model or dataset, or change its shape)"
             ) from None
+
+
+def _check_model_options(cfg: DictConfig) -> None:
+    """The model's constructor checks its options; without the data's shape, errors of shape say nothing."""
+    import torch
+
+    from sharebench import models
+    from sharebench.models import without_pretrained_weights
+
+    with torch.device("meta"):
+        try:
+            models.build(without_pretrained_weights(cfg.model, keep_local=True), STAND_IN_SHAPE, 10)
+        except Exception as err:
+            if isinstance(user_error_in(err), OptionError):
+                raise user_error_in(err) from None
 
 
 def check_device(cfg: DictConfig) -> None:

@@ -1,8 +1,9 @@
 """Value checks of a composed config that YAML types cannot express; each failure names the key and a fix.
 
 Only what no constructor checks itself: the trainer, optimizer, seed, device, data options, and the
-model keys shared by several families. A model's own options are checked where they are used, in its
-constructor, which dry_build.py runs before any work. Imports neither torch nor Hydra.
+model keys shared by several families. A model's own options (model.cell, pool, tile, rank, hidden, …)
+are checked where they are used, in its constructor, which dry_build.py runs before any work; the
+schedules are train/schedules.py's list. Imports neither torch nor Hydra.
 """
 
 import re
@@ -10,10 +11,9 @@ from numbers import Integral, Real
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from sharebench.errors import UserError
+from sharebench.errors import UserError, invalid
+from sharebench.train.schedules import SCHEDULES
 
-SCHEDULES = ("none", "cosine", "onecycle")
-POOLS = (None, "max", "avg")
 DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 
@@ -22,7 +22,7 @@ def _get(cfg: DictConfig, key: str):
 
 
 def _fail(key: str, value, want: str, example: str):
-    raise UserError(f"{key}={value!r} is not valid: it must be {want} (for example {key}={example})")
+    raise invalid(key, value, want, example)
 
 
 def _is_int(v) -> bool:
@@ -96,16 +96,6 @@ def check_config(cfg: DictConfig) -> None:
     for key, low in (("kernel_size", 1), ("stride", 1), ("dilation", 1), ("padding", 0), ("pool_size", 1)):
         if key in model:
             int_or_ints(cfg, f"model.{key}", str(max(low, 1)), low=low)
-    if "pool" in model and model.pool not in POOLS:
-        _fail("model.pool", model.pool, "null, max or avg", "max")
-    if "cell" in model and model.cell not in ("rnn", "gru", "lstm"):
-        _fail("model.cell", model.cell, "rnn, gru or lstm", "gru")
-    if "tile" in model:
-        int_or_ints(cfg, "model.tile", "2")
-    if "max_reuse" in model and not (_is_int(model.max_reuse) and model.max_reuse >= 0):
-        _fail("model.max_reuse", model.max_reuse, "a non-negative integer", "3")
-    if "hidden" in model:
-        int_or_ints(cfg, "model.hidden", "[100,100]")
 
     dataset = cfg.get("dataset") or {}
     if "shape" in dataset:

@@ -1,9 +1,11 @@
 """compare: from run dirs on disk to comparisons — the `plot` and `report` commands and the sweep-end table.
 
 runs.py (find, read and group runs), statistics.py (mean, std, spread and 95% intervals over seeds, in
-one place), paired.py (seed-by-seed pairs and the twin table), select.py (`--baseline` and paper
-selectors), figures.py and style.py, tables.py (comparison.csv, runs.csv, paired.csv, the terminal
-table), common.py (what the runs share), paper.py (reference numbers), report.py (report.md),
-sweep_callback.py (Hydra's end-of-sweep hook). Reads files only: imports records and configs, never
-torch, Hydra's app or the training rooms, so `sharebench plot` starts in a moment.
+one place), paired.py (seed-by-seed pairs; the default twins come from conf/, configs.twins),
+select.py (`--baseline` and paper selectors), figures.py, spectrum.py and style.py (the figures),
+comparison_files.py (what `plot` writes: comparison.csv, runs.csv, paired.csv, the figures), tables.py
+(the comparison as text: the terminal table, the report's rows), common.py (what the runs share),
+paper.py (reference numbers), report.py (report.md), sweep_callback.py (Hydra's end-of-sweep hook).
+Reads files only: imports records and configs, never torch, Hydra's app or the training rooms, so
+`sharebench plot` starts in a moment.
 """

@@ -14,29 +14,14 @@ import pandas as pd
 from sharebench.compare.runs import NO_RECORD, Comparison, format_value
 from sharebench.compare.select import groups_matching, parse, resolve, same
 from sharebench.compare.statistics import interval, number
-from sharebench.configs import available_options
+from sharebench.configs import twins
 from sharebench.errors import UserError
 from sharebench.records.columns import METRICS
 
-# A model that shares weights → its unshared twin (same topology, its own weights at every position
-# or time step), by model option name: the pairs `sharebench plot` makes when both are present.
-TWINS = {
-    "model": {
-        "shared_cnn": "local_cnn",
-        "tiled_cnn": "local_cnn",
-        "lowrank_cnn": "local_cnn",
-        "soft_tied_cnn": "local_cnn",
-        "dynamic_shared_cnn": "local_cnn",
-        "untie_cnn": "local_cnn",
-        "wide_cnn": "local_cnn",
-        "mnist1d_cnn": "mnist1d_local_cnn",
-        "rnn": "unrolled_rnn",
-        "ott2020_mnist_cnn": "ott2020_mnist_local_cnn",
-        "ott2020_cifar_cnn": "ott2020_cifar_local_cnn",
-    },
-    # a spectrum sweep: every shipped point that shares something, against the locally connected net
-    "spectrum": {point: "local" for point in available_options()["spectrum"] if point not in ("local", "dense")},
-}
+# A model or spectrum point that shares weights → its unshared twin (same topology, its own weights at
+# every position or time step): the pairs `sharebench plot` makes when both are present. Read from
+# what the option files declare (configs.twins), not kept here.
+TWINS = twins()
 COLUMNS = [
     "a",
     "b",

@@ -3,7 +3,8 @@ whose runs recorded sharing diagnostics). No torch.
 
 - spectrum_curve: test accuracy against unique parameters with the spectrum's points joined in sweep
   order (shared → unshared) as one curve, each point labelled, with 95% intervals where n ≥ 3; the
-  parameter-matched conv and the untied run are baselines beside the line, drawn but not joined;
+  points declared baselines in conf/spectrum/ (`# @baseline: true`: the parameter-matched conv, the
+  untied run) are drawn beside the line, not joined;
 - diagnostics_curves: the sharing diagnostics of the unshared layers over training (weight
   signal-to-noise across positions; distance between neighbouring positions' kernels), mean over
   the layers of a run and over its seeds, one line per group.
@@ -17,12 +18,9 @@ import pandas as pd
 from sharebench.compare import style
 from sharebench.compare.runs import Comparison
 from sharebench.compare.statistics import group_values, interval, spread
+from sharebench.configs import spectrum_baselines
 
 DIAGNOSTICS = {"snr": "weight SNR across positions (log)", "neighbor_dist": "distance between neighbouring kernels"}
-
-
-# points that are not between shared and unshared but beside the line, as baselines: drawn, not joined
-BESIDE = ("wide_conv", "untie_")
 
 
 def _label_heights(points: list[tuple], gap: float) -> list[float]:
@@ -51,8 +49,9 @@ def spectrum_curve(cmp: Comparison, key: str, scale: float, ylabel: str):
             points.append((label, x, spread(values)["mean"], interval(values), len(values)))
     if len(points) < 2:
         return None
+    beside = spectrum_baselines()  # declared `# @baseline: true` in conf/spectrum/: drawn, not joined
     fig, ax = style.plt().subplots(figsize=(9.5, 5.5), layout="constrained")
-    line = [p for p in points if not p[0].startswith(BESIDE)]
+    line = [p for p in points if p[0] not in beside]
     ax.plot(
         [p[1] for p in line],
         [p[2] for p in line],
@@ -64,14 +63,14 @@ def spectrum_curve(cmp: Comparison, key: str, scale: float, ylabel: str):
     ys = [p[2] for p in points]
     heights = _label_heights(points, gap=(max(ys) - min(ys) or 1.0) * 0.045)
     for (label, x, y, (low, high), _), height in zip(points, heights):
-        beside = label.startswith(BESIDE)
+        baseline = label in beside
         err = [[y - low], [high - y]] if math.isfinite(low) else None
         ax.errorbar(
             x,
             y,
             yerr=err,
-            fmt="D" if beside else "o",
-            color="tab:orange" if beside else "tab:blue",
+            fmt="D" if baseline else "o",
+            color="tab:orange" if baseline else "tab:blue",
             ms=5,
             capsize=3,
             zorder=2,

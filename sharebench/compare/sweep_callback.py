@@ -26,7 +26,8 @@ class ComparisonCallback(Callback):
         if not self.enabled:
             return
         sweep_dir = Path(config.hydra.sweep.dir)
-        from sharebench.compare.tables import terminal_table, write_comparison
+        from sharebench.compare.comparison_files import write_comparison
+        from sharebench.compare.tables import terminal_table
 
         try:
             cmp, table, paired, files = write_comparison([str(sweep_dir)], metric=self.metric, formats=self.formats)

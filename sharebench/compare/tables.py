@@ -1,57 +1,15 @@
-"""`sharebench plot`: comparison.csv, runs.csv, paired.csv, the figures and the terminal table (80
-columns), from run dirs on disk. No torch, no Hydra.
+"""The comparison as text: the terminal table (80 columns) that `plot` prints, and the rows and
+captions the report's Markdown tables are made of. No torch, no Hydra.
 """
 
 import textwrap
 from collections import Counter
-from pathlib import Path
 
-from sharebench.compare.figures import metric_label, plot_comparison
-from sharebench.compare.paired import paired_table
-from sharebench.compare.runs import Comparison, compare
-from sharebench.compare.statistics import NO_INTERVAL, comparison_table, number, runs_table
-from sharebench.errors import UserError
-from sharebench.records.atomic import write_atomic
+from sharebench.compare.figures import metric_label
+from sharebench.compare.runs import Comparison
+from sharebench.compare.statistics import NO_INTERVAL, number
 
-FORMATS = ("png", "svg", "pdf")
 WIDTH = 80  # the terminal table fits a standard terminal
-
-
-def default_out(paths: list[str]) -> Path:
-    """Beside the runs: DIR/comparison for one DIR, ./comparison for several."""
-    return Path(paths[0]) / "comparison" if len(paths) == 1 else Path("comparison")
-
-
-def write_comparison(
-    paths: list[str],
-    out: str | Path | None = None,
-    by: list[str] | None = None,
-    metric: str = "test_acc",
-    formats: tuple[str, ...] = ("png",),
-    baseline: str | None = None,
-):
-    """Read the runs, write comparison.csv, runs.csv, paired.csv (when there are pairs) and the
-    figures; returns (comparison, table, paired table, files)."""
-    bad = [f for f in formats if f not in FORMATS]
-    if bad:
-        raise UserError(f"unknown figure format {bad[0]!r}: choose from {', '.join(FORMATS)} (e.g. --format png svg)")
-    cmp = compare(paths, by=by, metric=metric)
-    known = {k for r in cmp.runs for k in r.summary} | {c for r in cmp.runs if r.metrics is not None for c in r.metrics}
-    if metric not in known and f"final_{metric}" not in known:
-        options = sorted(k[len("final_") :] for k in known if k.startswith("final_"))
-        raise UserError(f"--metric {metric}: no run recorded it; choose one of {', '.join(options) or 'test_acc'}")
-    paired = paired_table(cmp, headline_key(cmp), baseline)
-    out_dir = Path(out) if out else default_out(paths)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    table = comparison_table(cmp)
-    files = [out_dir / "comparison.csv", out_dir / "runs.csv"]
-    write_atomic(files[0], table.to_csv(index=False, lineterminator="\n"))
-    write_atomic(files[1], runs_table(cmp).to_csv(index=False, lineterminator="\n"))
-    if len(paired):
-        files.append(out_dir / "paired.csv")
-        write_atomic(files[-1], paired.to_csv(index=False, lineterminator="\n"))
-    figures = plot_comparison(cmp, out_dir, list(formats), paired)
-    return cmp, table, paired, [*files, *figures]
 
 
 def format_number(value, percent=False, digits=4, sign=False) -> str:

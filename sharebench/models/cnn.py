@@ -33,9 +33,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from sharebench.errors import UserError
+from sharebench.errors import OptionError, UserError, invalid
 from sharebench.models.layers import LocallyConnected1d, LocallyConnected2d, _LocallyConnectedNd
-from sharebench.models.lowrank import COMBINING, LowRankLocallyConnected1d, LowRankLocallyConnected2d
+from sharebench.models.lowrank import LowRankLocallyConnected1d, LowRankLocallyConnected2d
 from sharebench.models.tiled import TiledConv1d, TiledConv2d
 from sharebench.models.widen import matched_channels
 
@@ -84,17 +84,16 @@ class DenseMap(nn.Module):
         return F.linear(x.flatten(1), self.weight, self.bias).view(-1, *self.output_shape)
 
 
+# model.layer → (its 1-D class, its 2-D class, the ConvNet options it takes besides the geometry); every
+# class but conv's is also given its input_size. A new kind of layer: its module, an entry here, its
+# options as ConvNet parameters (and in `layer_options` below), and a conf/spectrum/ point.
 LAYERS = {
-    ("conv", 1): nn.Conv1d,
-    ("conv", 2): nn.Conv2d,
-    ("local", 1): LocallyConnected1d,
-    ("local", 2): LocallyConnected2d,
-    ("lowrank", 1): LowRankLocallyConnected1d,
-    ("lowrank", 2): LowRankLocallyConnected2d,
-    ("tiled", 1): TiledConv1d,
-    ("tiled", 2): TiledConv2d,
+    "conv": (nn.Conv1d, nn.Conv2d, ()),
+    "lowrank": (LowRankLocallyConnected1d, LowRankLocallyConnected2d, ("rank", "combining")),
+    "tiled": (TiledConv1d, TiledConv2d, ("tile",)),
+    "local": (LocallyConnected1d, LocallyConnected2d, ()),
 }
-LAYER_NAMES = ("conv", "lowrank", "tiled", "local", "dense")
+LAYER_NAMES = (*LAYERS, "dense")  # dense: DenseMap, a fully connected map with the conv's shapes
 POOLS = {("max", 1): F.max_pool1d, ("max", 2): F.max_pool2d, ("avg", 1): F.avg_pool1d, ("avg", 2): F.avg_pool2d}
 TWIN = {1: LocallyConnected1d, 2: LocallyConnected2d}
 
@@ -129,43 +128,34 @@ def _number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def check_spectrum_options(
-    layer, dims, rank, combining, tie_strength, share_every, untie_at, untie_to, match_params_of
-) -> None:
-    """UserErrors for the options of the sharing spectrum, each naming the fix."""
+def check_spectrum_options(layer, tie_strength, share_every, untie_at, untie_to, match_params_of) -> None:
+    """UserErrors for the ConvNet's own options of the sharing spectrum, each naming the fix (a layer's
+    own options — rank and combining, tile — are checked by the layer: lowrank.py, tiled.py)."""
 
     def needs(option, value, wanted):
         if layer != wanted:
-            raise UserError(
+            raise OptionError(
                 f"model.{option}={value} needs model.layer={wanted} (got {layer}): set "
                 f"model.layer={wanted}, or leave {option} at its default"
             )
 
-    if layer == "lowrank":
-        if not _integer(rank) or rank < 1:
-            raise UserError(f"model.rank={rank!r} is not valid: use an integer >= 1, e.g. model.rank=2")
-        allowed = COMBINING if dims == 2 else ("full",)
-        if combining not in allowed:
-            raise UserError(
-                f"model.combining={combining!r} is not valid for {dims}-D inputs: use {' | '.join(allowed)}"
-            )
     if not _number(tie_strength) or tie_strength < 0:
-        raise UserError(f"model.tie_strength={tie_strength!r} is not valid: use a number >= 0, e.g. 0.001")
+        raise OptionError(f"model.tie_strength={tie_strength!r} is not valid: use a number >= 0, e.g. 0.001")
     if tie_strength:
         needs("tie_strength", tie_strength, "local")
     if not _integer(share_every) or share_every < 0:
-        raise UserError(f"model.share_every={share_every!r} is not valid: use steps >= 1, or 0 for never")
+        raise OptionError(f"model.share_every={share_every!r} is not valid: use steps >= 1, or 0 for never")
     if share_every:
         needs("share_every", share_every, "local")
     if untie_at is not None:
         if not _integer(untie_at) or untie_at < 1:
-            raise UserError(f"model.untie_at={untie_at!r} is not valid: use a step >= 1, or null for never")
+            raise OptionError(f"model.untie_at={untie_at!r} is not valid: use a step >= 1, or null for never")
         needs("untie_at", untie_at, "conv")
         if untie_to not in ("local", "dense"):
-            raise UserError(f"model.untie_to={untie_to!r} is not valid: use local or dense")
+            raise OptionError(f"model.untie_to={untie_to!r} is not valid: use local or dense")
     if match_params_of is not None:
         if match_params_of not in LAYER_NAMES[1:]:
-            raise UserError(
+            raise OptionError(
                 f"model.match_params_of={match_params_of!r} is not valid: use {' | '.join(LAYER_NAMES[1:])}, or null"
             )
         needs("match_params_of", match_params_of, "conv")
@@ -194,6 +184,8 @@ class ConvNet(nn.Module):
         match_params_of=None,
     ):
         super().__init__()
+        # what LAYERS' classes may take; made first, before any local name could shadow an option's
+        layer_options = dict(tile=tile, rank=rank, combining=combining)
         if len(input_shape) == 1:
             input_shape = (1, *input_shape)  # a flat vector is a 1-channel sequence
         if len(input_shape) not in (2, 3):
@@ -202,11 +194,11 @@ class ConvNet(nn.Module):
                 f"pick a sequence or image dataset, or model=mlp"
             )
         if layer not in LAYER_NAMES:
-            raise UserError(f"model.layer={layer!r} is not valid: use {', '.join(LAYER_NAMES)}")
+            raise OptionError(f"model.layer={layer!r} is not valid: use {', '.join(LAYER_NAMES)}")
+        if pool not in (None, *{p for p, _ in POOLS}):
+            raise invalid("model.pool", pool, "null, max or avg", "max")
         dims = len(input_shape) - 1
-        check_spectrum_options(
-            layer, dims, rank, combining, tie_strength, share_every, untie_at, untie_to, match_params_of
-        )
+        check_spectrum_options(layer, tie_strength, share_every, untie_at, untie_to, match_params_of)
         blocks = len(channels)
         geometry = {
             name: _per_block(name, value, blocks, dims)
@@ -225,9 +217,7 @@ class ConvNet(nn.Module):
                 dilation=dilation,
                 pool=pool,
                 pool_size=pool_size,
-                tile=tile,
-                rank=rank,
-                combining=combining,
+                **layer_options,
             )
 
             def count(layer_, channels_):
@@ -254,12 +244,10 @@ class ConvNet(nn.Module):
             if layer == "dense":
                 setattr(self, f"conv{i}", DenseMap(in_ch, out_ch, size, out_size))
             else:
+                classes, takes = LAYERS[layer][:2], LAYERS[layer][2]
                 extra = {"input_size": size} if layer != "conv" else {}
-                if layer == "tiled":
-                    extra["tile"] = _tuple(tile, dims)
-                if layer == "lowrank":
-                    extra.update(rank=rank, combining=combining)
-                setattr(self, f"conv{i}", LAYERS[(layer, dims)](in_ch, out_ch, **extra, **block))
+                extra.update({name: layer_options[name] for name in takes})
+                setattr(self, f"conv{i}", classes[dims - 1](in_ch, out_ch, **extra, **block))
             self.input_sizes.append(size)
             size, in_ch = out_size, out_ch
             if pool:

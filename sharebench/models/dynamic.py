@@ -12,10 +12,16 @@ import random
 import torch
 import torch.nn as nn
 
+from sharebench.errors import invalid
+
 
 class DynamicNet(nn.Module):
     def __init__(self, input_shape, num_outputs, hidden=100, max_reuse=3):
         super().__init__()
+        if not (isinstance(hidden, int) and not isinstance(hidden, bool) and hidden > 0):
+            raise invalid("model.hidden", hidden, "a positive integer", "100")
+        if not (isinstance(max_reuse, int) and not isinstance(max_reuse, bool) and max_reuse >= 0):
+            raise invalid("model.max_reuse", max_reuse, "a non-negative integer", "3")
         self.max_reuse = max_reuse
         self.input_linear = nn.Linear(math.prod(input_shape), hidden)
         self.middle_linear = nn.Linear(hidden, hidden)

@@ -26,6 +26,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from sharebench.errors import OptionError
 from sharebench.models.layers import set_geometry
 
 COMBINING = ("full", "row", "column", "factorized")
@@ -52,11 +53,11 @@ class _LowRankLocallyConnectedNd(nn.Module):
         n = self._dims
         self.in_channels, self.out_channels = in_channels, out_channels
         set_geometry(self, n, input_size, kernel_size, stride, padding, dilation)
-        if not isinstance(rank, int) or rank < 1:
-            raise ValueError(f"rank must be an integer >= 1, got {rank!r}")
+        if not isinstance(rank, int) or isinstance(rank, bool) or rank < 1:
+            raise OptionError(f"model.rank={rank!r} is not valid: use an integer >= 1, e.g. model.rank=2")
         allowed = COMBINING if n == 2 else ("full",)
         if combining not in allowed:
-            raise ValueError(f"combining={combining!r} is not valid for a {n}-D layer: use {' | '.join(allowed)}")
+            raise OptionError(f"model.combining={combining!r} is not valid for {n}-D inputs: use {' | '.join(allowed)}")
         self.rank, self.combining_mode = rank, combining
         self.basis = nn.Parameter(torch.empty(rank, out_channels, in_channels, *self.kernel_size))
         self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None

@@ -6,10 +6,18 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from sharebench.errors import invalid
+
 
 class MLP(nn.Module):
     def __init__(self, input_shape, num_outputs, hidden=(100, 100)):
         super().__init__()
+        if not (
+            isinstance(hidden, (list, tuple))
+            and hidden
+            and all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in hidden)
+        ):
+            raise invalid("model.hidden", hidden, "a list of positive integers (one per hidden layer)", "[100,100]")
         width = math.prod(input_shape)
         self.num_hidden = len(hidden)
         for i, h in enumerate(hidden, start=1):

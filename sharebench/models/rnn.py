@@ -17,7 +17,7 @@ from contextlib import nullcontext
 import torch
 import torch.nn as nn
 
-from sharebench.errors import UserError
+from sharebench.errors import OptionError, UserError
 
 CELLS = {"rnn": (nn.RNN, nn.RNNCell), "gru": (nn.GRU, nn.GRUCell), "lstm": (nn.LSTM, nn.LSTMCell)}
 
@@ -52,9 +52,9 @@ def float32(x: torch.Tensor):
 
 def _check(cell: str, hidden) -> None:
     if cell not in CELLS:
-        raise UserError(f"model.cell={cell!r} is not valid: use {', '.join(CELLS)} (e.g. model.cell=gru)")
+        raise OptionError(f"model.cell={cell!r} is not valid: use {', '.join(CELLS)} (e.g. model.cell=gru)")
     if not (isinstance(hidden, int) and hidden > 0):
-        raise UserError(
+        raise OptionError(
             f"model.hidden={hidden!r} is not valid for a recurrent model: give one positive "
             f"integer (e.g. model.hidden=64)"
         )

@@ -19,6 +19,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from sharebench.errors import invalid
 from sharebench.models.layers import _LocalConv2d, _tuple, set_geometry
 
 # Above this many banks the per-bank convolutions (each a call, a strided gather and a scatter) cost
@@ -45,9 +46,10 @@ class _TiledConvNd(nn.Module):
         n = self._dims
         self.in_channels, self.out_channels = in_channels, out_channels
         set_geometry(self, n, input_size, kernel_size, stride, padding, dilation)
+        tiles = list(tile) if isinstance(tile, (list, tuple)) else [tile]
+        if not tiles or not all(isinstance(t, int) and not isinstance(t, bool) and t >= 1 for t in tiles):
+            raise invalid("model.tile", tile, "an integer >= 1 or a list of them", "2")
         requested = _tuple(tile, n, "tile")
-        if min(requested) < 1:
-            raise ValueError(f"tile must be >= 1, got {requested}")
         self.tile = tuple(min(t, o) for t, o in zip(requested, self.output_size))
         self.weight = nn.Parameter(torch.empty(*self.tile, out_channels, in_channels, *self.kernel_size))
         self.bias = nn.Parameter(torch.empty(out_channels, *self.tile)) if bias else None

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from omegaconf import ListConfig, OmegaConf
 
-from sharebench.configs import CONFIG_MODULE, CONFIG_NAME, is_free
+from sharebench.configs import CONFIG_NAME, compose, is_free, parse_overrides, run_flags
 from sharebench.errors import UserError
 
 
@@ -58,9 +58,7 @@ def _latest_match(root: Path, marker: str, overrides: list[str], multirun: bool)
 
 def resolve_args(args: list[str]) -> list[str]:
     """Rewrite `sharebench run` arguments so Hydra lands in the directory to resume (see module doc)."""
-    from hydra._internal.utils import get_args_parser
-
-    flags = get_args_parser().parse_args(args)
+    flags = run_flags(args)
     overrides = list(flags.overrides)
     given = {o.split("=", 1)[0]: o.split("=", 1)[1] for o in overrides if "=" in o}
     value = given.get("resume", "false").strip().lower()
@@ -113,17 +111,13 @@ def resolve_args(args: list[str]) -> list[str]:
 
 
 def _find_previous(flags, overrides: list[str]) -> Path | None:
-    from hydra import compose, initialize_config_module
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
     try:  # the directory pattern, from a config without the sweep's lists (compose cannot take them)
         plain = [
             o.input_line
-            for o in OverridesParser.create().parse_overrides(overrides)
+            for o in parse_overrides(overrides)
             if not o.is_sweep_override() and not o.input_line.startswith("hydra")
         ]
-        with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
-            cfg = compose(flags.config_name or CONFIG_NAME, overrides=plain, return_hydra_config=True)
+        cfg = compose(plain, flags.config_name or CONFIG_NAME, with_hydra=True)
         key = "sweep" if flags.multirun else "run"
         pattern = OmegaConf.to_container(cfg.hydra[key], resolve=False)["dir"]
     except Exception:  # a config that does not compose is reported by the checks that follow

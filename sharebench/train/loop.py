@@ -37,6 +37,7 @@ from omegaconf import DictConfig
 from sharebench.data import Pair, Splits
 from sharebench.terminal import SafeStream
 from sharebench.train.divergence import NonFiniteWatch
+from sharebench.train.schedules import make_scheduler
 from sharebench.train.state import LoopState, TrainingState
 
 
@@ -66,15 +67,6 @@ def autocast_for(device: torch.device, amp: bool) -> Callable:
 def planned_steps(train_size: int, cfg: DictConfig) -> int:
     """trainer.max_steps, or trainer.epochs passes over `train_size` examples."""
     return cfg.max_steps or cfg.epochs * math.ceil(train_size / min(cfg.batch_size, train_size))
-
-
-def make_scheduler(optimizer, schedule: str, total_steps: int):
-    if schedule == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
-    if schedule == "onecycle":
-        max_lr = [g["lr"] for g in optimizer.param_groups]
-        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=total_steps)
-    return None
 
 
 @torch.inference_mode()

@@ -1,0 +1,52 @@
+"""What `sharebench plot` writes: comparison.csv, runs.csv, paired.csv (when there are pairs) and the
+figures, from run dirs on disk. No torch, no Hydra.
+"""
+
+from pathlib import Path
+
+from sharebench.compare.figures import plot_comparison
+from sharebench.compare.paired import paired_table
+from sharebench.compare.runs import compare
+from sharebench.compare.statistics import comparison_table, runs_table
+from sharebench.compare.tables import headline_key
+from sharebench.errors import UserError
+from sharebench.records.atomic import write_atomic
+
+FORMATS = ("png", "svg", "pdf")
+
+
+def default_out(paths: list[str]) -> Path:
+    """Beside the runs: DIR/comparison for one DIR, ./comparison for several."""
+    return Path(paths[0]) / "comparison" if len(paths) == 1 else Path("comparison")
+
+
+def write_comparison(
+    paths: list[str],
+    out: str | Path | None = None,
+    by: list[str] | None = None,
+    metric: str = "test_acc",
+    formats: tuple[str, ...] = ("png",),
+    baseline: str | None = None,
+):
+    """Read the runs, write comparison.csv, runs.csv, paired.csv (when there are pairs) and the
+    figures; returns (comparison, table, paired table, files)."""
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise UserError(f"unknown figure format {bad[0]!r}: choose from {', '.join(FORMATS)} (e.g. --format png svg)")
+    cmp = compare(paths, by=by, metric=metric)
+    known = {k for r in cmp.runs for k in r.summary} | {c for r in cmp.runs if r.metrics is not None for c in r.metrics}
+    if metric not in known and f"final_{metric}" not in known:
+        options = sorted(k[len("final_") :] for k in known if k.startswith("final_"))
+        raise UserError(f"--metric {metric}: no run recorded it; choose one of {', '.join(options) or 'test_acc'}")
+    paired = paired_table(cmp, headline_key(cmp), baseline)
+    out_dir = Path(out) if out else default_out(paths)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    table = comparison_table(cmp)
+    files = [out_dir / "comparison.csv", out_dir / "runs.csv"]
+    write_atomic(files[0], table.to_csv(index=False, lineterminator="\n"))
+    write_atomic(files[1], runs_table(cmp).to_csv(index=False, lineterminator="\n"))
+    if len(paired):
+        files.append(out_dir / "paired.csv")
+        write_atomic(files[-1], paired.to_csv(index=False, lineterminator="\n"))
+    figures = plot_comparison(cmp, out_dir, list(formats), paired)
+    return cmp, table, paired, [*files, *figures]
