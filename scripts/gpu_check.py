@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # `python scripts/gpu_check.py` from a checkout: this sharebench
 
 import torch  # noqa: E402
-from hydra import compose, initialize_config_module  # noqa: E402
+from sharebench.configs import compose  # noqa: E402
 
 AMP_MODELS = ("shared_cnn", "local_cnn", "tiled_cnn", "gru")  # a conv, its twin, a tiled net, a recurrence
 
@@ -43,20 +43,18 @@ def config(dry: bool, *overrides: str):
     shape, train, held_out = ("[1,8,8]", 64, 16) if dry else ("[3,32,32]", 5000, 500)
     size = [f"dataset.shape={shape}", f"dataset.train_size={train}"]
     size += [f"dataset.val_size={held_out}", f"dataset.test_size={held_out}"]
-    with initialize_config_module(config_module="sharebench.conf", version_base="1.3"):
-        return compose(
-            "config",
-            overrides=[
-                "dataset=synthetic",
-                *size,
-                f"trainer.batch_size={16 if dry else 128}",
-                "trainer.progress=false",
-                "trainer.plots=false",
-                "trainer.save_model=false",
-                f"device={'cpu' if dry else 'cuda'}",
-                *overrides,
-            ],
-        )
+    return compose(
+        [
+            "dataset=synthetic",
+            *size,
+            f"trainer.batch_size={16 if dry else 128}",
+            "trainer.progress=false",
+            "trainer.plots=false",
+            "trainer.save_model=false",
+            f"device={'cpu' if dry else 'cuda'}",
+            *overrides,
+        ],
+    )
 
 
 def peak_mib(device) -> float:

@@ -100,7 +100,8 @@ def index_page() -> str:
         "| --- | --- |",
     ]
     out += [
-        f"| [`{g.name}`]({g.name}.md) | {', '.join(f'`{p.stem}`' for p in sorted(g.glob('*.yaml')))} |" for g in groups()
+        f"| [`{g.name}`]({g.name}.md) | {', '.join(f'`{p.stem}`' for p in sorted(g.glob('*.yaml')))} |"
+        for g in groups()
     ]
     out += ["", "## Top-level keys (`conf/config.yaml`)", "", header, ""]
     out += [table([r for r in rows if not r[0].startswith("hydra")]), ""]

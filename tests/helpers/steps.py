@@ -1,10 +1,9 @@
 """A few training steps of any shipped model config, on a tiny synthetic dataset, through the real loop."""
 
 import torch
-from hydra import compose, initialize_config_module
 
 from sharebench import data, models
-from sharebench.configs import available_options
+from sharebench.configs import available_options, compose
 from sharebench.data.augment import make_augment
 from sharebench.errors import UserError, instantiate
 from sharebench.models import without_pretrained_weights
@@ -16,23 +15,21 @@ SLOW_MODELS = {"resnet_transfer"}  # an 11M-parameter backbone: seconds a step o
 
 
 def model_cfg(name: str, shape, *overrides: str):
-    with initialize_config_module(config_module="sharebench.conf", version_base="1.3"):
-        return compose(
-            "config",
-            overrides=[
-                f"model={name}",
-                "dataset=synthetic",
-                f"dataset.shape=[{','.join(map(str, shape))}]",
-                "dataset.train_size=24",
-                "dataset.val_size=8",
-                "dataset.test_size=8",
-                "trainer.batch_size=8",
-                "trainer.max_steps=3",
-                "trainer.progress=false",
-                *(["model.untie_at=2"] if name == "untie_cnn" else []),  # the switch happens inside the steps
-                *overrides,
-            ],
-        )
+    return compose(
+        [
+            f"model={name}",
+            "dataset=synthetic",
+            f"dataset.shape=[{','.join(map(str, shape))}]",
+            "dataset.train_size=24",
+            "dataset.val_size=8",
+            "dataset.test_size=8",
+            "trainer.batch_size=8",
+            "trainer.max_steps=3",
+            "trainer.progress=false",
+            *(["model.untie_at=2"] if name == "untie_cnn" else []),  # the switch happens inside the steps
+            *overrides,
+        ],
+    )
 
 
 def build(name: str, *overrides: str):
