@@ -33,6 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # `python scripts/gpu_check.py` from a checkout: this sharebench
 
 import torch  # noqa: E402
+
 from sharebench.configs import compose  # noqa: E402
 
 AMP_MODELS = ("shared_cnn", "local_cnn", "tiled_cnn", "gru")  # a conv, its twin, a tiled net, a recurrence
