@@ -22,7 +22,14 @@ def parse(path: Path) -> tuple[str, list[tuple[str, str, str]]]:
     for line in path.read_text().splitlines():
         if not opened and line.startswith("#"):
             text = line.lstrip("#").strip()
-            if text != "@package model" and not text.startswith("@package"):
+            if text.startswith("@"):  # a declaration for the code (configs.twins): said in words here
+                key, _, value = text[1:].partition(":")
+                said = {
+                    "twin": f"Its unshared twin: `{value.strip()}`.",
+                    "baseline": "A baseline beside the spectrum line.",
+                }
+                header += [said[key]] if key in said else []
+            else:
                 header.append(re.sub(r"\s{2,}", "  ", text))
             continue
         opened = opened or bool(line.strip())
