@@ -13,10 +13,13 @@ Files that tie the records to MLflow:
                                  or machine a launcher runs it, finds it above its run dir
 """
 
+import importlib.util
 import json
 import logging
 import math
 import os
+import queue
+import threading
 import time
 from pathlib import Path
 
@@ -30,10 +33,11 @@ SWEEP_FILE = "mlflow_sweep.json"
 STATUS = {"completed": "FINISHED", "diverged": "FAILED", "failed": "FAILED", "interrupted": "KILLED"}
 # a tracker that does not answer must not hold a run for minutes (MLflow's defaults: 7 retries with
 # exponential backoff, 120 s per request); a value the user set in the environment wins
-HTTP_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "0.5"}
+HTTP_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1"}
 HTTP_ENV |= {"MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
 ARTIFACTS = ("summary.json", "metrics.csv", "steps.csv", "params.csv", "sharebench.log", "plots", ".hydra")
 MAX_PARAM, MAX_TAG = 6000, 5000  # MLflow's limits on a param's and a tag's value
+CLOSE_WAIT = 300  # seconds close() waits for the queue: each request gives up after ~20 s (HTTP_ENV)
 AS_TAGS = ("seed", "pid")  # numbers in summary.json that name something rather than measure it
 
 
@@ -127,39 +131,77 @@ def find_sweep(run_dir: Path) -> dict | None:
 
 
 class MlflowSink:
-    """One run in MLflow, kept in step with the run dir's records (records/sinks.py's protocol)."""
+    """One run in MLflow, kept in step with the run dir's records (records/sinks.py's protocol).
+
+    Everything MLflow does happens on the sink's own thread, in order: the training loop only
+    queues a row and goes on, so a slow store or network never holds a step (close() waits)."""
 
     def __init__(self, run_dir: str, tracking_uri: str | None = None, experiment: str = "sharebench"):
         self.dir = Path(run_dir)
         self.tracking_uri, self.experiment = tracking_uri, experiment
-        self.client = self.run_id = None
+        self.client = self.run_id = self.thread = None
         self.summary: dict = {}
         self.step = 0
-        self.warned = False
+        self.failed = False
+        self.work: queue.Queue = queue.Queue()
 
     def _failed(self, err: Exception) -> None:
         """Say it once, then stay quiet: the run and its CSV records go on as if logger=csv."""
-        if not self.warned:
-            self.warned = True
-            log.warning(
-                "sharebench: MLflow at %s cannot be reached (%s: %s); the run goes on, records in CSV only",
-                self.tracking_uri or "sqlite:///results/mlflow.db",
-                type(err).__name__,
-                str(err).splitlines()[0][:200] if str(err) else "",
-            )
-        self.client = None
+        self.failed = True
+        log.warning(
+            "sharebench: MLflow at %s cannot be reached (%s: %s); the run goes on, records in CSV only",
+            self.tracking_uri or "sqlite:///results/mlflow.db",
+            type(err).__name__,
+            str(err).splitlines()[0][:200] if str(err) else "",
+        )
+
+    def _submit(self, fn, *args) -> None:
+        if self.thread is not None and not self.failed:
+            self.work.put((fn, args))
+
+    def _drain(self) -> None:
+        while (item := self.work.get()) is not None:
+            fn, args = item
+            if self.failed:
+                continue
+            try:
+                fn(*args)
+            except Exception as err:
+                self._failed(err)
 
     def start(self, config: dict, resumed: bool) -> None:
-        """Open the MLflow run: the one in mlflow_run.json when the run resumes, else a new one (nested
-        under its sweep's parent run when there is one) with the config as params."""
-        try:
-            self._start(config, resumed)
-        except UserError:
-            raise
-        except Exception as err:
-            self._failed(err)
+        """Open the MLflow run (on the sink's thread): the one in mlflow_run.json when the run resumes,
+        else a new one, nested under its sweep's parent run when there is one, with the config as params."""
+        if importlib.util.find_spec("mlflow") is None:
+            raise UserError('logger=mlflow needs the mlflow package: pip install -e ".[mlflow]" (or use logger=csv)')
+        self.thread = threading.Thread(target=self._drain, name="sharebench-mlflow", daemon=True)
+        self.thread.start()
+        self._submit(self._open, config, resumed)
 
-    def _start(self, config: dict, resumed: bool) -> None:
+    def add_evaluation(self, row: dict) -> None:
+        self._submit(self._log_row, dict(row))
+
+    def add_steps(self, rows: list[dict]) -> None:
+        """The loss curve stays in steps.csv (an artifact at the end): a call per flush would cost more
+        than it shows."""
+
+    def add_summary(self, summary: dict) -> None:
+        """Every summary.json write: its words as tags now (a run killed later still has them)."""
+        self._submit(self._log_summary, dict(summary))
+
+    def close(self) -> None:
+        """The summary's numbers as metrics, the records as artifacts, the run's end status; then wait
+        for the sink's thread to finish its queue."""
+        if self.thread is None:
+            return
+        self._submit(self._finish)
+        self.work.put(None)
+        self.thread.join(timeout=CLOSE_WAIT)
+        self.thread = None
+
+    # ---- on the sink's thread ----------------------------------------------------------------------
+
+    def _open(self, config: dict, resumed: bool) -> None:
         sweep = find_sweep(self.dir)
         if sweep:  # a job logs where its sweep's parent run is, whatever its own config says
             self.tracking_uri, self.experiment = sweep["tracking_uri"], sweep["experiment"]
@@ -190,43 +232,25 @@ class MlflowSink:
         from sharebench.records.atomic import write_atomic
 
         record = {"tracking_uri": uri, "experiment": self.experiment, "run_id": self.run_id}
-        self.dir.mkdir(parents=True, exist_ok=True)  # the sink starts before the recorder writes a file
+        self.dir.mkdir(parents=True, exist_ok=True)
         write_atomic(self.dir / RUN_FILE, json.dumps(record, indent=2) + "\n")
 
-    def add_evaluation(self, row: dict) -> None:
-        if self.client is None:
-            return
+    def _log_row(self, row: dict) -> None:
         from mlflow.entities import Metric
 
         self.step = int(row["step"])
         now = int(time.time() * 1000)
         metrics = [Metric(k, v, now, self.step) for k, v in row.items() if k != "step" and _number(v) is not None]
-        try:
-            self.client.log_batch(self.run_id, metrics=metrics)
-        except Exception as err:
-            self._failed(err)
+        self.client.log_batch(self.run_id, metrics=metrics)
 
-    def add_steps(self, rows: list[dict]) -> None:
-        """The loss curve stays in steps.csv (an artifact at the end): a call per flush would cost more
-        than it shows."""
-
-    def add_summary(self, summary: dict) -> None:
-        """Every summary.json write: its words as tags now (a run killed later still has them)."""
-        self.summary = summary
-        if self.client is None:
-            return
+    def _log_summary(self, summary: dict) -> None:
         from mlflow.entities import RunTag
 
-        try:
-            self.client.log_batch(self.run_id, tags=[RunTag(k, v) for k, v in _tags(summary).items()])
-        except Exception as err:
-            self._failed(err)
+        self.summary = summary
+        self.client.log_batch(self.run_id, tags=[RunTag(k, v) for k, v in _tags(summary).items()])
 
-    def close(self) -> None:
-        """The summary's numbers as metrics, the records as artifacts, and the run's end status (a run
-        closed while its summary still says `running` ended in an exception: FAILED)."""
-        if self.client is None:
-            return
+    def _finish(self) -> None:
+        """A run closed while its summary still says `running` ended in an exception: FAILED."""
         from mlflow.entities import Metric
 
         status = self.summary.get("status", "running")
@@ -237,19 +261,15 @@ class MlflowSink:
             for k, v in self.summary.items()
             if k not in AS_TAGS and _number(v) is not None
         ]
-        try:
-            for i in range(0, len(numbers), 1000):  # MLflow takes at most 1000 metrics per call
-                self.client.log_batch(self.run_id, metrics=numbers[i : i + 1000])
-            for name in ARTIFACTS:
-                path = self.dir / name
-                if path.is_dir():
-                    self.client.log_artifacts(self.run_id, str(path), name)
-                elif path.is_file():
-                    self.client.log_artifact(self.run_id, str(path))
-            self.client.set_terminated(self.run_id, STATUS.get(status, "FAILED"))
-        except Exception as err:
-            self._failed(err)
-        self.client = None
+        for i in range(0, len(numbers), 1000):  # MLflow takes at most 1000 metrics per call
+            self.client.log_batch(self.run_id, metrics=numbers[i : i + 1000])
+        for name in ARTIFACTS:
+            path = self.dir / name
+            if path.is_dir():
+                self.client.log_artifacts(self.run_id, str(path), name)
+            elif path.is_file():
+                self.client.log_artifact(self.run_id, str(path))
+        self.client.set_terminated(self.run_id, STATUS.get(status, "FAILED"))
 
 
 def start_sweep(sweep_dir: Path, tracking_uri: str | None, experiment: str, params: dict, swept: list[str]) -> None:
