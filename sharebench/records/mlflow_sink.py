@@ -27,6 +27,7 @@ from sharebench.errors import UserError
 
 log = logging.getLogger("sharebench")
 
+MISSING = 'logger=mlflow needs the mlflow package: pip install -e ".[mlflow]" (or use logger=csv)'
 RUN_FILE = "mlflow_run.json"
 SWEEP_FILE = "mlflow_sweep.json"
 # sharebench's status → MLflow's; a diverged run is FAILED in MLflow, its tag sharebench.status says why
@@ -71,9 +72,7 @@ def connect(tracking_uri: str | None, experiment: str):
     try:
         from mlflow.tracking import MlflowClient
     except ImportError:
-        raise UserError(
-            'logger=mlflow needs the mlflow package: pip install -e ".[mlflow]" (or use logger=csv)'
-        ) from None
+        raise UserError(MISSING) from None
     for key, value in HTTP_ENV.items():
         os.environ.setdefault(key, value)
     for name in ("alembic", "mlflow.store.db.utils"):  # a new SQLite store's migrations, a line each
@@ -87,7 +86,9 @@ def connect(tracking_uri: str | None, experiment: str):
     artifacts = None
     if uri.startswith("sqlite:///"):  # a local store keeps its artifacts beside its database
         artifacts = (Path(uri[len("sqlite:///") :]).parent / "mlartifacts").as_uri()
-    return client, client.create_experiment(experiment, artifact_location=artifacts), uri
+    # MLflow 3's UI opens an experiment of this kind on its training runs, not on GenAI traces
+    kind = {"mlflow.experimentKind": "custom_model_development"}
+    return client, client.create_experiment(experiment, artifact_location=artifacts, tags=kind), uri
 
 
 def _clip(text, limit: int) -> str:
@@ -169,14 +170,15 @@ class MlflowSink:
             except Exception as err:
                 self._failed(err)
 
-    def start(self, config: dict, resumed: bool) -> None:
-        """Open the MLflow run (on the sink's thread): the one in mlflow_run.json when the run resumes,
-        else a new one, nested under its sweep's parent run when there is one, with the config as params."""
+    def start(self, config: dict, restored: list[dict] | None) -> None:
+        """Open the MLflow run (on the sink's thread): the one in mlflow_run.json when the run resumes
+        (`restored`: its evaluations so far), else a new one, nested under its sweep's parent run when
+        there is one, with the config as params."""
         if importlib.util.find_spec("mlflow") is None:
-            raise UserError('logger=mlflow needs the mlflow package: pip install -e ".[mlflow]" (or use logger=csv)')
+            raise UserError(MISSING)
         self.thread = threading.Thread(target=self._drain, name="sharebench-mlflow", daemon=True)
         self.thread.start()
-        self._submit(self._open, config, resumed)
+        self._submit(self._open, config, restored)
 
     def add_evaluation(self, row: dict) -> None:
         self._submit(self._log_row, dict(row))
@@ -201,7 +203,7 @@ class MlflowSink:
 
     # ---- on the sink's thread ----------------------------------------------------------------------
 
-    def _open(self, config: dict, resumed: bool) -> None:
+    def _open(self, config: dict, restored: list[dict] | None) -> None:
         sweep = find_sweep(self.dir)
         if sweep:  # a job logs where its sweep's parent run is, whatever its own config says
             self.tracking_uri, self.experiment = sweep["tracking_uri"], sweep["experiment"]
@@ -209,9 +211,10 @@ class MlflowSink:
         self.tracking_uri = uri
         before = _read_json(self.dir / RUN_FILE)
         if before and before.get("tracking_uri") == uri:
-            if resumed:  # the same MLflow run goes on
+            if restored is not None:  # the same MLflow run goes on
                 client.update_run(before["run_id"], status="RUNNING")
                 self.client, self.run_id = client, before["run_id"]
+                self._log_missing(restored)
                 return
             if client.get_run(before["run_id"]).info.status == "RUNNING":  # killed, now started over
                 client.set_terminated(before["run_id"], "KILLED")
@@ -234,6 +237,13 @@ class MlflowSink:
         record = {"tracking_uri": uri, "experiment": self.experiment, "run_id": self.run_id}
         self.dir.mkdir(parents=True, exist_ok=True)
         write_atomic(self.dir / RUN_FILE, json.dumps(record, indent=2) + "\n")
+
+    def _log_missing(self, rows: list[dict]) -> None:
+        """Rows a killed run had queued but not yet logged (they are in its checkpoint): log them now."""
+        logged = {m.step for m in self.client.get_metric_history(self.run_id, "train_loss")}
+        for row in rows:
+            if int(row["step"]) not in logged:
+                self._log_row(row)
 
     def _log_row(self, row: dict) -> None:
         from mlflow.entities import Metric

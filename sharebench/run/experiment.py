@@ -66,7 +66,9 @@ def run(
     table, totals = account(model, splits.input_shape)  # effective counts, MACs: one forward
 
     config = flatten(OmegaConf.to_container(cfg, resolve=True))  # logger=mlflow logs it as params
-    recorder = RunRecorder(run_dir, sinks=build_sinks(cfg.get("logger"), run_dir, config, resumed=resume is not None))
+    recorder = RunRecorder(
+        run_dir, sinks=build_sinks(cfg.get("logger"), run_dir, config, resume.metrics if resume else None)
+    )
     # a resumed run keeps its records up to the checkpoint; a new one starts from empty files
     training = TrainingState.from_dict(resume.training) if resume else None
     recorder.restore(resume.metrics if resume else [], training.loop.step if training else 0)
