@@ -115,6 +115,21 @@ def test_an_interrupted_run_is_killed_then_resumed_into_the_same_mlflow_run(tmp_
     assert len(client.search_runs([client.get_run(rid).info.experiment_id])) == 1
 
 
+def test_a_run_begun_without_mlflow_brings_its_evaluations_so_far_when_resumed_with_it(tmp_path, store):
+    csv = make_cfg(*TINY, "trainer.max_steps=9", "trainer.eval_every=3")
+    calls = iter(range(10**9))
+    assert experiment.run(csv, tmp_path, should_stop=lambda: next(calls) >= 4)["status"] == "interrupted"
+    resumed = make_cfg(
+        *TINY, "trainer.max_steps=9", "trainer.eval_every=3", "logger=mlflow", f"logger.tracking_uri={store}"
+    )
+    assert experiment.run(resumed, tmp_path, resume=load_checkpoint(tmp_path))["status"] == "completed"
+    rows = read_csv(tmp_path / "metrics.csv")
+    assert history(MlflowClient(store), run_id(tmp_path), "test_acc") == [
+        (int(r["step"]), pytest.approx(float(r["test_acc"]))) for r in rows
+    ]
+    assert [int(r["step"]) for r in rows] == [3, 6, 9]
+
+
 def test_diverged_and_crashed_runs_end_failed(tmp_path, store, monkeypatch):
     diverging = make_cfg(
         *TINY,

@@ -237,6 +237,8 @@ class MlflowSink:
         record = {"tracking_uri": uri, "experiment": self.experiment, "run_id": self.run_id}
         self.dir.mkdir(parents=True, exist_ok=True)
         write_atomic(self.dir / RUN_FILE, json.dumps(record, indent=2) + "\n")
+        for row in restored or []:  # resumed, but never logged here before (it ran with logger=csv)
+            self._log_row(row)
 
     def _log_missing(self, rows: list[dict]) -> None:
         """Rows a killed run had queued but not yet logged (they are in its checkpoint): log them now."""
