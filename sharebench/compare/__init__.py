@@ -4,6 +4,7 @@ runs.py (find, read and group runs), statistics.py (mean, std, spread and 95% in
 one place), paired.py (seed-by-seed pairs and the twin table), select.py (`--baseline` and paper
 selectors), figures.py and style.py, tables.py (comparison.csv, runs.csv, paired.csv, the terminal
 table), common.py (what the runs share), paper.py (reference numbers), report.py (report.md),
-sweep_callback.py (Hydra's end-of-sweep hook), mlflow_sweep.py (logger=mlflow: a sweep as a parent run). Reads files only: imports records and configs, never
-torch, Hydra's app or the training rooms, so `sharebench plot` starts in a moment.
+sweep_callback.py (Hydra's end-of-sweep hook), mlflow_sweep.py (logger=mlflow: a sweep as a parent
+run). Reads files only: imports records and configs, never torch, Hydra's app or the training rooms,
+so `sharebench plot` starts in a moment.
 """

@@ -193,20 +193,18 @@ def run(
     elif result:
         remove_checkpoint(run_dir)
     recorder.write_summary(summary)
-    try:
-        if cfg.trainer.plots and recorder.metrics and summary["status"] != "interrupted":
-            steps = read_csv(run_dir / "steps.csv") if (run_dir / "steps.csv").exists() else []
-            from sharebench.records.run_plots import plot_run
+    if cfg.trainer.plots and recorder.metrics and summary["status"] != "interrupted":
+        steps = read_csv(run_dir / "steps.csv") if (run_dir / "steps.csv").exists() else []
+        from sharebench.records.run_plots import plot_run
 
-            plot_run(
-                recorder.metrics,
-                steps,
-                run_dir / "plots",
-                f"{names['model']} on {names['dataset']}",
-                marks={"untied": summary["untied_at_step"]} if summary.get("untied_at_step") else None,
-            )
-    finally:
-        recorder.close()  # after the plots: logger=mlflow sends them with the records
+        plot_run(
+            recorder.metrics,
+            steps,
+            run_dir / "plots",
+            f"{names['model']} on {names['dataset']}",
+            marks={"untied": summary["untied_at_step"]} if summary.get("untied_at_step") else None,
+        )
+    recorder.close()  # after the plots: logger=mlflow sends them with the records
     say(format_summary(summary, cfg))
     if result is None:  # a hard KeyboardInterrupt, not a requested stop: pass it on
         raise KeyboardInterrupt
