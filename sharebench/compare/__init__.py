@@ -5,7 +5,8 @@ one place), paired.py (seed-by-seed pairs; the default twins come from conf/, co
 select.py (`--baseline` and paper selectors), figures.py, spectrum.py and style.py (the figures),
 comparison_files.py (what `plot` writes: comparison.csv, runs.csv, paired.csv, the figures), tables.py
 (the comparison as text: the terminal table, the report's rows), common.py (what the runs share),
-paper.py (reference numbers), report.py (report.md), sweep_callback.py (Hydra's end-of-sweep hook).
+paper.py (reference numbers), report.py (report.md), sweep_callback.py (Hydra's end-of-sweep hook),
+mlflow_sweep.py (logger=mlflow: a sweep as a parent run).
 Reads files only: imports records and configs, never torch, Hydra's app or the training rooms, so
 `sharebench plot` starts in a moment.
 """

@@ -88,6 +88,9 @@ class RunRecorder:
 
     def write_summary(self, summary: dict) -> None:
         self.write_json("summary.json", summary)
+        for sink in self.sinks:
+            if hasattr(sink, "add_summary"):  # MLflow: status and provenance as tags
+                sink.add_summary(summary)
 
 
 def _int(text) -> float:

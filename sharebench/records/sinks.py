@@ -1,6 +1,8 @@
-"""Extra destinations for a run's scalars besides its CSV files (conf/logger/): TensorBoard for now.
+"""Extra destinations for a run's scalars besides its CSV files (conf/logger/): TensorBoard, MLflow.
 
-A sink receives exactly the rows written to metrics.csv and steps.csv, so both views agree.
+A sink receives exactly the rows written to metrics.csv and steps.csv, so both views agree:
+add_evaluation(row), add_steps(rows), close(); and when it has them, start(config, restored) once
+before the first row, and add_summary(summary) at every write of summary.json (MLflow: mlflow_sink.py).
 """
 
 import math
@@ -9,11 +11,15 @@ from pathlib import Path
 from sharebench.errors import UserError, instantiate
 
 
-def build_sinks(logger_cfg, run_dir: str | Path) -> list:
-    """The sinks named by the `logger` config group (none for logger=csv)."""
+def build_sinks(logger_cfg, run_dir: str | Path, config: dict | None = None, restored: list | None = None) -> list:
+    """The sinks named by the `logger` config group (none for logger=csv), started with the run's
+    flattened `config` and, when it continues from a checkpoint, the evaluation rows it restored."""
     if not logger_cfg or not logger_cfg.get("_target_"):
         return []
-    return [instantiate(logger_cfg, run_dir=str(run_dir))]
+    sink = instantiate(logger_cfg, run_dir=str(run_dir))
+    if hasattr(sink, "start"):
+        sink.start(config or {}, restored)
+    return [sink]
 
 
 class TensorBoardSink:

@@ -15,6 +15,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 from sharebench import __version__, data, models
 from sharebench.accounting import account
 from sharebench.checks.values import check_config
+from sharebench.configs import flatten
 from sharebench.data.augment import make_augment
 from sharebench.errors import instantiate
 from sharebench.models import without_pretrained_weights
@@ -71,7 +72,10 @@ def run(
     optimizer = instantiate(cfg.optim, params=model.parameters())
     table, totals = account(model, splits.input_shape)  # effective counts, MACs: one forward
 
-    recorder = RunRecorder(run_dir, sinks=build_sinks(cfg.get("logger"), run_dir))  # logger=tensorboard
+    config = flatten(OmegaConf.to_container(cfg, resolve=True))  # logger=mlflow logs it as params
+    recorder = RunRecorder(
+        run_dir, sinks=build_sinks(cfg.get("logger"), run_dir, config, resume.metrics if resume else None)
+    )
     # a resumed run keeps its records up to the checkpoint; a new one starts from empty files
     training = TrainingState.from_dict(resume.training) if resume else None
     recorder.restore(resume.metrics if resume else [], training.loop.step if training else 0)
@@ -197,7 +201,6 @@ def run(
     elif result:
         remove_checkpoint(run_dir)
     recorder.write_summary(summary)
-    recorder.close()
     if cfg.trainer.plots and recorder.metrics and summary["status"] != "interrupted":
         steps = read_csv(run_dir / "steps.csv") if (run_dir / "steps.csv").exists() else []
         from sharebench.records.run_plots import plot_run
@@ -209,6 +212,7 @@ def run(
             f"{names['model']} on {names['dataset']}",
             marks={"untied": summary["untied_at_step"]} if summary.get("untied_at_step") else None,
         )
+    recorder.close()  # after the plots: logger=mlflow sends them with the records
     say(format_summary(summary, cfg))
     if result is None:  # a hard KeyboardInterrupt, not a requested stop: pass it on
         raise KeyboardInterrupt

@@ -1,0 +1,286 @@
+"""logger=mlflow (the `mlflow` extra): every run and sweep read back from a real MLflow store.
+
+A local SQLite store (the default kind) for most tests; one sweep over HTTP against a real
+`mlflow server`. A new SQLite store runs MLflow's schema migrations (tens of seconds on a busy
+machine), so the session makes one and each test works on a copy of it.
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import TINY, make_cfg, sharebench
+
+from sharebench.records.checkpoints import load_checkpoint
+from sharebench.records.mlflow_sink import RUN_FILE, SWEEP_FILE
+from sharebench.records.run_dir import read_csv, read_summary
+from sharebench.run import experiment, job
+
+pytest.importorskip("mlflow")
+from mlflow.tracking import MlflowClient  # noqa: E402
+
+SHORT = (*TINY, "trainer.max_steps=6", "trainer.eval_every=3")
+
+
+@pytest.fixture(scope="session")
+def template_store(tmp_path_factory) -> Path:
+    from sharebench.records.mlflow_sink import connect
+
+    path = tmp_path_factory.mktemp("mlflow") / "template.db"
+    connect(f"sqlite:///{path}", "sharebench")
+    return path
+
+
+@pytest.fixture
+def store(template_store, tmp_path) -> str:
+    """A fresh SQLite store (a copy of the session's) for one test: its URI."""
+    path = tmp_path / "store" / "mlflow.db"
+    path.parent.mkdir()
+    shutil.copy(template_store, path)
+    return f"sqlite:///{path}"
+
+
+def run_id(run_dir: Path) -> str:
+    return json.loads((run_dir / RUN_FILE).read_text())["run_id"]
+
+
+def history(client: MlflowClient, rid: str, key: str) -> list[tuple[int, float]]:
+    return [(m.step, m.value) for m in client.get_metric_history(rid, key)]
+
+
+def artifacts(client: MlflowClient, rid: str, path: str | None = None) -> set[str]:
+    found = set()
+    for item in client.list_artifacts(rid, path):
+        found |= artifacts(client, rid, item.path) if item.is_dir else {item.path}
+    return found
+
+
+def test_a_run_lands_in_mlflow_with_its_config_metrics_summary_and_files(tmp_path, store):
+    cfg = make_cfg(*SHORT, "logger=mlflow", f"logger.tracking_uri={store}")
+    summary = experiment.run(cfg, tmp_path / "run")
+    client = MlflowClient(store)
+    run = client.get_run(run_id(tmp_path / "run"))
+    assert (
+        run.info.status == "FINISHED"
+        and run.info.experiment_id == client.get_experiment_by_name("sharebench").experiment_id
+    )
+    params = run.data.params
+    assert params["trainer.max_steps"] == "6" and params["dataset._target_"] == cfg.dataset._target_
+    assert (
+        params["model._target_"] == cfg.model._target_
+        and params["seed"] == "0"
+        and params["trainer.grad_clip"] == "null"
+    )
+    rows = read_csv(tmp_path / "run" / "metrics.csv")
+    assert [int(r["step"]) for r in rows] == [3, 6]
+    for column in ("test_acc", "val_loss", "train_loss", "lr"):  # every evaluation, at its step
+        assert history(client, run.info.run_id, column) == [
+            (int(r["step"]), pytest.approx(float(r[column]), rel=1e-9)) for r in rows
+        ], column
+    for key in ("final_test_acc", "best_val_acc", "params_total", "train_seconds"):  # the summary's numbers
+        assert run.data.metrics[key] == pytest.approx(summary[key]), key
+    tags = run.data.tags
+    assert tags["sharebench.status"] == "completed" and tags["sharebench.seed"] == "0"
+    assert tags["sharebench.torch_version"] == summary["torch_version"] and "sharebench.git_commit" in tags
+    assert {
+        "summary.json",
+        "metrics.csv",
+        "steps.csv",
+        "params.csv",
+        "plots/accuracy.png",
+        "plots/loss.png",
+    } <= artifacts(client, run.info.run_id)
+
+
+def test_an_interrupted_run_is_killed_then_resumed_into_the_same_mlflow_run(tmp_path, store):
+    cfg = make_cfg(
+        *TINY, "trainer.max_steps=9", "trainer.eval_every=3", "logger=mlflow", f"logger.tracking_uri={store}"
+    )
+    calls = iter(range(10**9))
+    first = experiment.run(cfg, tmp_path, should_stop=lambda: next(calls) >= 4)
+    client, rid = MlflowClient(store), run_id(tmp_path)
+    assert first["status"] == "interrupted" and client.get_run(rid).info.status == "KILLED"
+    final = experiment.run(cfg, tmp_path, resume=load_checkpoint(tmp_path))
+    assert final["status"] == "completed" and run_id(tmp_path) == rid
+    assert client.get_run(rid).info.status == "FINISHED"
+    assert [s for s, _ in history(client, rid, "test_acc")] == [3, 6, 9]
+    assert len(client.search_runs([client.get_run(rid).info.experiment_id])) == 1
+
+
+def test_a_run_begun_without_mlflow_brings_its_evaluations_so_far_when_resumed_with_it(tmp_path, store):
+    csv = make_cfg(*TINY, "trainer.max_steps=9", "trainer.eval_every=3")
+    calls = iter(range(10**9))
+    assert experiment.run(csv, tmp_path, should_stop=lambda: next(calls) >= 4)["status"] == "interrupted"
+    resumed = make_cfg(
+        *TINY, "trainer.max_steps=9", "trainer.eval_every=3", "logger=mlflow", f"logger.tracking_uri={store}"
+    )
+    assert experiment.run(resumed, tmp_path, resume=load_checkpoint(tmp_path))["status"] == "completed"
+    rows = read_csv(tmp_path / "metrics.csv")
+    assert history(MlflowClient(store), run_id(tmp_path), "test_acc") == [
+        (int(r["step"]), pytest.approx(float(r["test_acc"]))) for r in rows
+    ]
+    assert [int(r["step"]) for r in rows] == [3, 6, 9]
+
+
+def test_diverged_and_crashed_runs_end_failed(tmp_path, store, monkeypatch):
+    diverging = make_cfg(
+        *TINY,
+        "model=mlp",
+        "optim=sgd",
+        "optim.lr=1e6",
+        "optim.momentum=0.0",
+        "dataset.task=regression",
+        "trainer.max_steps=500",
+        "trainer.eval_every=200",
+        "logger=mlflow",
+        f"logger.tracking_uri={store}",
+    )
+    assert experiment.run(diverging, tmp_path / "diverged")["status"] == "diverged"
+    client = MlflowClient(store)
+    run = client.get_run(run_id(tmp_path / "diverged"))
+    assert run.info.status == "FAILED" and run.data.tags["sharebench.status"] == "diverged"
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(experiment, "fit", crash)
+    crashing = make_cfg(*SHORT, "logger=mlflow", f"logger.tracking_uri={store}")
+    assert job.run_job(crashing, str(tmp_path / "crashed"), {}, multirun=True) is None
+    assert read_summary(tmp_path / "crashed")["status"] == "failed"
+    assert client.get_run(run_id(tmp_path / "crashed")).info.status == "FAILED"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_an_unreachable_tracker_costs_the_run_one_warning_line(tmp_path, caplog):
+    uri = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    started = time.perf_counter()
+    summary = experiment.run(make_cfg(*SHORT, "logger=mlflow", f"logger.tracking_uri={uri}"), tmp_path)
+    took = time.perf_counter() - started
+    assert summary["status"] == "completed" and len(read_csv(tmp_path / "metrics.csv")) == 2
+    warned = [r.getMessage() for r in caplog.records if "MLflow" in r.getMessage()]
+    assert len(warned) == 1 and uri in warned[0] and "CSV only" in warned[0]
+    assert "MlflowException" in warned[0]  # the HTTP request itself failed, nothing before it
+    assert not (tmp_path / RUN_FILE).exists()
+    assert took < 90, f"an unreachable tracker held the run {took:.0f} s (MLflow's retries not shortened?)"
+
+
+def server_python() -> str:
+    """A Python whose `mlflow server` starts: MLflow 3.17's server needs SQLAlchemy 2 at import
+    (sa.Engine, sa.ColumnElement), while the optuna extra keeps this environment on SQLAlchemy 1.4 —
+    its client logs fine. SHAREBENCH_MLFLOW_SERVER_PYTHON names another environment's Python."""
+    python = os.environ.get("SHAREBENCH_MLFLOW_SERVER_PYTHON", sys.executable)
+    probe = subprocess.run(
+        [python, "-c", "import mlflow, sqlalchemy; print(sqlalchemy.__version__)"], capture_output=True, text=True
+    )
+    if probe.returncode != 0 or int(probe.stdout.split(".")[0]) < 2:
+        pytest.skip(f"{python}: mlflow server needs SQLAlchemy 2 (set SHAREBENCH_MLFLOW_SERVER_PYTHON)")
+    return python
+
+
+@pytest.mark.slow
+def test_a_sweep_over_http_is_a_parent_run_with_its_jobs_nested(tmp_path, template_store):
+    shutil.copy(template_store, tmp_path / "server.db")
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            server_python(),
+            "-m",
+            "mlflow",
+            "server",
+            "--backend-store-uri",
+            f"sqlite:///{tmp_path / 'server.db'}",
+            "--artifacts-destination",
+            str(tmp_path / "server-artifacts"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    uri = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 300  # minutes on a busy 2-core machine
+        while True:
+            try:
+                urllib.request.urlopen(f"{uri}/health", timeout=2)
+                break
+            except OSError:
+                assert server.poll() is None and time.time() < deadline, "mlflow server did not start"
+                time.sleep(0.5)
+        out = sharebench(
+            "run", "-m", "logger=mlflow", f"logger.tracking_uri={uri}", "model=shared_cnn,mlp", *SHORT,
+            "trainer.plots=false", cwd=tmp_path, env={"OMP_NUM_THREADS": "1"},
+        )  # fmt: skip
+        assert out.returncode == 0, out.stderr[-3000:]
+        assert "MLflow" not in out.stdout + out.stderr  # no warning: everything reached the server
+        (sweep,) = (tmp_path / "results" / "multirun").glob("*/*")
+        parent_id = json.loads((sweep / SWEEP_FILE).read_text())["run_id"]
+        client = MlflowClient(uri)
+        parent = client.get_run(parent_id)
+        assert parent.info.status == "FINISHED" and parent.data.params["model"] == "shared_cnn,mlp"
+        assert {"comparison/comparison.csv", "multirun.yaml"} <= artifacts(client, parent_id)
+        children = client.search_runs([parent.info.experiment_id], f"tags.mlflow.parentRunId = '{parent_id}'")
+        assert sorted(c.info.run_name for c in children) == ["model=mlp", "model=shared_cnn"]
+        for child in children:
+            assert child.info.status == "FINISHED" and child.data.tags["sharebench.seed"] == "0"
+            overrides = child.data.tags["sharebench.overrides"].split()  # as Hydra saved them
+            assert overrides[0] == "logger=mlflow" and child.info.run_name in overrides
+            job_dir = sweep / str(["model=shared_cnn", "model=mlp"].index(child.info.run_name))
+            assert run_id(job_dir) == child.info.run_id
+            assert [s for s, _ in history(client, child.info.run_id, "test_acc")] == [3, 6]
+            assert "metrics.csv" in artifacts(client, child.info.run_id)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+@pytest.mark.slow
+def test_a_run_killed_mid_way_resumes_into_the_same_mlflow_run(tmp_path, store):
+    args = [
+        str(Path(sys.executable).with_name("sharebench")), "run", "logger=mlflow", f"logger.tracking_uri={store}",
+        *TINY, "model=mlp", "trainer.max_steps=2000", "trainer.eval_every=50", "trainer.checkpoint_every=0.2",
+        "trainer.plots=false",
+    ]  # fmt: skip
+    proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 180
+    while True:
+        runs = list(tmp_path.glob("results/runs/*/*"))
+        ready = runs and (runs[0] / RUN_FILE).exists() and (runs[0] / "checkpoint.pt").exists()
+        if ready and len(read_csv(runs[0] / "metrics.csv")) > 2:
+            break
+        assert proc.poll() is None and time.time() < deadline, "the run ended before it could be killed"
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait(timeout=30)
+    (run,) = runs
+    rid, client = run_id(run), MlflowClient(store)
+    assert client.get_run(rid).info.status == "RUNNING"  # killed -9: nobody could say otherwise
+    out = sharebench("run", f"resume={run}", cwd=tmp_path, env={"OMP_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert run_id(run) == rid and client.get_run(rid).info.status == "FINISHED"
+    rows = read_csv(run / "metrics.csv")
+    logged = dict(history(client, rid, "test_acc"))  # an evaluation after the last checkpoint comes twice
+    assert sorted(logged) == [int(r["step"]) for r in rows] and max(logged) == 2000
+    assert all(logged[int(r["step"])] == pytest.approx(float(r["test_acc"])) for r in rows)
+    assert len(client.search_runs([client.get_run(rid).info.experiment_id])) == 1
