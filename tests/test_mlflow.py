@@ -177,26 +177,36 @@ def test_an_unreachable_tracker_costs_the_run_one_warning_line(tmp_path, caplog)
     assert took < 90, f"an unreachable tracker held the run {took:.0f} s (MLflow's retries not shortened?)"
 
 
-def server_python() -> str:
-    """A Python whose `mlflow server` starts: MLflow 3.17's server needs SQLAlchemy 2 at import
-    (sa.Engine, sa.ColumnElement), while the optuna extra keeps this environment on SQLAlchemy 1.4 —
-    its client logs fine. SHAREBENCH_MLFLOW_SERVER_PYTHON names another environment's Python."""
-    python = os.environ.get("SHAREBENCH_MLFLOW_SERVER_PYTHON", sys.executable)
+@pytest.fixture(scope="session")
+def server_env(tmp_path_factory) -> dict:
+    """The environment in which `mlflow server` starts. MLflow 3.17's server needs SQLAlchemy 2 at import
+    (sa.Engine, sa.ColumnElement), while the optuna extra keeps this environment on SQLAlchemy 1.4 — its
+    client logs fine. So the server process alone gets SQLAlchemy 2 put in front of the path, installed
+    from the package index into a folder of the test's (SHAREBENCH_MLFLOW_SERVER_PYTHONPATH names one
+    made already)."""
+    overlay = os.environ.get("SHAREBENCH_MLFLOW_SERVER_PYTHONPATH")
+    if not overlay:
+        overlay = str(tmp_path_factory.mktemp("sqlalchemy2"))
+        pip = [sys.executable, "-m", "pip", "install", "-q", "--target", overlay, "sqlalchemy>=2,<3"]
+        got = subprocess.run(pip, capture_output=True, text=True, timeout=600)
+        if got.returncode != 0:
+            pytest.skip(f"cannot install SQLAlchemy 2 for the mlflow server: {got.stderr.strip()[-300:]}")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([overlay, os.environ.get("PYTHONPATH", "")])}
     probe = subprocess.run(
-        [python, "-c", "import mlflow, sqlalchemy; print(sqlalchemy.__version__)"], capture_output=True, text=True
-    )
-    if probe.returncode != 0 or int(probe.stdout.split(".")[0]) < 2:
-        pytest.skip(f"{python}: mlflow server needs SQLAlchemy 2 (set SHAREBENCH_MLFLOW_SERVER_PYTHON)")
-    return python
+        [sys.executable, "-c", "import mlflow.server, sqlalchemy; print(sqlalchemy.__version__)"],
+        capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    assert probe.returncode == 0 and int(probe.stdout.split(".")[0]) >= 2, probe.stderr[-2000:]
+    return env
 
 
 @pytest.mark.slow
-def test_a_sweep_over_http_is_a_parent_run_with_its_jobs_nested(tmp_path, template_store):
+def test_a_sweep_over_http_is_a_parent_run_with_its_jobs_nested(tmp_path, template_store, server_env):
     shutil.copy(template_store, tmp_path / "server.db")
     port = free_port()
     server = subprocess.Popen(
         [
-            server_python(),
+            sys.executable,
             "-m",
             "mlflow",
             "server",
@@ -214,6 +224,7 @@ def test_a_sweep_over_http_is_a_parent_run_with_its_jobs_nested(tmp_path, templa
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        env=server_env,
     )
     uri = f"http://127.0.0.1:{port}"
     try:
