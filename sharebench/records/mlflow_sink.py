@@ -36,6 +36,9 @@ STATUS = {"completed": "FINISHED", "diverged": "FAILED", "failed": "FAILED", "in
 # exponential backoff, 120 s per request); a value the user set in the environment wins
 HTTP_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1"}
 HTTP_ENV |= {"MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
+# MLflow 3 reports its own usage over the network around every call: on an offline cluster node that is
+# time spent for nothing, and a run's records are the lab's, so it is off unless the user turns it on
+HTTP_ENV |= {"MLFLOW_DISABLE_TELEMETRY": "true"}
 ARTIFACTS = ("summary.json", "metrics.csv", "steps.csv", "params.csv", "sharebench.log", "plots", ".hydra")
 MAX_PARAM, MAX_TAG = 6000, 5000  # MLflow's limits on a param's and a tag's value
 CLOSE_WAIT = 300  # seconds close() waits for the queue: each request gives up after ~20 s (HTTP_ENV)
