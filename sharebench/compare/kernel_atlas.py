@@ -194,9 +194,9 @@ def _channel_panel(sub, rows: list[tuple[str, np.ndarray, list[tuple[str, np.nda
     draw = dict(cmap=cmap, vmin=-top, vmax=top, interpolation="nearest", aspect="equal")
     ncells = max(len(cells) for _, _, cells in rows)
     width = rows[0][1].shape[1]
-    bar = 0.04 * width if dims == 2 else 0.8  # the colour bar's column, last
+    bar = 0.04 * width if dims == 2 else 0.5  # the colour bar's column, last
     if dims == 1:  # small images beside the strip, each about as wide as its label
-        grid = sub.add_gridspec(len(rows), 2 + ncells, width_ratios=[width] + [3.0] * ncells + [bar])
+        grid = sub.add_gridspec(len(rows), 2 + ncells, width_ratios=[width] + [1.6] * ncells + [bar])
     else:  # small images stacked in a column beside the grid
         grid = sub.add_gridspec(len(rows), 3, width_ratios=[width, 0.3 * width, bar])
     drawn = []
@@ -225,6 +225,7 @@ def _position_ticks(ax, shape, dims, last: bool) -> None:
         ticks = list(range(0, n, max(1, n // 8)))
         ax.set_xticks(ticks, [str(t) for t in ticks] if last else [])
         ax.set_yticks([])
+        ax.tick_params(labelsize=7)
         if last:
             ax.set_xlabel("output position", fontsize=8)
         return
@@ -245,8 +246,9 @@ def _figure(s: Subject, rows_of, when: str, note: str = ""):
     plt = style.plt()
     channels = chosen_channels(s.end, s.dims)
     nrows, ncols = _layout(s.dims, len(channels))
-    per_row = 2.7 if s.dims == 2 else 1.0  # inches per mosaic
-    panel_rows = len(rows_of(channels[0])[0])
+    rows = rows_of(channels[0])[0]
+    panel_rows, (h, w) = len(rows), rows[0][1].shape
+    per_row = 2.7 if s.dims == 2 else min(2.5, max(0.6, 5.4 * h / w))  # inches per mosaic: a strip fills the width
     fig = plt.figure(
         figsize=(7.2 if s.dims == 1 else 8.0, 1.0 + nrows * (0.45 + per_row * panel_rows)), layout="constrained"
     )
@@ -285,7 +287,7 @@ def atlas_figure(s: Subject):
     twin = (
         f"\nconv: the kernel of the conv twin (run {_name(s.twin[0])}) most like each mean (cosine)" if s.twin else ""
     )
-    fig = _figure(s, rows_of, f"end of training ({s.run.summary.get('steps')} steps)", twin)
+    fig = _figure(s, rows_of, f"end of training ({_steps(s.run)} steps)", twin)
     return f"kernel_atlas_{slug(s.group)}", fig
 
 
@@ -296,13 +298,18 @@ def start_end_figure(s: Subject):
 
     def rows_of(o):
         rows = []
-        for label, kernels in (("start (step 0)", s.start), (f"end (step {s.run.summary.get('steps')})", s.end)):
+        for label, kernels in (("start (step 0)", s.start), (f"end (step {_steps(s.run)})", s.end)):
             k = np.take(kernels, o, axis=s.dims)
             rows.append((label, mosaic(k, s.dims), [("mean", cell(k.reshape(-1, *k.shape[s.dims :]).mean(0), s.dims))]))
         return rows, f"channel {o}"
 
     fig = _figure(s, rows_of, "start and end of training")
     return f"kernel_atlas_start_end_{slug(s.group)}", fig
+
+
+def _steps(run: Run) -> str:
+    steps = run.summary.get("steps")
+    return f"{steps:,}" if isinstance(steps, int) else str(steps)
 
 
 def _name(run: Run) -> str:
