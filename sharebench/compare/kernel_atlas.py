@@ -235,9 +235,12 @@ def _position_ticks(ax, shape, dims, last: bool) -> None:
     ax.set_ylabel("output row →", fontsize=8)
 
 
-def _layout(dims: int, n: int) -> tuple[int, int]:
-    """(rows, columns) of channel panels: 1-D strips stack, 2-D grids two abreast."""
-    return (n, 1) if dims == 1 else ((n + 1) // 2, min(n, 2))
+def _layout(dims: int, n: int, panel_rows: int, cells: int) -> tuple[int, int, float]:
+    """(rows, columns) of channel panels and inches per mosaic: 1-D strips stack, filling the width;
+    2-D grids stack when a panel holds one (large: its kernels stay readable), else go two abreast."""
+    if dims == 1:
+        return n, 1, min(2.5, max(0.6, 5.4 * cells))
+    return (n, 1, 4.6) if panel_rows == 1 else ((n + 1) // 2, min(n, 2), 2.7)
 
 
 def _figure(s: Subject, rows_of, when: str, note: str = ""):
@@ -245,12 +248,11 @@ def _figure(s: Subject, rows_of, when: str, note: str = ""):
     naming the run, the layer and the rule that chose the channels."""
     plt = style.plt()
     channels = chosen_channels(s.end, s.dims)
-    nrows, ncols = _layout(s.dims, len(channels))
     rows = rows_of(channels[0])[0]
-    panel_rows, (h, w) = len(rows), rows[0][1].shape
-    per_row = 2.7 if s.dims == 2 else min(2.5, max(0.6, 5.4 * h / w))  # inches per mosaic: a strip fills the width
+    (h, w), panel_rows = rows[0][1].shape, len(rows)
+    nrows, ncols, per_row = _layout(s.dims, len(channels), panel_rows, h / w)
     fig = plt.figure(
-        figsize=(7.2 if s.dims == 1 else 8.0, 1.0 + nrows * (0.45 + per_row * panel_rows)), layout="constrained"
+        figsize=(7.2 if ncols == 1 else 8.0, 1.0 + nrows * (0.45 + per_row * panel_rows)), layout="constrained"
     )
     subs = fig.subfigures(nrows, ncols, squeeze=False).ravel()
     for sub, o in zip(subs, channels):
