@@ -8,11 +8,15 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import TINY, sharebench
+from conftest import TINY, make_cfg, sharebench
+from omegaconf import OmegaConf
 
 from sharebench.compare.kernel_atlas import CHANNELS, atlas_figures, mosaic
-from sharebench.compare.kernels import position_kernels
+from sharebench.compare.kernels import first_layer_grid, is_convnet, position_kernels
 from sharebench.compare.runs import compare
+from sharebench.configs import available_options, flatten
+from sharebench.errors import UserError
+from sharebench.models import build
 from sharebench.models.layers import LocallyConnected1d, LocallyConnected2d
 from sharebench.models.lowrank import COMBINING, LowRankLocallyConnected1d, LowRankLocallyConnected2d
 from sharebench.models.tiled import TiledConv1d, TiledConv2d
@@ -187,3 +191,31 @@ def test_report_shows_the_atlas(sweep, tmp_path):
     assert "(kernel_atlas_local_cnn_shape_1_8_8.png)" in report
     assert "(kernel_atlas_start_end_local_cnn_shape_1_16.png)" in report
     assert "Kernel atlas" in report
+
+
+@pytest.mark.parametrize("model", [m for m in available_options()["model"]])
+@pytest.mark.parametrize("shape", [[1, 28, 28], [1, 40]])
+def test_the_first_layer_grid_from_the_config_is_the_built_layer_s(model, shape):
+    cfg = make_cfg(f"model={model}", "dataset=synthetic", f"dataset.shape=[{','.join(map(str, shape))}]")
+    config = flatten(OmegaConf.to_container(cfg, resolve=True))
+    if not is_convnet(config):
+        return  # the atlas draws ConvNets only
+    with torch.device("meta"):
+        try:
+            net = build(cfg.model, tuple(shape), 10)
+        except UserError:
+            pytest.skip(f"{model} does not fit a {shape} input")
+        size = tuple(net.conv1(torch.empty(1, *shape)).shape[2:])
+    assert first_layer_grid(config, shape) == (len(shape) - 1, size)
+
+
+def test_a_damaged_weights_file_is_one_line_and_the_other_atlases_are_drawn(sweep, tmp_path, capsys):
+    copy = tmp_path / "sweep"
+    shutil.copytree(sweep, copy, ignore=shutil.ignore_patterns("comparison"))
+    cmp = compare([copy])
+    bad = next(r for r in cmp.runs if r.value("model") == "local_cnn" and r.config["dataset.shape"] == [1, 16])
+    (bad.dir / "model.pt").write_bytes(b"PK\x03\x04 cut short")
+    made = dict(atlas_figures(cmp))
+    assert set(made) == {"kernel_atlas_local_cnn_shape_1_8_8", "kernel_atlas_start_end_local_cnn_shape_1_8_8"}
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "local_cnn, shape=[1,16]" in lines[0] and "cannot be read" in lines[0]

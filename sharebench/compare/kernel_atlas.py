@@ -129,7 +129,7 @@ def _read(run: Run, field: str, dims: int, size: tuple) -> np.ndarray | None:
     path = weights_file(run, field)
     if path is None:
         return None
-    kind, kernels = position_kernels(load_layer(path, FIRST_LAYER), dims, size)
+    _, kernels = position_kernels(load_layer(path, FIRST_LAYER), dims, size)
     return kernels
 
 
@@ -331,7 +331,11 @@ def atlas_figures(cmp: Comparison) -> list[tuple[str, object]]:
         warn(note)
     made = []
     for group, run, what in chosen:
-        s = load_subject(cmp, group, run, what)
+        try:
+            s = load_subject(cmp, group, run, what)
+        except Exception as err:  # a damaged or foreign weights file: said in one line, the rest still drawn
+            warn(f"sharebench: kernel atlas of {group} skipped: the weights in {run.dir} cannot be read ({err!s:.120})")
+            continue
         if s is not None:
             made += [f for f in (atlas_figure(s), start_end_figure(s)) if f is not None]
     return made
