@@ -25,6 +25,7 @@ FREE_KEYS = (
     "trainer.progress",
     "trainer.plots",
     "trainer.save_model",
+    "trainer.save_initial_model",
     "trainer.threads",
     "trainer.checkpoint_every",
 )

@@ -83,8 +83,8 @@ def test_replot_is_byte_identical(sweep, tmp_path):
     assert out.returncode == 0, out.stderr
     write_comparison([str(path)], tmp_path / "b", formats=("png", "svg", "pdf"))  # another process, same runs
     files = sorted(p.name for p in (tmp_path / "a").iterdir())
-    # the figures, plus paired differences and the sharing diagnostics
-    assert len(files) == 3 + 3 * (len(FIGURES) + 2) and files == sorted(p.name for p in (tmp_path / "b").iterdir())
+    # the figures, plus paired differences, the sharing diagnostics and local_cnn's kernel atlas
+    assert len(files) == 3 + 3 * (len(FIGURES) + 3) and files == sorted(p.name for p in (tmp_path / "b").iterdir())
     for name in files:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
@@ -143,10 +143,12 @@ def test_unknown_metric_is_one_line(sweep, tmp_path):
 
 
 def test_plot_and_help_import_neither_torch_nor_hydra(sweep, tmp_path):
+    plain = tmp_path / "sweep"  # without weights: a kernel atlas (drawn from them) would need torch
+    shutil.copytree(sweep[0], plain, ignore=shutil.ignore_patterns("*.pt"))
     code = (
         "import sys; from sharebench.cli import main\n"
         "try:\n    main(['plot', '--help'])\nexcept SystemExit as e:\n    assert e.code == 0\n"
-        f"assert main(['plot', {str(sweep[0])!r}, '--out', {str(tmp_path)!r}]) == 0\n"
+        f"assert main(['plot', {str(plain)!r}, '--out', {str(tmp_path)!r}]) == 0\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'hydra'))\n"
         "assert not bad, bad"
     )

@@ -86,7 +86,13 @@ def check_config(cfg: DictConfig) -> None:
         number(cfg, "trainer.grad_clip", "1.0")
     if _get(cfg, "trainer.loss_reduction") not in (None, "mean", "sum"):
         _fail("trainer.loss_reduction", _get(cfg, "trainer.loss_reduction"), "mean or sum", "sum")
-    for flag in ("trainer.amp", "trainer.progress", "trainer.plots", "trainer.save_model"):
+    for flag in (
+        "trainer.amp",
+        "trainer.progress",
+        "trainer.plots",
+        "trainer.save_model",
+        "trainer.save_initial_model",
+    ):
         if not isinstance(_get(cfg, flag), bool):
             _fail(flag, _get(cfg, flag), "true or false", "false")
 

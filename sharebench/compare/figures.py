@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from sharebench.compare import style
+from sharebench.compare.kernel_atlas import atlas_figures
 from sharebench.compare.paired import axis_values, seed_values
 from sharebench.compare.runs import Comparison, shift_keys
 from sharebench.compare.spectrum import diagnostics_curves, spectrum_curve
@@ -342,7 +343,7 @@ def build_figures(cmp: Comparison, paired=None) -> list[tuple[str, object]]:
         spectrum_curve(cmp, _summary_key(cmp, cmp.metric), _scale(cmp.metric), metric_label(cmp.metric)),
         diagnostics_curves(cmp),
     ]
-    return [m for m in made if m is not None]
+    return [m for m in made if m is not None] + atlas_figures(cmp)  # from saved weights: torch only if any
 
 
 def plot_comparison(cmp: Comparison, out_dir: Path, formats: list[str], paired=None) -> list[Path]:

@@ -42,7 +42,11 @@ def _md_table(head: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines + ["| " + " | ".join(map(esc, r)) + " |" for r in rows])
 
 
-CAPTIONS = {
+CAPTIONS = {  # the first key found in a figure's name gives its caption
+    "kernel_atlas_start_end": "Kernel atlas, start and end: the first layer's kernels at each position before "
+    "training and after it, for the channels named, one colour scale per channel.",
+    "kernel_atlas": "Kernel atlas: the first layer's kernel at each output position for the channels named, "
+    "their mean over positions and the conv twin's closest kernel, one colour scale per channel.",
     "_vs_params": "Final {m} against parameter count (log scale); error bars are 95% intervals over seeds (n ≥ 3).",
     "_by_group": "Final {m} per group: bars are the mean, whiskers the 95% interval (n ≥ 3), dots single seeds.",
     "curves_loss": "Loss during training, mean over seeds with a ±1 std band; thick test, thin train.",

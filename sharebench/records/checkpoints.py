@@ -4,7 +4,8 @@ checkpoint.pt holds a Checkpoint: the training state (train/state.py: model, opt
 every random generator, the loop's bookkeeping), the evaluation rows so far, the config keys that
 must match to continue, and the wall time so far. model.pt is a plain state_dict of the final weights
 (`torch.load(path, weights_only=True)`, or hand the run dir to a model that accepts weights, e.g.
-`model=resnet_transfer model.weights=<run dir>`).
+`model=resnet_transfer model.weights=<run dir>`); model_init.pt, written when trainer.save_initial_model
+is true, is the same for the weights before the first step.
 
 Both are written atomically, and read with `weights_only=True`: they hold only tensors and plain
 Python types, so loading a file never runs code, whoever wrote it.
@@ -21,6 +22,7 @@ from sharebench.records.atomic import atomic_path
 
 CHECKPOINT_FILE = "checkpoint.pt"
 MODEL_FILE = "model.pt"
+INITIAL_MODEL_FILE = "model_init.pt"  # trainer.save_initial_model: the weights before the first step
 FORMAT = 2  # 1: sharebench 0.1, pickled NumPy and Python objects (not loadable with weights_only)
 
 
@@ -69,9 +71,9 @@ def remove_checkpoint(run_dir: str | Path) -> None:
     (Path(run_dir) / CHECKPOINT_FILE).unlink(missing_ok=True)
 
 
-def save_model(model: nn.Module, run_dir: str | Path) -> Path:
-    """Write model.state_dict() (on the CPU) to run_dir/model.pt."""
-    path = Path(run_dir) / MODEL_FILE
+def save_model(model: nn.Module, run_dir: str | Path, name: str = MODEL_FILE) -> Path:
+    """Write model.state_dict() (on the CPU) to run_dir/model.pt (or run_dir/<name>)."""
+    path = Path(run_dir) / name
     with atomic_path(path) as tmp:
         torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, tmp)
     return path

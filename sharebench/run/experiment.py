@@ -20,7 +20,13 @@ from sharebench.data.augment import make_augment
 from sharebench.errors import instantiate
 from sharebench.models import without_pretrained_weights
 from sharebench.models.diagnostics import sharing_diagnostics
-from sharebench.records.checkpoints import Checkpoint, remove_checkpoint, save_checkpoint, save_model
+from sharebench.records.checkpoints import (
+    INITIAL_MODEL_FILE,
+    Checkpoint,
+    remove_checkpoint,
+    save_checkpoint,
+    save_model,
+)
 from sharebench.records.columns import summary_entries
 from sharebench.records.provenance import environment
 from sharebench.records.run_dir import RunRecorder, read_csv
@@ -103,6 +109,8 @@ def run(
     summary["threads"], summary["threads_reason"] = set_threads(  # torch's intra-op threads: train/threads.py
         cfg.trainer.get("threads", "auto"), totals["macs_per_example"], cfg.trainer.batch_size, device
     )
+    if cfg.trainer.get("save_initial_model", False) and training is None:  # a resumed run wrote it at its start
+        summary["initial_model_file"] = str(save_model(model, run_dir, INITIAL_MODEL_FILE))
     recorder.write_summary(summary)
     detail.info(
         "%s on %s: %s parameters, %s train / %s val / %s test examples, input %s, device %s",
