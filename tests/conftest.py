@@ -1,12 +1,11 @@
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_module
 
-REPO = Path(__file__).resolve().parents[1]
+# Shared helpers live in tests/helpers/ (import them from there). Re-exported here only so that test
+# files written before the move keep working; new tests import from helpers.
+from helpers.commands import REPO, sharebench  # noqa: F401
+from helpers.configs import TINY, make_cfg  # noqa: F401
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -15,30 +14,3 @@ def data_cache(tmp_path_factory):
     root = tmp_path_factory.mktemp("data")
     os.environ["SHAREBENCH_DATA"] = str(root)
     return root
-
-
-def make_cfg(*overrides: str):
-    """Compose the shipped config exactly as `sharebench run` would, without running Hydra's job."""
-    with initialize_config_module(config_module="sharebench.conf", version_base="1.3"):
-        return compose("config", overrides=list(overrides))
-
-
-TINY = (
-    "dataset=synthetic",
-    "dataset.shape=[1,8,8]",
-    "dataset.train_size=200",
-    "dataset.val_size=50",
-    "dataset.test_size=50",
-    "trainer.batch_size=50",
-    "trainer.progress=false",
-)
-
-
-def sharebench(
-    *args: str, cwd: Path, timeout: int = 300, env: dict | None = None, exe: str | None = None
-) -> subprocess.CompletedProcess:
-    """Run the installed `sharebench` command as a user would."""
-    exe = exe or str(Path(sys.executable).with_name("sharebench"))
-    return subprocess.run(
-        [exe, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
-    )

@@ -6,7 +6,7 @@ import random
 
 import pytest
 import torch
-from conftest import TINY, make_cfg
+from helpers.configs import TINY, make_cfg
 from hydra.utils import instantiate
 
 from sharebench import data, models
@@ -137,7 +137,8 @@ def test_short_training_lowers_the_loss(model):
 
 
 def seed_script_losses(steps: int) -> list[float]:
-    """The seed's own loop (/work/shared/seeds/001), on the data sharebench generates for it."""
+    """The loop of the DynamicNet example that model=dynamic_net comes from, as it was written there,
+    on the data sharebench generates for it."""
     cfg = make_cfg("experiment=seed_dynamic_net")
     x, y = data.load(cfg.dataset).train
     seed_everything(0)
@@ -194,7 +195,7 @@ def test_a_key_only_swept_models_have_needs_plus_plus_in_a_sweep():
 
 
 def test_new_models_run_in_one_sweep(tmp_path):
-    from conftest import sharebench
+    from helpers.commands import sharebench
 
     out = sharebench(
         "run",

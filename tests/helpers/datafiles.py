@@ -80,3 +80,34 @@ def write_image_folder(root: Path, classes=("cat", "dog", "owl"), per_class=12, 
             pixels = rng.integers(0, 256, (*size, 3), dtype=np.uint8)
             Image.fromarray(pixels).save(root / c / f"{i:03d}.png")
     return root
+
+
+def write_vision(name: str, root: Path):
+    """The files of torchvision dataset `name` (a key of sharebench.data.vision.SPECS) under root."""
+    from sharebench.data.vision import SPECS
+
+    spec = SPECS[name]
+    if spec.files[0].endswith("-ubyte"):  # the MNIST family: IDX files, EMNIST's with a prefix
+        prefix = spec.files[0].split("-train-")[0] if "-train-" in spec.files[0] else None
+        folder = spec.folder.split("/")[0]
+        return write_mnist(root, folder=folder, prefix=prefix, classes=spec.num_classes, n_train=2 * spec.num_classes)
+    if name in ("cifar10", "cifar100"):
+        return write_cifar(root, hundred=name == "cifar100")
+    if name == "svhn":
+        return write_svhn(root)
+    raise AssertionError(f"tests/helpers/datafiles.py cannot write {name}'s files yet: add a writer for its format")
+
+
+def offline_overrides(dataset_cfg, root: Path) -> list[str]:
+    """Overrides with which a shipped dataset config loads offline: for the loaders that read files,
+    small files in the published format are written under root first."""
+    target = dataset_cfg["_target_"]
+    if target == "sharebench.data.vision.load":
+        write_vision(dataset_cfg["name"], root)
+        md5 = ["dataset.check_md5=false"] if "check_md5" in dataset_cfg else []  # random pixels: other checksums
+        return [f"dataset.root={root}", "dataset.download=false", "dataset.val_size=10", *md5]
+    if target == "sharebench.data.folder.load":
+        return [f"dataset.path={write_image_folder(root / 'pictures')}"]
+    if target in ("sharebench.data.synthetic.load", "sharebench.data.mnist1d.load", "sharebench.data.mnist5k.load"):
+        return []  # made by code (MNIST-1D cached once per test session) or shipped inside a wheel
+    raise AssertionError(f"tests/helpers/datafiles.py does not know the loader {target}: say how it loads offline")

@@ -1,0 +1,22 @@
+"""The shipped config, composed exactly as `sharebench run` would, without running Hydra's job."""
+
+from hydra import compose, initialize_config_module
+
+from sharebench.configs import CONFIG_MODULE, CONFIG_NAME
+
+
+def make_cfg(*overrides: str):
+    with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+        return compose(CONFIG_NAME, overrides=list(overrides))
+
+
+# a dataset small enough for a run in a second: 200 examples of 1×8×8, four batches an epoch
+TINY = (
+    "dataset=synthetic",
+    "dataset.shape=[1,8,8]",
+    "dataset.train_size=200",
+    "dataset.val_size=50",
+    "dataset.test_size=50",
+    "trainer.batch_size=50",
+    "trainer.progress=false",
+)
