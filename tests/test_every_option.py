@@ -1,8 +1,8 @@
 """Every shipped option, found in conf/ as `sharebench list` finds it (never a list kept here), as
 timm's tests go over list_models(): a new option file is tested the moment it exists.
 
-- every `model` builds, counts (on the meta device as for real) and takes a step of the real
-  training loop, on a 1-D input ([C, L]) and on a 2-D one ([C, H, W]);
+- every `model` builds, counts (on the meta device as for real), takes a step of the real training
+  loop and answers according to its input, on a 1-D input ([C, L]) and on a 2-D one ([C, H, W]);
 - every `spectrum` point does the same on the default ConvNet;
 - every `dataset` loads, from small files in its published format, what its describe() declares.
 """
@@ -117,6 +117,11 @@ def builds_counts_and_steps(overrides: tuple[str, ...], kind: str) -> torch.nn.M
     params = dict(model.named_parameters())
     still = [n for n, g in grads.items() if g.any() and torch.equal(params[n].detach(), before[n])]
     assert not still, f"one step left {still} unchanged"
+
+    # the answers depend on the input: two examples, two different rows of num_outputs each
+    with torch.no_grad():
+        out = model.eval()(splits.train[0][:2])
+    assert out.shape[-1] == splits.num_outputs and not torch.equal(out[0], out[1])
     return model
 
 

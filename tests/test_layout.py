@@ -123,3 +123,15 @@ def test_the_checker_sees_a_lazy_import_against_the_flow(tmp_path):
     source = tmp_path / "m.py"
     source.write_text("def f():\n    from sharebench.run.job import run_job\n")
     assert "sharebench.run.job" in imports_of("sharebench.models.m", source)
+
+
+def test_no_test_file_imports_another():
+    """Shared test helpers live in tests/helpers/, so that no test file depends on another's insides."""
+    bad = []
+    for path in sorted(Path(__file__).parent.glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            bad += [f"{path.name} imports {n}" for n in names if n.split(".")[0].startswith("test_")]
+    assert not bad, "\n".join(bad)
