@@ -7,6 +7,7 @@ timm's tests go over list_models(): a new option file is tested the moment it ex
 - every `dataset` loads, from small files in its published format, what its describe() declares.
 """
 
+import copy
 import functools
 import math
 import random
@@ -32,12 +33,18 @@ TINY_INPUTS = {"1-D": (1, 16), "2-D": (1, 8, 8)}
 
 
 @functools.cache
+def shipped_dataset(name: str):
+    """The config with this dataset option, composed once for the whole module."""
+    return make_cfg(f"dataset={name}")
+
+
+@functools.cache
 def inputs(kind: str) -> list[tuple[int, ...]]:
     """A tiny input of this kind, then the inputs of the shipped datasets of this kind (as declared,
     nothing read), smallest first: a model is tested on the first it accepts."""
     shipped = set()
     for name in OPTIONS["dataset"]:
-        shape = data.declared_shape(make_cfg(f"dataset={name}").dataset)
+        shape = data.declared_shape(shipped_dataset(name).dataset)
         if shape is not None and len(shape.input_shape) == RANKS[kind]:
             shipped.add(tuple(shape.input_shape))
     return [TINY_INPUTS[kind], *sorted(shipped, key=math.prod)]
@@ -162,8 +169,10 @@ def described_as_loaded(cfg) -> None:
 
 @pytest.mark.parametrize("name", OPTIONS["dataset"])
 def test_every_dataset_loads_what_it_describes(name, tmp_path):
-    overrides = datafiles.offline_overrides(make_cfg(f"dataset={name}").dataset, tmp_path)
-    described_as_loaded(make_cfg(f"dataset={name}", *overrides).dataset)
+    cfg = copy.deepcopy(shipped_dataset(name))
+    for key, value in datafiles.offline_settings(cfg.dataset, tmp_path).items():
+        cfg.dataset[key] = value
+    described_as_loaded(cfg.dataset)
 
 
 @pytest.mark.parametrize(

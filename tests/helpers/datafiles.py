@@ -98,16 +98,16 @@ def write_vision(name: str, root: Path):
     raise AssertionError(f"tests/helpers/datafiles.py cannot write {name}'s files yet: add a writer for its format")
 
 
-def offline_overrides(dataset_cfg, root: Path) -> list[str]:
-    """Overrides with which a shipped dataset config loads offline: for the loaders that read files,
-    small files in the published format are written under root first."""
+def offline_settings(dataset_cfg, root: Path) -> dict:
+    """The dataset keys to set for a shipped dataset config to load offline; for the loaders that read
+    files, small files in the published format are written under root first."""
     target = dataset_cfg["_target_"]
     if target == "sharebench.data.vision.load":
         write_vision(dataset_cfg["name"], root)
-        md5 = ["dataset.check_md5=false"] if "check_md5" in dataset_cfg else []  # random pixels: other checksums
-        return [f"dataset.root={root}", "dataset.download=false", "dataset.val_size=10", *md5]
+        settings = {"root": str(root), "download": False, "val_size": 10}
+        return {**settings, "check_md5": False} if "check_md5" in dataset_cfg else settings  # random pixels
     if target == "sharebench.data.folder.load":
-        return [f"dataset.path={write_image_folder(root / 'pictures')}"]
+        return {"path": str(write_image_folder(root / "pictures"))}
     if target in ("sharebench.data.synthetic.load", "sharebench.data.mnist1d.load", "sharebench.data.mnist5k.load"):
-        return []  # made by code (MNIST-1D cached once per test session) or shipped inside a wheel
+        return {}  # made by code (MNIST-1D cached once per test session) or shipped inside a wheel
     raise AssertionError(f"tests/helpers/datafiles.py does not know the loader {target}: say how it loads offline")
