@@ -3,10 +3,11 @@
 import csv
 import json
 
-import datafiles
 import pytest
 import torch
-from conftest import TINY, make_cfg, sharebench
+from helpers import datafiles
+from helpers.commands import sharebench
+from helpers.configs import TINY, make_cfg
 
 from sharebench.checks.values import check_config
 from sharebench.data.augment import make_augment, shift

@@ -1,18 +1,9 @@
-"""The command line: help, list, and one clear line with exit code 2 for every user mistake."""
-
-import subprocess
-import sys
+"""The command line: help, list, and one clear line with exit code 2 for every user mistake. That the
+commands which train nothing import neither torch nor Hydra is tested on a real sweep in test_compare.py."""
 
 import pytest
-from conftest import TINY, sharebench
-
-
-def test_help_and_list_do_not_import_torch():
-    code = (
-        "import sys; from sharebench.cli import main; main(['list']); "
-        "assert 'torch' not in sys.modules and 'hydra' not in sys.modules, sorted(sys.modules)"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+from helpers.commands import sharebench
+from helpers.configs import TINY
 
 
 def test_list_names_every_group(tmp_path):

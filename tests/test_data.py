@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from conftest import make_cfg
+from helpers.configs import make_cfg
 
 from sharebench import data
 from sharebench.errors import UserError
@@ -92,7 +92,7 @@ def test_synthetic_is_fixed_by_data_seed():
 
 
 def test_synthetic_classification_is_learnable_and_random_labels_are_not():
-    from conftest import TINY
+    from helpers.configs import TINY
     from hydra.utils import instantiate
 
     from sharebench import models

@@ -6,7 +6,7 @@ import importlib
 import inspect
 
 import pytest
-from conftest import make_cfg
+from helpers.configs import make_cfg
 
 from sharebench import data
 from sharebench.configs import available_options

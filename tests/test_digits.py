@@ -4,7 +4,7 @@ import importlib.util
 
 import pytest
 import torch
-from conftest import make_cfg
+from helpers.configs import make_cfg
 from hydra.utils import instantiate
 
 from sharebench import data, models

@@ -9,12 +9,13 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from conftest import TINY, make_cfg, sharebench
+from helpers.commands import EXE, sharebench, wait_for
+from helpers.configs import TINY, make_cfg
+from helpers.runs import curves
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,13 +26,6 @@ from sharebench.run import experiment, job
 
 # long enough to be killed mid-training, short enough to finish in seconds
 LONG = (*TINY, "model=mlp", "trainer.max_steps=1000", "trainer.eval_every=7", "trainer.plots=false")
-EXE = str(Path(sys.executable).with_name("sharebench"))
-
-
-def curves(run_dir: Path) -> tuple[list, list]:
-    """metrics.csv without wall-clock time, and steps.csv: what must match bit for bit."""
-    metrics = [{k: v for k, v in r.items() if k != "elapsed_s"} for r in read_csv(run_dir / "metrics.csv")]
-    return metrics, read_csv(run_dir / "steps.csv")
 
 
 def start(*args: str, cwd: Path) -> subprocess.Popen:
@@ -43,13 +37,6 @@ def start(*args: str, cwd: Path) -> subprocess.Popen:
         text=True,
         env={**os.environ, "OMP_NUM_THREADS": "1"},
     )
-
-
-def wait_for(predicate, timeout=60.0):
-    end = time.time() + timeout
-    while not predicate():
-        assert time.time() < end, "timed out waiting"
-        time.sleep(0.05)
 
 
 def training_started(run_dir: Path) -> bool:
@@ -271,10 +258,11 @@ def test_divergence_stops_within_a_step_on_cpu_and_keeps_the_metrics(tmp_path):
 
 
 def test_same_config_and_seed_give_identical_run_files(tmp_path):
-    cfg = make_cfg(
-        *TINY, "model=shared_cnn", "trainer.max_steps=8", "trainer.eval_every=3", "seed=5", "trainer.plots=false"
-    )
+    short = (*TINY, "model=shared_cnn", "trainer.max_steps=8", "trainer.eval_every=3", "trainer.plots=false")
+    cfg = make_cfg(*short, "seed=5")
     a, b = experiment.run(cfg, tmp_path / "a"), experiment.run(cfg, tmp_path / "b")
+    experiment.run(make_cfg(*short, "seed=6"), tmp_path / "c")
+    assert curves(tmp_path / "c")[1] != curves(tmp_path / "a")[1]  # another seed: another loss curve
     where = ("train_seconds", "wall_seconds", "samples_per_second", "run_dir", "model_file")
     assert {k: v for k, v in a.items() if k not in where} == {k: v for k, v in b.items() if k not in where}
     assert curves(tmp_path / "a") == curves(tmp_path / "b")
@@ -553,33 +541,6 @@ def test_a_damaged_steps_row_is_dropped_on_resume(tmp_path):
     assert job.run_job(cfg, str(run), {}, multirun=True)["status"] == "completed"
     steps = [r["step"] for r in read_csv(run / "steps.csv")]
     assert steps == [str(i) for i in (1, 2, *range(4, 13))]
-
-
-@pytest.mark.parametrize(
-    "overrides",
-    [
-        (),
-        (
-            "dataset=synthetic",
-            "dataset.shape=[3,5,7]",
-            "dataset.task=regression",
-            "dataset.out_dim=4",
-            "dataset.train_size=10",
-        ),
-    ],
-)
-def test_describe_tells_the_shape_load_gives(overrides):
-    """The checks before a run trust describe(); it must say what loading the data would give."""
-    from sharebench import data
-
-    cfg = make_cfg(*overrides)
-    splits = data.load(cfg.dataset)
-    declared = data.declared(cfg.dataset)
-    assert (declared.input_shape, declared.num_outputs, declared.task) == (
-        splits.input_shape,
-        splits.num_outputs,
-        splits.task,
-    )
 
 
 def test_the_batched_nonfinite_check_trips_within_its_interval():

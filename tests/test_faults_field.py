@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import TINY, sharebench
-from test_faults import EXE, curves, wait_for
+from helpers.commands import EXE, sharebench, wait_for
+from helpers.configs import TINY
+from helpers.runs import curves
 
 from sharebench.errors import UserError
 from sharebench.records.checkpoints import load_checkpoint

@@ -5,9 +5,9 @@ import math
 
 import matplotlib
 import pytest
+from helpers.runs import make_run
 from matplotlib.container import ErrorbarContainer
 from matplotlib.legend import Legend
-from test_compare_fixtures import make_run
 
 from sharebench.compare import figures
 from sharebench.compare.paired import paired_table

@@ -352,7 +352,7 @@ def test_untie_to_dense_at_32x32_is_counted_without_being_built():
 
 
 def test_a_run_that_cannot_fit_is_refused_before_anything_is_written(tmp_path):
-    from conftest import make_cfg
+    from helpers.configs import make_cfg
 
     from sharebench.run import experiment
 
@@ -377,7 +377,7 @@ TOO_BIG = (
 
 @pytest.mark.slow
 def test_a_run_that_cannot_fit_is_refused_in_one_line_before_training(tmp_path):
-    from conftest import sharebench
+    from helpers.commands import sharebench
 
     done = sharebench("run", *TOO_BIG, cwd=tmp_path)
     assert done.returncode == 2, done.stderr

@@ -8,7 +8,8 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import TINY, make_cfg, sharebench
+from helpers.commands import sharebench
+from helpers.configs import TINY, make_cfg
 from omegaconf import OmegaConf
 
 from sharebench.compare.kernel_atlas import CHANNELS, atlas_figures, mosaic

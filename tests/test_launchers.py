@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import TINY, sharebench
+from helpers.commands import sharebench
+from helpers.configs import TINY
 
 from sharebench.records.run_dir import read_csv, read_summary
 

@@ -144,3 +144,15 @@ def test_hydra_private_api_and_the_config_module_name_live_in_configs_only():
             if isinstance(node, ast.Constant) and re.search(r"sharebench\.conf\b", str(node.value)):
                 bad.append(f"{path.relative_to(repo)} types 'sharebench.conf' (use configs.CONFIG_MODULE)")
     assert not bad, "\n".join(bad)
+
+
+def test_no_test_file_imports_another():
+    """Shared test helpers live in tests/helpers/, so that no test file depends on another's insides."""
+    bad = []
+    for path in sorted(Path(__file__).parent.glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            bad += [f"{path.name} imports {n}" for n in names if n.split(".")[0].startswith("test_")]
+    assert not bad, "\n".join(bad)

@@ -17,7 +17,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import TINY, make_cfg, sharebench
+from helpers.commands import sharebench
+from helpers.configs import TINY, make_cfg
 
 from sharebench.records.checkpoints import load_checkpoint
 from sharebench.records.mlflow_sink import RUN_FILE, SWEEP_FILE

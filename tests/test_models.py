@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from conftest import make_cfg
+from helpers.configs import make_cfg
 
 from sharebench import models
 from sharebench.accounting import parameter_table, parameter_totals

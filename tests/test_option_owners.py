@@ -3,7 +3,7 @@ before a run ask that owner by building on the meta device, so both say the same
 
 import pytest
 import torch
-from conftest import make_cfg
+from helpers.configs import make_cfg
 
 from sharebench import models
 from sharebench.checks.arguments import check_run_args

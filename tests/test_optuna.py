@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import TINY, sharebench
+from helpers.commands import sharebench
+from helpers.configs import TINY
 
 
 def test_tune_lr_preset_searches_the_interval(tmp_path):

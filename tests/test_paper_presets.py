@@ -5,9 +5,10 @@ one seed, a small validation set for the small files), then `sharebench report` 
 numbers beside the measured ones. The files hold random pixels, so the accuracies mean nothing.
 """
 
-import datafiles
 import pytest
-from conftest import make_cfg, sharebench
+from helpers import datafiles
+from helpers.commands import sharebench
+from helpers.configs import make_cfg
 
 PRESETS = {
     # experiment: (models swept, the paper's references as report.md prints them, writer of the files,

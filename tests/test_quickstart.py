@@ -2,7 +2,7 @@
 
 import json
 
-from conftest import sharebench
+from helpers.commands import sharebench
 
 
 def test_default_run_learns_mnist1d_and_the_shared_cnn_beats_the_mlp(tmp_path):

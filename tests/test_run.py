@@ -4,7 +4,8 @@ import csv
 import json
 import math
 
-from conftest import TINY, make_cfg, sharebench
+from helpers.commands import sharebench
+from helpers.configs import TINY, make_cfg
 
 from sharebench.records.columns import METRIC_COLUMNS, PARAM_COLUMNS, STEP_COLUMNS
 from sharebench.run import experiment
@@ -124,7 +125,7 @@ def test_a_diverged_run_says_what_to_try():
         "steps": 5,
         "samples_per_second": 10.0,
         "device": "cpu",
-        "run_dir": "/tmp/x",
+        "run_dir": "results/runs/x",
     }
     text = format_summary(summary, make_cfg("optim.lr=5"))
     assert "optim.lr (now 5)" in text and "trainer.grad_clip" in text

@@ -5,7 +5,7 @@ import math
 
 import matplotlib
 import pytest
-from test_compare_fixtures import make_run
+from helpers.runs import make_run
 
 from sharebench.compare.runs import compare
 from sharebench.compare.spectrum import diagnostics_curves, spectrum_curve

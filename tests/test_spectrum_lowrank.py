@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from conftest import make_cfg
+from helpers.configs import make_cfg
 
 from sharebench import models
 from sharebench.accounting import account

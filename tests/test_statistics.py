@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from test_compare_fixtures import make_run
+from helpers.runs import make_run
 
 from sharebench.cli import main
 from sharebench.compare.comparison_files import write_comparison

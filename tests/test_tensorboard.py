@@ -3,7 +3,7 @@
 import csv
 
 import pytest
-from conftest import TINY, make_cfg
+from helpers.configs import TINY, make_cfg
 
 from sharebench.run import experiment
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 import torch
-from conftest import TINY, make_cfg
+from helpers.configs import TINY, make_cfg
 
 from sharebench.checks.values import check_config
 from sharebench.errors import UserError

@@ -2,7 +2,7 @@
 are recorded."""
 
 import torch
-from conftest import TINY, make_cfg
+from helpers.configs import TINY, make_cfg
 
 from sharebench import models
 from sharebench.accounting import parameter_table, parameter_totals

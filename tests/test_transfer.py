@@ -7,7 +7,8 @@ import urllib.error
 import pytest
 import torch
 import torchvision
-from conftest import TINY, make_cfg, sharebench
+from helpers.commands import sharebench
+from helpers.configs import TINY, make_cfg
 from omegaconf import OmegaConf
 
 from sharebench import models

@@ -6,7 +6,8 @@ import sysconfig
 import venv
 from pathlib import Path
 
-from conftest import REPO, TINY, sharebench
+from helpers.commands import REPO, sharebench
+from helpers.configs import TINY
 
 
 def test_wheel_in_fresh_venv_runs_from_any_directory(tmp_path):

@@ -80,3 +80,36 @@ def write_image_folder(root: Path, classes=("cat", "dog", "owl"), per_class=12, 
             pixels = rng.integers(0, 256, (*size, 3), dtype=np.uint8)
             Image.fromarray(pixels).save(root / c / f"{i:03d}.png")
     return root
+
+
+def write_vision(name: str, root: Path):
+    """The files of torchvision dataset `name` (a key of sharebench.data.vision.DATASETS) under root."""
+    from sharebench.data.vision import DATASETS
+
+    record = DATASETS[name]
+    if record.layout == "NHW":  # the MNIST family: IDX files, EMNIST's with a prefix
+        prefix = record.files[0].split("-train-")[0] if "-train-" in record.files[0] else None
+        folder = record.folder.split("/")[0]
+        return write_mnist(
+            root, folder=folder, prefix=prefix, classes=record.num_classes, n_train=2 * record.num_classes
+        )
+    if record.torchvision_class in ("CIFAR10", "CIFAR100"):
+        return write_cifar(root, hundred=record.torchvision_class == "CIFAR100")
+    if record.torchvision_class == "SVHN":
+        return write_svhn(root)
+    raise AssertionError(f"tests/helpers/datafiles.py cannot write {name}'s files yet: add a writer for its format")
+
+
+def offline_settings(dataset_cfg, root: Path) -> dict:
+    """The dataset keys to set for a shipped dataset config to load offline; for the loaders that read
+    files, small files in the published format are written under root first."""
+    target = dataset_cfg["_target_"]
+    if target == "sharebench.data.vision.load":
+        write_vision(dataset_cfg["name"], root)
+        settings = {"root": str(root), "download": False, "val_size": 10}
+        return {**settings, "check_md5": False} if "check_md5" in dataset_cfg else settings  # random pixels
+    if target == "sharebench.data.folder.load":
+        return {"path": str(write_image_folder(root / "pictures"))}
+    if target in ("sharebench.data.synthetic.load", "sharebench.data.mnist1d.load", "sharebench.data.mnist5k.load"):
+        return {}  # made by code (MNIST-1D cached once per test session) or shipped inside a wheel
+    raise AssertionError(f"tests/helpers/datafiles.py does not know the loader {target}: say how it loads offline")
