@@ -9,12 +9,12 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from conftest import TINY, make_cfg, sharebench
+from helpers.runs import EXE, curves, one_thread, start, stopper, training_started, wait_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,40 +25,6 @@ from sharebench.run import experiment, job
 
 # long enough to be killed mid-training, short enough to finish in seconds
 LONG = (*TINY, "model=mlp", "trainer.max_steps=1000", "trainer.eval_every=7", "trainer.plots=false")
-EXE = str(Path(sys.executable).with_name("sharebench"))
-
-
-def curves(run_dir: Path) -> tuple[list, list]:
-    """metrics.csv without wall-clock time, and steps.csv: what must match bit for bit."""
-    metrics = [{k: v for k, v in r.items() if k != "elapsed_s"} for r in read_csv(run_dir / "metrics.csv")]
-    return metrics, read_csv(run_dir / "steps.csv")
-
-
-def start(*args: str, cwd: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [EXE, "run", *args],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
-    )
-
-
-def wait_for(predicate, timeout=60.0):
-    end = time.time() + timeout
-    while not predicate():
-        assert time.time() < end, "timed out waiting"
-        time.sleep(0.05)
-
-
-def training_started(run_dir: Path) -> bool:
-    return (run_dir / "steps.csv").exists() and len(read_csv(run_dir / "steps.csv")) > 0
-
-
-def stopper(after: int):
-    calls = iter(range(10**9))
-    return lambda: next(calls) >= after
 
 
 # ---- interruption and resume --------------------------------------------------------------------
@@ -111,24 +77,6 @@ def test_resume_is_exact_with_augmentation_and_model_hooks(tmp_path, setup):
     assert extra or "augment.flip=true" in setup
     for key in ("final_test_acc", "final_train_acc", "final_train_loss", *extra):
         assert final[key] == reference[key], key
-
-
-def one_thread():
-    """Subprocesses run with OMP_NUM_THREADS=1; in-process runs compared with them must too."""
-    import contextlib
-
-    import torch
-
-    @contextlib.contextmanager
-    def scope():
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(threads)
-
-    return scope()
 
 
 def resume_in_process(args: list[str]) -> tuple[dict, Path]:

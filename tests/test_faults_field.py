@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import TINY, sharebench
-from test_faults import EXE, curves, wait_for
+from helpers.runs import EXE, curves, wait_for
 
 from sharebench.errors import UserError
 from sharebench.records.checkpoints import load_checkpoint

@@ -1,0 +1,1 @@
+"""Helpers shared by several test files (import as `from helpers.runs import …`)."""
