@@ -21,6 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sharebench.errors import EXIT_FAILED, EXIT_USER_ERROR, UserError, one_line
 from sharebench.records.atomic import write_atomic
+from sharebench.records.disk import disk_error_in, explain
 from sharebench.records.lock import LOCK_FILE, Busy, RunLock
 from sharebench.records.run_dir import RunRecorder, read_summary
 from sharebench.terminal import say, warn
@@ -43,19 +44,34 @@ def run_job(
     lock = RunLock(run_dir)
     try:
         lock.acquire(wait=REQUEUE_WAIT_S if requeue.under_submitit() else 0.0)
+        if not lock.supported:
+            warn(
+                f"sharebench: warning: the filesystem of {run_dir} offers no file locks: nothing stops a second "
+                f"process from writing this run dir at the same time"
+            )
+        with lock:
+            return _run_locked(cfg, run_dir, choices, multirun, hydra_files or {}, lock)
     except Busy as err:
         if multirun:  # another process trains this job: the sweep goes on without it
             say(f"sharebench: {run_dir}: skipped, another process is writing it ({err.holder})")
             return read_summary(run_dir) or {"status": "running", "run_dir": str(run_dir)}
         warn(f"sharebench: error: {err}")
         raise SystemExit(EXIT_USER_ERROR) from None
-    if not lock.supported:
-        warn(
-            f"sharebench: warning: the filesystem of {run_dir} offers no file locks: nothing stops a second "
-            f"process from writing this run dir at the same time"
-        )
-    with lock:
-        return _run_locked(cfg, run_dir, choices, multirun, hydra_files or {}, lock)
+    except OSError as err:  # a full disk, a read-only filesystem: the world's fault, said in one line
+        if disk_error_in(err) is None:
+            raise
+        return _disk_failure(run_dir, cfg, choices, err, multirun)
+
+
+def _disk_failure(run_dir: Path, cfg: DictConfig, choices: dict, err: OSError, multirun: bool) -> None:
+    """End the run: its status and reason recorded when the disk still takes a small file (the last
+    checkpoint and earlier records were written atomically and are intact), one line on the terminal."""
+    if (read_summary(run_dir) or {}).get("status") != "completed":  # e.g. only the figures failed
+        _record_failure(run_dir, cfg, choices, f"{err.strerror}: {err.filename}")
+    warn(f"sharebench: error: {explain(err, run_dir)}")
+    if not multirun:
+        raise SystemExit(EXIT_FAILED)
+    return None
 
 
 def _write_hydra_files(run_dir: Path, files: dict) -> None:
@@ -86,9 +102,9 @@ def _run_locked(cfg: DictConfig, run_dir: Path, choices: dict, multirun: bool, h
             return state
         if action == "continue":
             log.info("resuming from step %d (checkpoint.pt)", state.training["loop"]["step"])
-    lock.claim()  # from here on the run dir is written
-    _write_hydra_files(run_dir, hydra_files)
     try:
+        lock.claim()  # from here on the run dir is written
+        _write_hydra_files(run_dir, hydra_files)
         with StopRequest() as stop, requeue.preemption_stops(stop):
             summary = experiment.run(cfg, run_dir, choices, should_stop=stop, resume=state)
             RunRecorder(run_dir).write_summary({**summary, "config_sha": config_sha(cfg)})
@@ -104,6 +120,8 @@ def _run_locked(cfg: DictConfig, run_dir: Path, choices: dict, multirun: bool, h
             raise SystemExit(EXIT_USER_ERROR) from None
         return None
     except Exception as err:
+        if disk_error_in(err) is not None:  # no traceback: run_job says it in one line
+            raise disk_error_in(err) from None
         log.exception("run failed")  # the traceback goes to the run's log
         while err.__cause__ is not None:  # Hydra's instantiate wraps what the constructor raised
             err = err.__cause__
