@@ -83,3 +83,14 @@ def test_a_requeued_job_waits_for_its_predecessor_then_continues(tmp_path, monke
     with held(run, seconds=2.0):  # the preempted predecessor is still saving
         summary = job.run_job(cfg, str(run), {}, multirun=False)
     assert summary["status"] == "completed" and summary["resumed_from_step"] == 12
+
+
+def test_a_new_sweeps_job_that_another_process_has_run_meanwhile_is_not_run_again(tmp_path, capsys):
+    """The first sweep of two (the second started with resume=true) reaches a job the second one ran."""
+    cfg = make_cfg(*TINY, "model=mlp", "trainer.max_steps=5", "trainer.plots=false")
+    run = tmp_path / "sweep" / "1"
+    assert job.run_job(cfg, str(run), {}, multirun=True)["status"] == "completed"
+    before = dir_bytes(run)
+    assert job.run_job(cfg, str(run), {}, multirun=True)["status"] == "completed"
+    assert "skipped, another process has run it meanwhile" in capsys.readouterr().out
+    assert dir_bytes(run) == before

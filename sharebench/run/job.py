@@ -102,6 +102,10 @@ def _run_locked(cfg: DictConfig, run_dir: Path, choices: dict, multirun: bool, h
             return state
         if action == "continue":
             log.info("resuming from step %d (checkpoint.pt)", state.training["loop"]["step"])
+    elif multirun and read_summary(run_dir) is not None:
+        # a new sweep's job dir holds a run: another process (the same sweep resumed elsewhere) ran it
+        say(f"sharebench: {run_dir}: skipped, another process has run it meanwhile")
+        return read_summary(run_dir)
     try:
         lock.claim()  # from here on the run dir is written
         _write_hydra_files(run_dir, hydra_files)
