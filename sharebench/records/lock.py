@@ -11,8 +11,10 @@ one trap â€” closing *any* descriptor of the file releases the process's lock â€
 the file once, here, and nowhere else.
 
 The holder writes its host and pid into the file (only once the run is really going to be written),
-so that a refused second process can name it. The file is never deleted: deleting a lock file while
-another process waits on it would let two processes hold "the" lock.
+so that a refused second process can name it. The file stays once a run has written its dir. A
+process that created it and then wrote nothing (its command was refused) removes it again, so that
+a refused command leaves a run dir made before locks existed as it was; a waiting process that then
+finds its file unlinked from under it opens the new one and tries again.
 """
 
 import errno
@@ -20,6 +22,7 @@ import fcntl
 import os
 import socket
 import time
+from contextlib import suppress
 from pathlib import Path
 
 from sharebench.errors import UserError
@@ -49,15 +52,34 @@ class RunLock:
         self.path = Path(run_dir) / LOCK_FILE
         self.fd: int | None = None
         self.supported = True
+        self.created = self.locked = self.claimed = False
+
+    def _open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.fd, self.created = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644), True
+        except FileExistsError:  # an existing file is left as it is
+            self.fd, self.created = os.open(self.path, os.O_RDWR), False
+
+    def _current(self) -> bool:
+        """Whether our descriptor is still the file at self.path (not one its creator removed)."""
+        try:
+            return os.fstat(self.fd).st_ino == os.stat(self.path).st_ino
+        except FileNotFoundError:
+            return False
 
     def acquire(self, wait: float = 0.0, poll: float = 0.5) -> "RunLock":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)  # an existing file is left as it is
+        self._open()
         deadline = time.monotonic() + wait
         while True:
             try:
                 fcntl.lockf(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return self
+                if self._current():
+                    self.locked = True
+                    return self
+                os.close(self.fd)  # locked a removed file: take the one now in its place
+                self._open()
+                continue
             except OSError as err:
                 if err.errno in NO_LOCKS:
                     self.supported = False
@@ -80,6 +102,7 @@ class RunLock:
 
     def claim(self) -> None:
         """Write who holds the lock, for a refused process to name (only into our own locked file)."""
+        self.claimed = True
         if self.fd is None or not self.supported:
             return
         text = f"pid {os.getpid()} on host {socket.gethostname()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}\n"
@@ -91,6 +114,9 @@ class RunLock:
 
     def release(self) -> None:
         if self.fd is not None:
+            if self.created and self.locked and not self.claimed:  # refused before writing: leave no trace
+                with suppress(OSError):
+                    self.path.unlink()
             os.close(self.fd)  # closing the descriptor releases the lock
             self.fd = None
 
