@@ -64,8 +64,9 @@ def unwritable(path: str | Path) -> str | None:
     return None
 
 
-def explain(err: OSError, run_dir: str | Path) -> str:
-    """One line: which file, why, the space left, and what to do."""
+def explain(err: OSError, run_dir: str | Path, checkpointed: bool = True) -> str:
+    """One line: which file, why, the space left, and what to do (`checkpointed`: the run has a
+    checkpoint to continue from)."""
     path = err.filename or run_dir
     why = WHY.get(err.errno, err.strerror)
     if err.errno in FULL:
@@ -75,8 +76,9 @@ def explain(err: OSError, run_dir: str | Path) -> str:
     else:
         fix = "give this user write access (or copy the run dir to a place it can write)"
     return (
-        f"cannot write {path}: {why} ({free_space(path)}); the run stopped with its last checkpoint and "
-        f"records intact: {fix}, then continue with `sharebench run resume={run_dir}`"
+        f"cannot write {path}: {why} ({free_space(path)}); the run stopped with its "
+        f"{'last checkpoint and records' if checkpointed else 'records so far'} intact: {fix}, then continue "
+        f"with `sharebench run resume={run_dir}`"
     )
 
 

@@ -68,7 +68,9 @@ def _disk_failure(run_dir: Path, cfg: DictConfig, choices: dict, err: OSError, m
     checkpoint and earlier records were written atomically and are intact), one line on the terminal."""
     if (read_summary(run_dir) or {}).get("status") != "completed":  # e.g. only the figures failed
         _record_failure(run_dir, cfg, choices, f"{err.strerror}: {err.filename}")
-    warn(f"sharebench: error: {explain(err, run_dir)}")
+    from sharebench.records.checkpoints import CHECKPOINT_FILE
+
+    warn(f"sharebench: error: {explain(err, run_dir, checkpointed=(run_dir / CHECKPOINT_FILE).exists())}")
     if not multirun:
         raise SystemExit(EXIT_FAILED)
     return None
