@@ -117,11 +117,13 @@ def run_command(args: list[str]) -> int:
     """Check, then hand over to Hydra. A failed single run or sweep exits through SystemExit (job.py,
     sweep_outcome.py) with its code."""
     from sharebench.checks.arguments import check_run_args
+    from sharebench.checks.results_dir import check_results_dir
     from sharebench.run.resume_args import resolve_args
 
     try:
         args = resolve_args(args)  # resume=…: point Hydra at the run or sweep to continue
         check_run_args(args)
+        check_results_dir(args)  # writable, before Hydra makes anything there
     except UserError as err:
         return user_error(err)
     from sharebench.run import app

@@ -26,9 +26,27 @@ def one_line(err: BaseException | str, limit: int = 300) -> str:
     return " ".join(str(err).split())[:limit]
 
 
+def refused_target(key: str, target) -> UserError:
+    """The one line for a `_target_` that Hydra's instantiate policy (its blocklist) will not build."""
+    return UserError(
+        f"{key}={target} is refused: Hydra's instantiate blocklist does not let a config build it (it could "
+        f"change files or run code); choose a shipped option (`sharebench list`), and if it came from a run's "
+        f".hydra/overrides.yaml (resume=<dir>), that file was edited: restore it or start a new run"
+    )
+
+
+def is_policy_refusal(err: BaseException) -> bool:
+    """Whether Hydra's InstantiationException is its target policy refusing a `_target_`."""
+    text = str(err)
+    return type(err).__name__ == "InstantiationException" and (
+        "blocklisted" in text or "cannot be selected by declarative" in text
+    )
+
+
 def instantiate(cfg, **kwargs):
     """Hydra's instantiate, except that a UserError a constructor raised comes out as itself, not
-    wrapped in Hydra's InstantiationException (whose message is a multi-line traceback summary)."""
+    wrapped in Hydra's InstantiationException (whose message is a multi-line traceback summary), and
+    a `_target_` Hydra's policy refuses is one UserError line."""
     from hydra.utils import instantiate as hydra_instantiate
 
     try:
@@ -36,6 +54,9 @@ def instantiate(cfg, **kwargs):
     except Exception as err:
         if user_error_in(err) is not None:
             raise user_error_in(err) from None
+        if is_policy_refusal(err):
+            key = cfg._get_full_key(None) if hasattr(cfg, "_get_full_key") else ""
+            raise refused_target(f"{key}._target_" if key else "_target_", cfg.get("_target_")) from None
         raise
 
 

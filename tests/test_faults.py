@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from helpers.commands import EXE, sharebench, wait_for
 from helpers.configs import TINY, make_cfg
-from helpers.runs import curves
+from helpers.runs import curves, one_thread, start, stopper, training_started
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,26 +26,6 @@ from sharebench.run import experiment, job
 
 # long enough to be killed mid-training, short enough to finish in seconds
 LONG = (*TINY, "model=mlp", "trainer.max_steps=1000", "trainer.eval_every=7", "trainer.plots=false")
-
-
-def start(*args: str, cwd: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [EXE, "run", *args],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
-    )
-
-
-def training_started(run_dir: Path) -> bool:
-    return (run_dir / "steps.csv").exists() and len(read_csv(run_dir / "steps.csv")) > 0
-
-
-def stopper(after: int):
-    calls = iter(range(10**9))
-    return lambda: next(calls) >= after
 
 
 # ---- interruption and resume --------------------------------------------------------------------
@@ -98,24 +78,6 @@ def test_resume_is_exact_with_augmentation_and_model_hooks(tmp_path, setup):
     assert extra or "augment.flip=true" in setup
     for key in ("final_test_acc", "final_train_acc", "final_train_loss", *extra):
         assert final[key] == reference[key], key
-
-
-def one_thread():
-    """Subprocesses run with OMP_NUM_THREADS=1; in-process runs compared with them must too."""
-    import contextlib
-
-    import torch
-
-    @contextlib.contextmanager
-    def scope():
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(threads)
-
-    return scope()
 
 
 def resume_in_process(args: list[str]) -> tuple[dict, Path]:

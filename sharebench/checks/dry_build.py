@@ -13,8 +13,16 @@ import inspect
 
 from omegaconf import DictConfig, OmegaConf
 
-from sharebench.configs import BUILT_GROUPS, locate
-from sharebench.errors import OptionError, UserError, instantiate, one_line, user_error_in
+from sharebench.configs import BUILT_GROUPS, flatten, locate
+from sharebench.errors import (
+    OptionError,
+    UserError,
+    instantiate,
+    is_policy_refusal,
+    one_line,
+    refused_target,
+    user_error_in,
+)
 
 STAND_IN_SHAPE = (3, 64, 64)  # an image, for a dataset that declares no shape: enough for any shipped model
 
@@ -43,7 +51,25 @@ def check_arguments(cfg: DictConfig, group: str) -> None:
             )
 
 
+def check_targets(cfg: DictConfig) -> None:
+    """Every `_target_` of the config (logger included, which is built only in the run) must pass
+    Hydra's instantiate policy, where this Hydra has one: refused here, before anything is written."""
+    try:
+        from hydra._internal.target_policy import _authorize_target_name  # private; absent in plain Hydra
+    except ImportError:
+        return
+    for key, target in flatten(OmegaConf.to_container(cfg, resolve=False)).items():
+        if (key == "_target_" or key.endswith("._target_")) and isinstance(target, str):
+            try:
+                _authorize_target_name(target, target, key.rsplit("._target_", 1)[0])
+            except Exception as err:
+                if is_policy_refusal(err):
+                    raise refused_target(key, target) from None
+                raise
+
+
 def dry_build(cfg: DictConfig) -> None:
+    check_targets(cfg)
     for group in BUILT_GROUPS:
         if OmegaConf.select(cfg, group) is None:  # e.g. dataset=[]: Hydra composes no option at all
             raise UserError(f"no {group} selected: choose one with {group}=NAME (`sharebench list` shows them)")

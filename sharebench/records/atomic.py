@@ -5,8 +5,19 @@ of one; parallel jobs never read a file that is still being written.
 """
 
 import os
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
+
+
+@contextmanager
+def naming(path: str | Path):
+    """A failed write (a full disk fails write() or close(), which name no file) names `path`."""
+    try:
+        yield
+    except OSError as err:
+        if err.filename is None or str(err.filename).endswith(".tmp"):
+            err.filename = str(path)
+        raise
 
 
 @contextmanager
@@ -16,12 +27,14 @@ def atomic_path(path: str | Path, suffix: str = ".tmp"):
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}{suffix}")
     try:
-        yield tmp
-        os.replace(tmp, path)
+        with naming(path):
+            yield tmp
+            os.replace(tmp, path)
     finally:
-        tmp.unlink(missing_ok=True)
+        with suppress(OSError):  # on a read-only filesystem even the cleanup fails
+            tmp.unlink(missing_ok=True)
 
 
-def write_atomic(path: str | Path, content: str | bytes) -> None:
+def write_atomic(path: str | Path, content: str | bytes | memoryview) -> None:
     with atomic_path(path) as tmp:
-        tmp.write_bytes(content) if isinstance(content, bytes) else tmp.write_text(content)
+        tmp.write_text(content) if isinstance(content, str) else tmp.write_bytes(content)

@@ -11,6 +11,7 @@ Both are written atomically, and read with `weights_only=True`: they hold only t
 Python types, so loading a file never runs code, whoever wrote it.
 """
 
+import io
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import torch
 import torch.nn as nn
 
 from sharebench.errors import UserError
-from sharebench.records.atomic import atomic_path
+from sharebench.records.atomic import write_atomic
 
 CHECKPOINT_FILE = "checkpoint.pt"
 MODEL_FILE = "model.pt"
@@ -34,11 +35,17 @@ class Checkpoint:
     wall_seconds: float = 0.0
 
 
-def save_checkpoint(run_dir: str | Path, checkpoint: Checkpoint) -> Path:
-    path = Path(run_dir) / CHECKPOINT_FILE
-    with atomic_path(path) as tmp:
-        torch.save({"format": FORMAT, **asdict(checkpoint)}, tmp)
+def _save(record, path: Path) -> Path:
+    """torch.save through memory, then one atomic write: torch's own file writer reports a full disk
+    as a RuntimeError without the file or the reason; Python's write raises OSError(ENOSPC, path)."""
+    buffer = io.BytesIO()
+    torch.save(record, buffer)
+    write_atomic(path, buffer.getbuffer())
     return path
+
+
+def save_checkpoint(run_dir: str | Path, checkpoint: Checkpoint) -> Path:
+    return _save({"format": FORMAT, **asdict(checkpoint)}, Path(run_dir) / CHECKPOINT_FILE)
 
 
 def load_checkpoint(run_dir: str | Path) -> Checkpoint | None:
@@ -73,7 +80,4 @@ def remove_checkpoint(run_dir: str | Path) -> None:
 
 def save_model(model: nn.Module, run_dir: str | Path, name: str = MODEL_FILE) -> Path:
     """Write model.state_dict() (on the CPU) to run_dir/model.pt (or run_dir/<name>)."""
-    path = Path(run_dir) / name
-    with atomic_path(path) as tmp:
-        torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, tmp)
-    return path
+    return _save({k: v.detach().cpu() for k, v in model.state_dict().items()}, Path(run_dir) / name)

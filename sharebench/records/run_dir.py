@@ -8,7 +8,7 @@ import json
 import math
 from pathlib import Path
 
-from sharebench.records.atomic import write_atomic
+from sharebench.records.atomic import naming, write_atomic
 from sharebench.records.columns import METRIC_COLUMNS, PARAM_COLUMNS, STEP_COLUMNS
 
 
@@ -66,7 +66,7 @@ class RunRecorder:
         path = self.dir / "steps.csv"
         lines = [] if path.exists() else [",".join(STEP_COLUMNS)]
         lines += [",".join(_fmt(r[c]) for c in STEP_COLUMNS) for r in rows]
-        with open(path, "a") as f:
+        with naming(path), open(path, "a") as f:
             f.write("\n".join(lines) + "\n")
         for sink in self.sinks:
             sink.add_steps(rows)

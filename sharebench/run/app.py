@@ -12,8 +12,15 @@ def main(cfg: DictConfig) -> dict | None:
     hydra_cfg = HydraConfig.get()
     from sharebench.run.job import run_job  # torch is imported only when a run really starts
 
+    # .hydra/ as Hydra would write it (config.yaml sets output_subdir null): the job writes it once its
+    # checks have passed, so that a refused command changes nothing in the run dir
+    files = {"config.yaml": cfg, "hydra.yaml": {"hydra": hydra_cfg}, "overrides.yaml": hydra_cfg.overrides.task}
     summary = run_job(
-        cfg, hydra_cfg.runtime.output_dir, dict(hydra_cfg.runtime.choices), multirun=hydra_cfg.mode.name == "MULTIRUN"
+        cfg,
+        hydra_cfg.runtime.output_dir,
+        dict(hydra_cfg.runtime.choices),
+        multirun=hydra_cfg.mode.name == "MULTIRUN",
+        hydra_files=files if hydra_cfg.output_subdir is None else None,
     )
     if summary and cfg.get("objective"):  # a search sweeper (optuna) optimises one number
         return summary.get(cfg.objective)

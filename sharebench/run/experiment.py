@@ -75,7 +75,9 @@ def run(
     splits = splits.to(device)
     seed_everything(cfg.seed)
     model = models.build(cfg.model, splits.input_shape, splits.num_outputs).to(device)
-    optimizer = instantiate(cfg.optim, params=model.parameters())
+    # the trainable parameters only: a frozen backbone (resnet_transfer) trains its head alone, and the
+    # loop continues a run with an optimizer over exactly these (its checkpoint must load into it)
+    optimizer = instantiate(cfg.optim, params=[p for p in model.parameters() if p.requires_grad])
     table, totals = account(model, splits.input_shape)  # effective counts, MACs: one forward
 
     config = flatten(OmegaConf.to_container(cfg, resolve=True))  # logger=mlflow logs it as params

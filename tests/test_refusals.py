@@ -1,0 +1,121 @@
+"""A refused command changes nothing on disk: every way `sharebench run` can refuse to continue a
+run, tried on a real interrupted run dir, leaves its bytes as they were, and `resume=<dir>` still
+finishes the run afterwards."""
+
+import os
+import shutil
+import signal
+import threading
+from pathlib import Path
+
+import pytest
+from helpers.configs import TINY
+from helpers.runs import dir_bytes, held, training_started, wait_for
+
+from sharebench.cli import main as cli_main
+from sharebench.records.run_dir import read_csv, read_summary
+
+RUN = (*TINY, "model=mlp", "trainer.max_steps=60", "trainer.eval_every=5", "trainer.plots=false")
+
+
+def interrupt_once_training(run_dir: Path) -> None:
+    """SIGINT to this process once `run_dir` has its first steps: the run stops as Ctrl-C stops it."""
+
+    def fire():
+        wait_for(lambda: training_started(run_dir), timeout=120)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=fire, daemon=True).start()
+
+
+@pytest.fixture(scope="module")
+def interrupted(tmp_path_factory) -> Path:
+    """A run made by `sharebench run` and stopped by Ctrl-C: checkpoint.pt, records, .hydra/, a log."""
+    run = tmp_path_factory.mktemp("interrupted") / "run"
+    interrupt_once_training(run)
+    with pytest.raises(SystemExit) as exited:
+        cli_main(["run", *RUN, f"hydra.run.dir={run}"])
+    assert exited.value.code == 130
+    assert read_summary(run)["status"] == "interrupted" and (run / "checkpoint.pt").exists()
+    assert {".hydra", ".sharebench.lock", "sharebench.log"} <= {p.name for p in run.iterdir()}
+    return run
+
+
+def refused(args: list[str], capsys) -> str:
+    """Run `sharebench run ARGS` in this process; it must exit 2 with one line, which is returned."""
+    try:
+        code = cli_main(["run", *args])
+    except SystemExit as exited:
+        code = exited.code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("sharebench: error:"), err
+    return err[0]
+
+
+def finishes(run: Path) -> None:
+    assert cli_main(["run", f"resume={run}"]) == 0
+    summary = read_summary(run)
+    assert summary["status"] == "completed" and summary["resumed_from_step"] > 0
+    assert [int(r["step"]) for r in read_csv(run / "steps.csv")] == list(range(1, 61))
+
+
+def tamper_overrides(run: Path) -> None:
+    with open(run / ".hydra" / "overrides.yaml", "a") as f:
+        f.write("- model._target_=os.remove\n")
+
+
+def damage_checkpoint(run: Path) -> None:
+    data = (run / "checkpoint.pt").read_bytes()
+    (run / "checkpoint.pt").write_bytes(data[: len(data) // 2])
+
+
+# (arguments after `run`, words of the refusal, damage done to the run dir first)
+REFUSALS = {
+    "another value": (["resume={run}", "trainer.max_steps=24"], "it was run with trainer.max_steps=60", None),
+    "another model": (["resume={run}", "model=shared_cnn"], "it was run with model._target_=", None),
+    "an unknown key": (["resume={run}", "+trainer.foo=1"], "unknown key 'trainer.foo'", None),
+    "a sweep": (["-m", "resume={run}"], "to resume a sweep", None),
+    "no resume": (["hydra.run.dir={run}"], "already holds runs", None),
+    "a tampered .hydra/overrides.yaml": (["resume={run}"], "model._target_=os.remove is refused", tamper_overrides),
+    "a damaged checkpoint": (["resume={run}"], "checkpoint.pt is not a checkpoint", damage_checkpoint),
+}
+
+
+@pytest.mark.parametrize("case", REFUSALS)
+def test_a_refused_resume_changes_nothing_and_resume_still_works(interrupted, tmp_path, capsys, case):
+    args, words, damage = REFUSALS[case]
+    run = tmp_path / "run"
+    shutil.copytree(interrupted, run)
+    pristine = dir_bytes(run)
+    if damage:
+        damage(run)
+    before = dir_bytes(run)
+    assert words in refused([a.format(run=run) for a in args], capsys)
+    assert dir_bytes(run) == before
+    if damage:  # the user puts the file back (or had a copy): then it continues
+        for name, data in pristine.items():
+            (run / name).write_bytes(data)
+    finishes(run)
+
+
+def test_a_run_held_by_another_process_is_refused_naming_it_and_left_alone(interrupted, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(interrupted, run)
+    with held(run) as holder:
+        before = dir_bytes(run)
+        line = refused([f"resume={run}"], capsys)
+        assert f"pid {holder.pid} on host {os.uname().nodename}" in line and f"resume={run}" in line
+        assert dir_bytes(run) == before
+    finishes(run)  # the holder is gone (killed): nothing stale is left behind
+
+
+def test_a_completed_run_resumed_with_other_overrides_is_refused_and_left_alone(interrupted, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(interrupted, run)
+    finishes(run)
+    before = dir_bytes(run)
+    assert "holds a completed run of a different config" in refused([f"resume={run}", "optim.lr=0.5"], capsys)
+    assert dir_bytes(run) == before
+    assert cli_main(["run", f"resume={run}"]) == 0
+    assert "already completed: skipped" in capsys.readouterr().out
+    assert dir_bytes(run) == before
