@@ -23,7 +23,6 @@ NAMES = [
     "frozen_transfer",
     "time_to_accuracy",
     "startup",
-    "sweep_start",
     "plot_sweep",
     "under_load",
     "mlflow_cost",
