@@ -65,6 +65,16 @@ def parse_overrides(overrides: list[str]) -> list:
     return OverridesParser.create().parse_overrides(list(overrides))
 
 
+def target_policy():
+    """This Hydra's instantiate policy check, `(target, name, key) -> None` that raises on a refused
+    `_target_` — private, and absent from a plain Hydra (then None: nothing to ask)."""
+    try:
+        from hydra._internal.target_policy import _authorize_target_name
+    except ImportError:
+        return None
+    return _authorize_target_name
+
+
 def locate(path: str):
     """The object a `_target_` names; raises if it cannot be imported (Hydra's get_object would also log
     the error, in many lines)."""

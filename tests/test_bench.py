@@ -1,4 +1,5 @@
-"""scripts/bench.py runs and writes its tables (no timing is asserted: the machine is shared)."""
+"""The bench (`python -m scripts.bench`, scripts/bench/) runs and writes its tables (no timing is
+asserted: the machine is shared)."""
 
 import csv
 import os
@@ -8,29 +9,34 @@ from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "scripts" / "bench.py"
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ["-m", "scripts.bench"]  # run from the repository root
 
 
 @pytest.mark.slow
 def test_quick_bench_writes_every_table(tmp_path):
     parts = ["runner_overhead", "data_path", "locally_connected", "frozen_transfer"]
     out = subprocess.run(
-        [sys.executable, str(BENCH), "--quick", "--out", str(tmp_path), "--parts", *parts],
+        [sys.executable, *BENCH, "--quick", "--out", str(tmp_path), "--parts", *parts],
         capture_output=True,
         text=True,
         timeout=600,
+        cwd=ROOT,
         env={**os.environ, "OMP_NUM_THREADS": "1"},
     )
     assert out.returncode == 0, out.stderr[-3000:]
     for part in parts:
         assert (tmp_path / f"{part}.csv").exists()
-    assert all(f"### {part}" in (tmp_path / "bench.md").read_text() for part in parts)
+        table = (tmp_path / f"{part}.md").read_text()  # what the docs include: the command, then the table
+        assert f"`python -m scripts.bench --parts {part} --quick`" in table and "\n| --- |" in table
     paths = {(r["model"], r["data_path"]) for r in csv.DictReader(open(tmp_path / "data_path.csv"))}
     assert {
         (m, p) for m in ("mlp", "shared_cnn") for p in ("device-resident tensors", "DataLoader + ToTensor")
     } <= paths
     rows = {r["variant"]: r for r in csv.DictReader(open(tmp_path / "locally_connected.csv"))}
-    assert float(rows["bmm of the layer's shape"]["fraction_of_bmm"]) == 1.0
+    assert float(rows["bmm of the layer's shape"]["both_of_bmm"]) == 1.0
+    assert float(rows["F.conv2d (same FLOPs)"]["forward_of_conv"]) == 1.0
+    assert all(float(r["forward_ms"]) > 0 and float(r["backward_ms"]) > 0 for r in rows.values())
     # peak memory is measured in a fresh process: the broadcast version's (B, O, K, L) temporary shows
     b, cin, cout, size, k = 32, 16, 32, 14, 3
     temporary_mib = b * cout * cin * k * k * size * size * 4 / 2**20
@@ -42,10 +48,11 @@ def test_quick_bench_writes_every_table(tmp_path):
 def test_quick_under_load_writes_its_table(tmp_path):
     """The under_load part at a tiny size: two cases × two thread settings, each with a ratio."""
     out = subprocess.run(
-        [sys.executable, str(BENCH), "--quick", "--out", str(tmp_path), "--parts", "under_load"],
+        [sys.executable, *BENCH, "--quick", "--out", str(tmp_path), "--parts", "under_load"],
         capture_output=True,
         text=True,
         timeout=600,
+        cwd=ROOT,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     rows = list(csv.DictReader(open(tmp_path / "under_load.csv")))
@@ -57,4 +64,16 @@ def test_quick_under_load_writes_its_table(tmp_path):
         "2 runs together vs one after the other",
     }
     assert all(float(r["ratio"]) > 0 and float(r["reference_s"]) > 0 and float(r["measured_s"]) > 0 for r in rows)
-    assert "### under_load" in (tmp_path / "bench.md").read_text()
+    assert "| case | threads |" in (tmp_path / "under_load.md").read_text()
+
+
+@pytest.mark.parametrize("command", [["scripts/bench.py"], BENCH])
+def test_both_entry_points_list_every_registered_part(command):
+    """`python scripts/bench.py` and `python -m scripts.bench` are the same program, and every part
+    module in scripts/bench/ with a measure() is registered (a new file cannot be forgotten)."""
+    out = subprocess.run([sys.executable, *command, "--help"], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-3000:]
+    parts = (p for p in (ROOT / "scripts" / "bench").glob("*.py") if not p.name.startswith("_"))
+    modules = {p.stem for p in parts if "def measure(device" in p.read_text()}
+    listed = out.stdout.split("--parts")[1].split("}")[0]
+    assert modules and all(name in listed for name in modules)

@@ -27,6 +27,21 @@ def test_mnist1d_cache_gives_identical_data(mnist1d, data_cache):
     assert torch.equal(again.train[0], mnist1d.train[0]) and torch.equal(again.test[1], mnist1d.test[1])
 
 
+def test_a_cached_mnist1d_is_read_without_importing_the_generator(mnist1d, data_cache):
+    """A cached run reads the .npz without importing mnist1d (scipy.interpolate, matplotlib.pyplot:
+    most of a second of every job's start); the data are the same."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from sharebench.data import mnist1d; "
+        f"d = mnist1d.cached({str(data_cache)!r}, False); "
+        "print(len(d['x']), 'mnist1d' in sys.modules, 'scipy.interpolate' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["4000", "False", "False"], out.stderr[-2000:]
+
+
 def test_shuffle_seq_is_one_fixed_permutation_for_train_and_test(mnist1d):
     shuffled = data.load(make_cfg("dataset.shuffle_seq=true").dataset)
     x, xs = mnist1d.train[0][:, 0], shuffled.train[0][:, 0]

@@ -54,3 +54,18 @@ def test_regression_uses_mse_and_learns():
     )
     assert math.isnan(evals[-1]["val_acc"])
     assert evals[-1]["val_loss"] < evals[0]["val_loss"]
+
+
+def test_batching_shortcuts_change_no_number(monkeypatch):
+    """A small set shuffled once an epoch (batches are views) and the train accuracy's argmax held
+    until the evaluation give exactly what per-batch gathers and a per-step argmax give."""
+    from sharebench.train import loop
+
+    args = ("model=mlp", "trainer.max_steps=9", "trainer.eval_every=4", "seed=2")
+    fast = train(*args)
+    monkeypatch.setattr(loop, "WHOLE_EPOCH_BYTES", 0)  # every batch gathered on its own
+    monkeypatch.setattr(loop, "HELD_OUTPUTS", 0)  # every step's outputs reduced at once
+    slow = train(*args)
+    numbers = [[{k: v for k, v in e.items() if k != "elapsed_s"} for e in run[1]] for run in (fast, slow)]
+    assert numbers[0] == numbers[1] and fast[2] == slow[2]
+    assert [e["step"] for e in fast[1]] == [4, 8, 9] and all(0 <= e["train_acc"] <= 1 for e in fast[1])

@@ -28,10 +28,9 @@ GOAL = 0.05  # of the run's training time
 
 
 def _compose(*overrides):
-    from hydra import compose, initialize_config_module
+    from sharebench.configs import compose
 
-    with initialize_config_module(config_module="sharebench.conf", version_base="1.3"):
-        return compose("config", overrides=list(overrides))
+    return compose(overrides)
 
 
 @contextlib.contextmanager

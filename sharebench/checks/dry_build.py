@@ -13,7 +13,7 @@ import inspect
 
 from omegaconf import DictConfig, OmegaConf
 
-from sharebench.configs import BUILT_GROUPS, flatten, locate
+from sharebench.configs import BUILT_GROUPS, flatten, locate, target_policy
 from sharebench.errors import (
     OptionError,
     UserError,
@@ -54,14 +54,13 @@ def check_arguments(cfg: DictConfig, group: str) -> None:
 def check_targets(cfg: DictConfig) -> None:
     """Every `_target_` of the config (logger included, which is built only in the run) must pass
     Hydra's instantiate policy, where this Hydra has one: refused here, before anything is written."""
-    try:
-        from hydra._internal.target_policy import _authorize_target_name  # private; absent in plain Hydra
-    except ImportError:
+    authorize = target_policy()
+    if authorize is None:
         return
     for key, target in flatten(OmegaConf.to_container(cfg, resolve=False)).items():
         if (key == "_target_" or key.endswith("._target_")) and isinstance(target, str):
             try:
-                _authorize_target_name(target, target, key.rsplit("._target_", 1)[0])
+                authorize(target, target, key.rsplit("._target_", 1)[0])
             except Exception as err:
                 if is_policy_refusal(err):
                     raise refused_target(key, target) from None

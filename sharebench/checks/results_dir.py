@@ -10,9 +10,9 @@ from sharebench.records.disk import unwritable
 
 def check_results_dir(args: list[str]) -> None:
     """Raise UserError when the run (or sweep) directory that `args` lead to cannot be written."""
-    from hydra._internal.utils import get_args_parser
+    from sharebench.configs import run_flags
 
-    flags = get_args_parser().parse_args(args)
+    flags = run_flags(args)
     if flags.help or flags.hydra_help or flags.info or flags.shell_completion or flags.cfg:
         return
     key = "hydra.sweep.dir" if flags.multirun else "hydra.run.dir"

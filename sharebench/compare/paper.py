@@ -21,7 +21,7 @@ import math
 
 import yaml
 
-from sharebench.compare.runs import Comparison
+from sharebench.compare.runs import Comparison, read_yaml_text
 from sharebench.compare.select import groups_matching
 from sharebench.compare.statistics import group_values, interval, number, spread
 
@@ -32,7 +32,7 @@ def paper_node(cmp: Comparison) -> dict | None:
         if not any(k.startswith("paper.") or k == "paper" for k in run.config):
             continue
         try:
-            node = (yaml.safe_load((run.dir / ".hydra" / "config.yaml").read_text()) or {}).get("paper")
+            node = (read_yaml_text((run.dir / ".hydra" / "config.yaml").read_text()) or {}).get("paper")
         except (OSError, yaml.YAMLError, AttributeError):
             continue
         if node:

@@ -101,9 +101,18 @@ def override_dict(overrides: list[str]) -> dict[str, str]:
     return out
 
 
+# libyaml's parser (PyYAML's C binding) where it is built in: ~10x faster than the pure-Python one,
+# which was 85% of `sharebench plot`'s time on 2,000 runs (three YAML files a run)
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_yaml_text(text: str):
+    return yaml.load(text, Loader=SAFE_LOADER)
+
+
 def _read_yaml(path: Path):
     try:
-        return yaml.safe_load(path.read_text())
+        return read_yaml_text(path.read_text())
     except (OSError, yaml.YAMLError):
         return None
 

@@ -28,21 +28,52 @@ def generate(shuffle_seq: bool) -> dict[str, np.ndarray]:
 
 
 def cached(root: str, shuffle_seq: bool) -> dict[str, np.ndarray]:
-    """Generate once per settings, then read the cache (generation takes seconds, reading milliseconds)."""
+    """Generate once per settings, then read the cache (generation takes seconds, reading milliseconds).
+
+    The file is named by a hash of the package's settings; which file belongs to the installed
+    package version is remembered in keys.json beside it, so a cached run does not import mnist1d
+    (which imports scipy.interpolate and matplotlib.pyplot: most of a second)."""
+    folder = Path(root).expanduser() / "mnist1d"
+    known = f"{_package_version()}, shuffle_seq={shuffle_seq}"
+    path = folder / f"mnist1d_{_known_keys(folder).get(known) or _settings_key(shuffle_seq)}.npz"
+    if path.exists():
+        with np.load(path) as f:
+            data = {k: f[k] for k in f.files}
+    else:
+        data = generate(shuffle_seq)
+        folder.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path, suffix=".tmp.npz") as tmp:  # a parallel job never reads half a file
+            np.savez(tmp, **data)
+    if known not in _known_keys(folder):
+        keys = {**_known_keys(folder), known: path.stem.removeprefix("mnist1d_")}
+        try:
+            with atomic_path(folder / "keys.json") as tmp:
+                tmp.write_text(json.dumps(keys, indent=1, sort_keys=True))
+        except OSError:  # a read-only cache still serves its data; the next run asks mnist1d again
+            pass
+    return data
+
+
+def _settings_key(shuffle_seq: bool) -> str:
+    """The cache's name for the package's published settings (imports mnist1d)."""
     from mnist1d.data import get_dataset_args
 
     settings = {k: v for k, v in get_dataset_args(as_dict=True).items() if k != "url"}
     settings["shuffle_seq"] = shuffle_seq
-    key = hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
-    path = Path(root).expanduser() / "mnist1d" / f"mnist1d_{key}.npz"
-    if path.exists():
-        with np.load(path) as f:
-            return {k: f[k] for k in f.files}
-    data = generate(shuffle_seq)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path, suffix=".tmp.npz") as tmp:  # a parallel job never reads half a file
-        np.savez(tmp, **data)
-    return data
+    return hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def _package_version() -> str:
+    from importlib.metadata import version
+
+    return version("mnist1d")
+
+
+def _known_keys(folder: Path) -> dict[str, str]:
+    try:
+        return json.loads((folder / "keys.json").read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def load(

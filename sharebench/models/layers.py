@@ -1,10 +1,13 @@
 """Locally connected layers: Conv1d/Conv2d without weight sharing (PyTorch has none, pytorch/pytorch#499).
 
 Every output position owns its kernel and bias. The work is one im2col gather plus one batched matmul
-over the L output positions: (L, B, K) @ (L, K, O), K = in_channels * prod(kernel).
+over the L output positions: (L, O, K) @ (L, K, B), K = in_channels * prod(kernel).
 
-Layout, picked by timing on CPU: the patch rows are ordered (kernel..., channel), channel innermost,
-so the gather copies whole runs of channels, and the weight is *stored* in that order too (its shape
+Layout, picked by timing on CPU (scripts/bench/locally_connected.py): the batch is innermost in the
+patches, (L, kernel..., channel, batch), so the gather and the backward's col2im copy runs of
+channel * batch contiguous values (with the batch in the middle they were runs of one channel: a
+single float for a 1-channel input); the kernel's order (kernel..., channel) is also the order the
+weight is *stored* in (its shape
 stays conv-like, (*output_size, out, in, *kernel); only its strides differ), so the bmm reads it
 without a copy and its gradient lands in the parameter's layout. A custom autograd.Function does the
 backward with the same layouts (forward-mode and double backward are not supported).
@@ -85,19 +88,19 @@ class _LocalConv2d(torch.autograd.Function):
         (B, C, H, W), (Ho, Wo, O, _, kh, kw) = x.shape, weight.shape
         (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
         L, K = Ho * Wo, C * kh * kw
-        # Padded copy as (H, W, B, C): the windows' rows are then runs of C contiguous values.
-        xp = x.new_zeros(H + 2 * ph, W + 2 * pw, B, C)
-        xp[ph : ph + H, pw : pw + W] = x.permute(2, 3, 0, 1)
+        # Padded copy as (H, W, C, B): a window's rows are then runs of C * B contiguous values.
+        xp = x.new_zeros(H + 2 * ph, W + 2 * pw, C, B)
+        xp[ph : ph + H, pw : pw + W] = x.permute(2, 3, 1, 0)
         win = xp.unfold(0, dh * (kh - 1) + 1, sh).unfold(1, dw * (kw - 1) + 1, sw)[..., ::dh, ::dw]
-        cols = win.permute(0, 1, 2, 4, 5, 3).reshape(L, B, K)  # the one big copy: (Ho, Wo, B, kh, kw, C)
+        cols = win.permute(0, 1, 4, 5, 2, 3).reshape(L, K, B)  # the one big copy: (Ho, Wo, kh, kw, C, B)
         w = weight.movedim(3, -1).reshape(L, O, K)  # a view, given the storage order set in __init__
         if bias is None:
-            y = torch.bmm(cols, w.transpose(1, 2))
-        else:  # bias (L, 1, O) broadcast over the batch, added inside the matmul
-            y = torch.baddbmm(bias.reshape(O, L).t().unsqueeze(1), cols, w.transpose(1, 2))
+            y = torch.bmm(w, cols)
+        else:  # bias (L, O, 1) broadcast over the batch, added inside the matmul
+            y = torch.baddbmm(bias.reshape(O, L).t().unsqueeze(2), w, cols)
         ctx.save_for_backward(cols, weight)
         ctx.geometry = (x.shape, stride, padding, dilation)
-        return y.permute(1, 2, 0).reshape(B, O, Ho, Wo)  # (L, B, O) -> conv layout
+        return y.permute(2, 1, 0).reshape(B, O, Ho, Wo)  # (L, O, B) -> conv layout, a view
 
     @staticmethod
     @_amp_backward
@@ -107,22 +110,23 @@ class _LocalConv2d(torch.autograd.Function):
         (B, C, H, W), (sh, sw), (ph, pw), (dh, dw) = ctx.geometry
         Ho, Wo, O, _, kh, kw = weight.shape
         L = Ho * Wo
-        # bmm needs L as a batch dim with a non-unit stride; an L-innermost grad would hit a slow path.
-        gy = grad.reshape(B, O, L).permute(2, 0, 1).contiguous()  # (L, B, O)
+        gy = grad.reshape(B, O, L).permute(2, 1, 0).contiguous()  # (L, O, B), the forward's output layout
+        w = weight.movedim(3, -1).reshape(L, O, -1)
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
-            gc = torch.bmm(gy, weight.movedim(3, -1).reshape(L, O, -1)).view(Ho, Wo, B, kh, kw, C)
-            # col2im: scatter-add each kernel offset's slab (a loop over kh*kw offsets, not positions).
-            gxp = gc.new_zeros(H + 2 * ph, W + 2 * pw, B, C)
+            gc = torch.bmm(w.transpose(1, 2), gy).view(Ho, Wo, kh, kw, C, B)
+            # col2im: add each kernel offset's slab (a loop over kh*kw offsets, not positions); the
+            # slabs and the padded gradient are both runs of C * B contiguous values.
+            gxp = gc.new_zeros(H + 2 * ph, W + 2 * pw, C, B)
             for i in range(kh):
                 for j in range(kw):
                     rows = slice(i * dh, i * dh + sh * (Ho - 1) + 1, sh)
-                    gxp[rows, j * dw : j * dw + sw * (Wo - 1) + 1 : sw] += gc[:, :, :, i, j]
-            gx = gxp[ph : ph + H, pw : pw + W].permute(2, 3, 0, 1)
+                    gxp[rows, j * dw : j * dw + sw * (Wo - 1) + 1 : sw] += gc[:, :, i, j]
+            gx = gxp[ph : ph + H, pw : pw + W].permute(3, 2, 0, 1)
         if ctx.needs_input_grad[1]:  # (L, O, K) in the parameter's own storage order: no copy
-            gw = torch.bmm(gy.transpose(1, 2), cols).view(Ho, Wo, O, kh, kw, C).movedim(-1, 3)
+            gw = torch.bmm(gy, cols.transpose(1, 2)).view(Ho, Wo, O, kh, kw, C).movedim(-1, 3)
         if ctx.needs_input_grad[2]:
-            gb = gy.sum(1).t().reshape(O, Ho, Wo)
+            gb = gy.sum(2).t().reshape(O, Ho, Wo)
         return gx, gw, gb, None, None, None
 
 

@@ -40,6 +40,10 @@ from sharebench.train.divergence import NonFiniteWatch
 from sharebench.train.schedules import make_scheduler
 from sharebench.train.state import LoopState, TrainingState
 
+# Per-step work the MNIST-1D paper's hand loop does not do, batched (scripts/bench/runner_overhead.py):
+WHOLE_EPOCH_BYTES = 16 * 2**20  # a training set this small is shuffled once an epoch, not gathered per batch
+HELD_OUTPUTS = 2**20  # outputs held for the train accuracy's argmax until this many values, then reduced
+
 
 @dataclass
 class FitResult:
@@ -135,6 +139,7 @@ def fit(
             optimizer, scheduler = _rebuilt(optimizer, model, cfg.schedule, total, 0)
         resume.restore(optimizer, scheduler, order_gen, augment_gen, device)
     order = None if loop.order is None else loop.order.to(device)
+    whole_epoch, shuffled = x.numel() * x.element_size() <= WHOLE_EPOCH_BYTES, None
     watch = NonFiniteWatch(device)
     clock = device_clock(device)
 
@@ -150,7 +155,7 @@ def fit(
         disable=not (cfg.progress and sys.stderr.isatty()),
     )
     model.train()
-    losses, predictions, labels, step_lrs = [], [], [], []
+    losses, predictions, labels, step_lrs, held = [], [], [], [], []
     status, seen, train_seconds, step = "completed", loop.seen, loop.train_seconds, loop.step
     start = time.perf_counter() - loop.elapsed  # elapsed_s runs on across interruptions
     resumed = time.perf_counter()
@@ -169,7 +174,15 @@ def fit(
             )
         return values
 
+    def predict_held() -> None:
+        """The held outputs' predictions: one argmax for many steps, not one per step."""
+        nonlocal held
+        if held:
+            predictions.append(torch.cat(held).argmax(1))
+            held = []
+
     def correct_and_answers() -> tuple[int, int]:
+        predict_held()
         if not labels:
             return 0, 0
         answers = torch.cat(labels)
@@ -209,10 +222,14 @@ def fit(
         pos = (step - 1) % steps_per_epoch
         if pos == 0:
             order = torch.randperm(n, generator=order_gen).to(device, non_blocking=True)
-        # gather each batch (index_select: one kernel per tensor, into a buffer that stays in cache);
-        # copying the whole shuffled set once per epoch moves twice the memory and was slower
-        idx = order[pos * batch : (pos + 1) * batch]
-        xb, yb = x.index_select(0, idx), y.index_select(0, idx)
+            shuffled = None
+        if whole_epoch and shuffled is None:  # a small set: gathered once an epoch, its batches are views
+            shuffled = x.index_select(0, order), y.index_select(0, order)
+        if whole_epoch:
+            xb, yb = shuffled[0][pos * batch : (pos + 1) * batch], shuffled[1][pos * batch : (pos + 1) * batch]
+        else:  # one gather per batch (into a buffer that stays in cache): a big set copied whole moves twice the memory
+            idx = order[pos * batch : (pos + 1) * batch]
+            xb, yb = x.index_select(0, idx), y.index_select(0, idx)
         if augment is not None:
             xb = augment(xb)
         yb = targets(yb) if targets is not None else yb
@@ -233,9 +250,11 @@ def fit(
         if after_step is not None and after_step(step):
             optimizer, scheduler = _rebuilt(optimizer, model, cfg.schedule, total, step)
         losses.append(loss.detach())
-        if classify:  # compared with the labels at the flush, in one go
-            predictions.append(out.argmax(1))
+        if classify:  # predicted and compared with the labels at the flush, in one go
+            held.append(out.detach())
             labels.append(yb)
+            if len(held) * out.numel() > HELD_OUTPUTS:
+                predict_held()
         seen += xb.shape[0]
         bar.update()
         diverging = watch.tripped(losses)

@@ -1,0 +1,67 @@
+"""sharebench's benchmark suite: every claim is a ratio of variants timed side by side in one process
+run (interleaved, after warm-up, median over repeats), because the machine is shared and noisy. On a
+GPU the same code times with synchronisation and reports peak GPU memory.
+
+Run:  python -m scripts.bench [--quick] [--parts NAME ...] [--out results/bench] [--device auto]
+      (or python scripts/bench.py ...)
+Writes results/bench/<part>.csv and results/bench/<part>.md (the table docs/performance.md includes).
+"""
+
+import argparse
+import importlib
+import sys
+import time
+from pathlib import Path
+
+# The parts, in the order they run: each is scripts/bench/<name>.py with measure(device, quick) -> rows.
+# A name whose module is not in this checkout (a part still on another branch) is left out.
+NAMES = [
+    "runner_overhead",
+    "data_path",
+    "locally_connected",
+    "local_twin_step",
+    "frozen_transfer",
+    "time_to_accuracy",
+    "startup",
+    "plot_sweep",
+    "under_load",
+    "mlflow_cost",
+]
+PARTS = [name for name in NAMES if (Path(__file__).with_name(f"{name}.py")).exists()]
+
+
+def measure(name: str, device, quick: bool) -> list[dict]:
+    return importlib.import_module(f"scripts.bench.{name}").measure(device, quick)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--out", default="results/bench")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--quick", action="store_true", help="small sizes, few repeats (a smoke test)")
+    parser.add_argument("--parts", nargs="*", default=PARTS, choices=PARTS)
+    parser.add_argument("--internal", nargs=2, metavar=("PART", "SPEC"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.internal:  # one step of a part that must run in a fresh process
+        part, spec = args.internal
+        return importlib.import_module(f"scripts.bench.{part}").internal(spec)
+
+    from scripts.bench.harness import machine, write_part
+    from sharebench.train.devices import pick_device
+
+    device = pick_device(args.device)
+    out = Path(args.out)
+    for name in args.parts:
+        rows = measure(name, device, args.quick)
+        flags = " --quick" if args.quick else ""
+        caption = (
+            f"Measured on {machine(device)}, {time.strftime('%Y-%m-%d')}: "
+            f"`python -m scripts.bench --parts {name}{flags}`."
+        )
+        print(f"### {name}\n\n" + write_part(out, name, rows, caption), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

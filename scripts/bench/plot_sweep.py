@@ -1,0 +1,84 @@
+"""`sharebench plot` on a big sweep made of generated run dirs (copies of one real run's records,
+with the model and seed varied and a metrics.csv of 6,000 steps evaluated every 100): the first plot,
+and a second plot of the same unchanged sweep. Wall time and the process's peak memory."""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from scripts.bench.harness import sharebench_exe
+
+RUNS, QUICK_RUNS, STEPS, EVAL_EVERY = 10_000, 200, 6000, 100
+MODELS = ("shared_cnn", "local_cnn")
+
+
+def make_sweep(sweep: Path, runs: int, device) -> None:
+    template = sweep.parent / "template"
+    subprocess.run(
+        [sharebench_exe(), "run", "trainer.max_steps=1", "trainer.progress=false", "trainer.plots=false"]
+        + [f"device={device}", f"hydra.run.dir={template}"],
+        check=True,
+        capture_output=True,
+    )
+    config = (template / ".hydra" / "config.yaml").read_text()
+    hydra = (template / ".hydra" / "hydra.yaml").read_text()
+    summary = json.loads((template / "summary.json").read_text())
+    header = (template / "metrics.csv").read_text().splitlines()[0]
+    for i in range(runs):
+        model, seed = MODELS[i % 2], i // 2
+        job = sweep / str(i)
+        (job / ".hydra").mkdir(parents=True)
+        (job / ".hydra" / "overrides.yaml").write_text(f"- model={model}\n- seed={seed}\n")
+        (job / ".hydra" / "config.yaml").write_text(config.replace("\nseed: 0\n", f"\nseed: {seed}\n"))
+        (job / ".hydra" / "hydra.yaml").write_text(hydra.replace("    model: shared_cnn", f"    model: {model}"))
+        acc = 0.5 + 0.4 * (i % 7) / 7
+        (job / "summary.json").write_text(json.dumps({**summary, "final_test_acc": acc, "seed": seed}))
+        cols = header.split(",")
+        rows = [header] + [
+            ",".join(str(s if c == "step" else round(acc * s / STEPS, 4)) for c in cols)
+            for s in range(EVAL_EVERY, STEPS + 1, EVAL_EVERY)
+        ]
+        (job / "metrics.csv").write_text("\n".join(rows) + "\n")
+    shutil.rmtree(template)
+
+
+def plot(sweep: Path, out: Path) -> tuple[float, float]:
+    """Seconds and peak resident MiB of one `sharebench plot` process."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [sharebench_exe(), "plot", str(sweep), "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"sharebench plot failed: {process.stderr.read().decode()[-2000:]}")
+    return wall, usage.ru_maxrss / 1024  # kB on Linux
+
+
+def measure(device, quick: bool) -> list[dict]:
+    runs = QUICK_RUNS if quick else RUNS
+    with tempfile.TemporaryDirectory() as tmp:
+        sweep = Path(tmp) / "sweep"
+        made = time.perf_counter()
+        make_sweep(sweep, runs, device)
+        made = time.perf_counter() - made
+        first = plot(sweep, Path(tmp) / "first")
+        second = plot(sweep, Path(tmp) / "second")
+    return [
+        {
+            "plot": name,
+            "runs": runs,
+            "steps_per_run": STEPS,
+            "wall_s": round(wall, 2),
+            "peak_mib": round(mib),
+            "goal": goal,
+        }
+        for name, (wall, mib), goal in (
+            ("first plot", first, "≤ 60 s, ≤ 2,048 MiB at 10,000 runs"),
+            ("second plot, sweep unchanged", second, "≤ 5 s at 10,000 runs"),
+        )
+    ] + [{"plot": "(making the run dirs)", "runs": runs, "steps_per_run": STEPS, "wall_s": round(made, 1)}]
