@@ -161,7 +161,7 @@ def write_mnist_idx(root: Path, n: int) -> None:
 
 def data_path(device, quick):
     """One epoch of sharebench's own MNIST path (decoded once, normalised, resident on the device) vs a
-    DataLoader over torchvision's MNIST, as the seed posts' readers write it. Both sides train the
+    DataLoader over torchvision's MNIST, as the source posts' readers write it. Both sides train the
     same model from the same weights with the same optimizer (sharebench's default, built from its
     config), so only the data path differs."""
     from torch.utils.data import DataLoader, Subset
@@ -212,7 +212,7 @@ def data_path(device, quick):
                 )
 
             def through(loader):
-                def epoch():  # what a reader of the seed posts writes
+                def epoch():  # what a reader of the source posts writes
                     model = copy.deepcopy(initial)
                     opt = instantiate(c.optim, params=model.parameters())
                     for xb, yb in loader:

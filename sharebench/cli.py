@@ -25,7 +25,7 @@ training and without allocating weights. Overrides are those of `sharebench run`
 examples:
   sharebench params model=local_cnn
   sharebench params -m model=shared_cnn,tiled_cnn,local_cnn,mlp
-  sharebench params -m experiment=seed_first_layer      # 3x3x32 on 192x192: conv, local, dense
+  sharebench params -m experiment=first_layer_conv_local_dense      # 3x3x32 on 192x192: conv, local, dense
   sharebench params model=rnn dataset=synthetic dataset.shape=[3,32,32]
 """
 

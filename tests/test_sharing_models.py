@@ -138,7 +138,7 @@ def test_short_training_lowers_the_loss(model):
 
 def seed_script_losses(steps: int) -> list[float]:
     """The seed's own loop (/work/shared/seeds/001), on the data sharebench generates for it."""
-    cfg = make_cfg("experiment=seed_dynamic_net")
+    cfg = make_cfg("experiment=dynamic_net_noise_regression")
     x, y = data.load(cfg.dataset).train
     seed_everything(0)
     torch.manual_seed(0)
@@ -169,8 +169,8 @@ def seed_script_losses(steps: int) -> list[float]:
     return losses
 
 
-def test_seed_dynamic_net_experiment_reproduces_the_seed(tmp_path):
-    cfg = make_cfg("experiment=seed_dynamic_net", "trainer.progress=false")
+def test_dynamic_net_noise_regression_reproduces_the_source_post(tmp_path):
+    cfg = make_cfg("experiment=dynamic_net_noise_regression", "trainer.progress=false")
     summary = experiment.run(cfg, tmp_path, choices={"model": "dynamic_net", "dataset": "synthetic", "optim": "sgd"})
     assert summary["status"] == "completed" and summary["steps"] == 500
     assert summary["params_total"] == 111_210 and summary["train_size"] == 64 and summary["test_size"] == 0

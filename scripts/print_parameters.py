@@ -1,7 +1,8 @@
-"""Print what the seed post prints for its SharedCNN — `name size` per parameter — from sharebench's
-own models, beside the unshared twins, so the counts can be checked by eye against the seed.
+"""Print what the source post (the blog post on weight sharing this project started from) prints
+for its SharedCNN — `name size` per parameter — from sharebench's own models, beside the unshared
+twins, so the counts can be checked by eye against the post.
 
-Run: python scripts/print_seed_parameters.py [C H W]        (default 1 28 28, the seed's input)
+Run: python scripts/print_parameters.py [C H W]        (default 1 28 28, the post's input)
 """
 
 import sys
