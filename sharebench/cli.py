@@ -8,6 +8,7 @@ a moment.
 
 import argparse
 import sys
+from pathlib import Path
 
 from sharebench import __version__
 from sharebench.errors import EXIT_USER_ERROR, UserError
@@ -70,6 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="DIR",
             help="where to write (default: DIR/comparison for one DIR, ./comparison for several)",
         )
+        if name == "report":
+            p.add_argument(
+                "--page",
+                metavar="PAGE.md",
+                help="write the report as a docs page at PAGE.md, its figures in the folder beside it "
+                "(PAGE/), linked relative to the page, with no absolute path or date "
+                "(scripts/publish_results.py writes docs/results/ with it)",
+            )
         p.add_argument(
             "--by",
             nargs="+",
@@ -183,14 +192,23 @@ def compose_jobs(args: list[str]) -> list[tuple[str, str, object]]:
 def compare_command(args: argparse.Namespace) -> int:
     from sharebench.compare.tables import terminal_table, write_comparison
 
+    page = getattr(args, "page", None)
     try:
+        if page and args.out:
+            raise UserError("--page and --out both say where to write: give one (--page puts figures in PAGE/)")
+        if page and not page.endswith(".md"):
+            raise UserError(f"--page {page}: a page is a Markdown file, e.g. --page docs/results/name.md")
+        if page:
+            from sharebench.compare.report import page_folder
+
+            args.out = page_folder(page)
         cmp, table, paired, files = write_comparison(
-            args.dirs, args.out, args.by, args.metric, tuple(args.formats), args.baseline
+            args.dirs, args.out, args.by, args.metric, tuple(args.formats), args.baseline, run_list=not page
         )
         if args.command == "report":
             from sharebench.compare.report import write_report
 
-            files.append(write_report(args.dirs, cmp, table, files, paired))
+            files.append(write_report(args.dirs, cmp, table, files, paired, page=page and Path(page)))
     except UserError as err:
         return user_error(err)
     print(terminal_table(cmp, table, paired))
