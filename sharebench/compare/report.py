@@ -22,6 +22,7 @@ was written (no absolute path, no date), so the page re-made from the same recor
 text. No torch, no Hydra.
 """
 
+import math
 import os
 from pathlib import Path
 
@@ -30,8 +31,8 @@ import yaml
 from sharebench.compare.common import machine, other_differences, recorded, shared_settings
 from sharebench.compare.figures import metric_label
 from sharebench.compare.paper import paper_node, paper_rows, problem
-from sharebench.compare.runs import Comparison
-from sharebench.compare.statistics import MIN_N, NO_INTERVAL
+from sharebench.compare.runs import Comparison, shift_keys
+from sharebench.compare.statistics import MIN_N, NO_INTERVAL, group_values, interval, spread
 from sharebench.compare.tables import (
     format_interval,
     format_number,
@@ -42,6 +43,7 @@ from sharebench.compare.tables import (
     table_rows,
 )
 from sharebench.records.atomic import write_atomic
+from sharebench.records.columns import summary_metric_keys
 
 
 def _md_table(head: list[str], rows: list[list[str]]) -> str:
@@ -142,6 +144,40 @@ def _comparison(cmp: Comparison, table, paired, prefix: str = "") -> list[str]:
     return parts
 
 
+def extra_metric_keys(cmp: Comparison) -> list[str]:
+    """final_* fields beyond the standard columns that some run recorded: shifted tests, a tied
+    pair's two tasks and weight distance, sharing diagnostics; shifts first, in their order."""
+    standard = set(summary_metric_keys())
+    found = {k for r in cmp.runs for k in r.summary if k.startswith("final_") and k not in standard}
+    shifts = [k for k in shift_keys(cmp.runs) if k in found]
+    return shifts + sorted(found - set(shifts))
+
+
+def _more_metrics(cmp: Comparison) -> list[str]:
+    keys = extra_metric_keys(cmp)
+    if not keys:
+        return []
+    rows = []
+    for label in cmp.groups:
+        cells = [label]
+        for key in keys:
+            percent = "_acc" in key
+            values = group_values(cmp, label, key)
+            low, high = interval(values)
+            mean = format_number(spread(values)["mean"], percent) if values else "—"
+            cells.append(mean + (f" {format_interval(low, high, percent)}" if values and math.isfinite(low) else ""))
+        rows.append(cells)
+    return [
+        "### Every other final metric",
+        "",
+        "Mean over the completed runs of each group, with its 95% interval over seeds (n ≥ "
+        f"{MIN_N}){'; accuracies in %' if any('_acc' in k for k in keys) else ''}.",
+        "",
+        _md_table(["group", *(f"`{k.removeprefix('final_')}`" for k in keys)], rows),
+        "",
+    ]
+
+
 def _paper(cmp: Comparison) -> list[str]:
     node = paper_node(cmp)
     if node is None:
@@ -205,7 +241,13 @@ def write_report(
     computer = machine(cmp)
     if computer:
         parts += [f"Machine (from `summary.json`): {computer}.", ""]
-    parts += _what_was_run(paths, cmp) + _comparison(cmp, table, paired, prefix) + _paper(cmp) + ["## Figures", ""]
+    parts += (
+        _what_was_run(paths, cmp)
+        + _comparison(cmp, table, paired, prefix)
+        + _more_metrics(cmp)
+        + _paper(cmp)
+        + ["## Figures", ""]
+    )
     for fig in figures:
         caption = next((c for k, c in CAPTIONS.items() if k in fig.stem), fig.stem).format(m=m)
         parts += [f"![{caption}]({prefix}{fig.name})", "", f"*{caption}*", ""]
