@@ -94,8 +94,8 @@ def run_experiment(name: str, overrides: list[str]) -> Path:
     sweep = REPO / "results" / "publish" / name
     if sweep.exists():
         shutil.rmtree(sweep)
-    command = ["sharebench", "run", "-m", *overrides, f"hydra.sweep.dir={sweep}"]
-    print("publish_results:", " ".join(command), flush=True)
+    command = [sys.executable, "-m", "sharebench.cli", "run", "-m", *overrides, f"hydra.sweep.dir={sweep}"]
+    print("publish_results: sharebench run -m", " ".join(command[5:]), flush=True)
     code = subprocess.call(command, cwd=REPO)
     if code != 0:
         sys.exit(f"publish_results: error: the sweep ended with exit code {code}; records left as they were")
@@ -121,7 +121,9 @@ def write_pages(docs: Path) -> list[Path]:
             sys.exit(f"publish_results: error: sharebench report {records} failed (exit code {code})")
         cmp = compare([records])
         command = (sweep_command(records) or "—").replace("|", "\\|")
-        rows.append(f"| [{name}]({name}.md) | `{command}` | {len(cmp.runs)} in {len(cmp.groups)} groups |")
+        rows.append(
+            f"| [{name}]({name}.md) | `{command}` | {len(cmp.runs)} in {len(cmp.groups)} group{'s' * (len(cmp.groups) != 1)} |"
+        )
         pages.append(docs / f"{name}.md")
     (docs / "index.md").write_text(INDEX_HEAD + "\n".join(rows) + "\n")
     return [docs / "index.md", *pages]

@@ -235,7 +235,8 @@ def write_report(
     parts = [
         f"# {title}",
         "",
-        f"{len(cmp.runs)} runs ({status_counts(cmp)}) in {len(cmp.groups)} groups, read from {shown}. {intro}",
+        f"{len(cmp.runs)} runs ({status_counts(cmp)}) in {len(cmp.groups)} group{'s' * (len(cmp.groups) != 1)}, "
+        f"read from {shown}. {intro}",
         "",
     ]
     computer = machine(cmp)
