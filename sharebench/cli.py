@@ -8,6 +8,7 @@ a moment.
 
 import argparse
 import sys
+from pathlib import Path
 
 from sharebench import __version__
 from sharebench.errors import EXIT_USER_ERROR, UserError
@@ -25,7 +26,7 @@ training and without allocating weights. Overrides are those of `sharebench run`
 examples:
   sharebench params model=local_cnn
   sharebench params -m model=shared_cnn,tiled_cnn,local_cnn,mlp
-  sharebench params -m experiment=seed_first_layer      # 3x3x32 on 192x192: conv, local, dense
+  sharebench params -m experiment=first_layer_conv_local_dense      # 3x3x32 on 192x192: conv, local, dense
   sharebench params model=rnn dataset=synthetic dataset.shape=[3,32,32]
 """
 
@@ -70,6 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="DIR",
             help="where to write (default: DIR/comparison for one DIR, ./comparison for several)",
         )
+        if name == "report":
+            p.add_argument(
+                "--page",
+                metavar="PAGE.md",
+                help="write the report as a docs page at PAGE.md, its figures in the folder beside it "
+                "(PAGE/), linked relative to the page, with no absolute path or date "
+                "(scripts/publish_results.py writes docs/results/ with it)",
+            )
         p.add_argument(
             "--by",
             nargs="+",
@@ -182,14 +191,23 @@ def compare_command(args: argparse.Namespace) -> int:
     from sharebench.compare.comparison_files import write_comparison
     from sharebench.compare.tables import terminal_table
 
+    page = getattr(args, "page", None)
     try:
+        if page and args.out:
+            raise UserError("--page and --out both say where to write: give one (--page puts figures in PAGE/)")
+        if page and not page.endswith(".md"):
+            raise UserError(f"--page {page}: a page is a Markdown file, e.g. --page docs/results/name.md")
+        if page:
+            from sharebench.compare.report import page_folder
+
+            args.out = page_folder(page)
         cmp, table, paired, files = write_comparison(
-            args.dirs, args.out, args.by, args.metric, tuple(args.formats), args.baseline
+            args.dirs, args.out, args.by, args.metric, tuple(args.formats), args.baseline, run_list=not page
         )
         if args.command == "report":
             from sharebench.compare.report import write_report
 
-            files.append(write_report(args.dirs, cmp, table, files, paired))
+            files.append(write_report(args.dirs, cmp, table, files, paired, page=page and Path(page)))
     except UserError as err:
         return user_error(err)
     print(terminal_table(cmp, table, paired))

@@ -86,12 +86,12 @@ def test_accounting_leaves_the_model_and_random_state_alone():
 
 def test_params_answers_for_billions_of_parameters_without_allocating_them(capsys):
     # 174 GB of float32 weights: this only returns because the meta device allocates nothing
-    assert params_main(["-m", "experiment=seed_first_layer"]) == 0
+    assert params_main(["-m", "experiment=first_layer_conv_local_dense"]) == 0
     out = capsys.readouterr().out
     lines = {
         line.split()[1]: line.split()
         for line in out.splitlines()
-        if line.startswith("experiment=seed_first_layer model.layer=")
+        if line.startswith("experiment=first_layer_conv_local_dense model.layer=")
     }
     conv, local, dense = (lines[f"model.layer={k}"] for k in ("conv", "local", "dense"))
     head = 32 * 192 * 192 * 10 + 10

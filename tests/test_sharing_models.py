@@ -112,10 +112,10 @@ def test_dynamic_net_counts_and_reuses_its_middle_layer(monkeypatch):
         assert totals["macs_per_example"] == 1000 * 100 + k * 100 * 100 + 100 * 10
 
 
-def seed_script_losses(steps: int) -> list[float]:
+def source_script_losses(steps: int) -> list[float]:
     """The loop of the DynamicNet example that model=dynamic_net comes from, as it was written there,
     on the data sharebench generates for it."""
-    cfg = make_cfg("experiment=seed_dynamic_net")
+    cfg = make_cfg("experiment=dynamic_net_noise_regression")
     x, y = data.load(cfg.dataset).train
     seed_everything(0)
     torch.manual_seed(0)
@@ -146,8 +146,8 @@ def seed_script_losses(steps: int) -> list[float]:
     return losses
 
 
-def test_seed_dynamic_net_experiment_reproduces_the_seed(tmp_path):
-    cfg = make_cfg("experiment=seed_dynamic_net", "trainer.progress=false")
+def test_dynamic_net_noise_regression_reproduces_the_source_post(tmp_path):
+    cfg = make_cfg("experiment=dynamic_net_noise_regression", "trainer.progress=false")
     summary = experiment.run(cfg, tmp_path, choices={"model": "dynamic_net", "dataset": "synthetic", "optim": "sgd"})
     assert summary["status"] == "completed" and summary["steps"] == 500
     assert summary["params_total"] == 111_210 and summary["train_size"] == 64 and summary["test_size"] == 0
@@ -155,7 +155,7 @@ def test_seed_dynamic_net_experiment_reproduces_the_seed(tmp_path):
         losses = [float(r["loss"]) for r in csv.DictReader(f)]
     assert len(losses) == 500 and losses[-1] < 0.01 * losses[0]
     # the same curve as the seed's script (same init, same random reuse draws; batch order aside)
-    assert losses[:30] == pytest.approx(seed_script_losses(30), rel=1e-3)
+    assert losses[:30] == pytest.approx(source_script_losses(30), rel=1e-3)
     assert (tmp_path / "plots" / "loss.png").stat().st_size > 10_000
     assert json.loads((tmp_path / "summary.json").read_text())["macs_per_example"] > 0
 

@@ -10,7 +10,19 @@ from sharebench.compare.runs import NOT_AXES, Comparison, format_value
 HIDDEN = {*NOT_AXES, "device", "dataset.root", "dataset.subset_seed", "trainer.save_model", "logger._target_"}
 SECTIONS = ("model", "dataset", "optim", "trainer", "augment", "eval")
 # summary.json fields that describe the data and the environment rather than the result
-RECORDED = ("task", "input_shape", "train_size", "val_size", "test_size", "steps", "device", "git_commit")
+RECORDED = (
+    "task",
+    "input_shape",
+    "train_size",
+    "val_size",
+    "test_size",
+    "steps",
+    "device",
+    "cpu_model",
+    "cpu_count",
+    "threads",
+    "git_commit",
+)
 
 
 def _values(cmp: Comparison, get) -> dict[str, list[str]]:
@@ -54,3 +66,17 @@ def recorded(cmp: Comparison) -> list[tuple[str, str]]:
     found = _values(cmp, lambda r: {k: v for k, v in r.summary.items() if k in RECORDED or k.endswith("_version")})
     order = [k for k in RECORDED if k in found] + sorted(k for k in found if k.endswith("_version"))
     return [(k, found[k][0] if len(found[k]) == 1 else "differs: " + ", ".join(found[k])) for k in order]
+
+
+def machine(cmp: Comparison) -> str:
+    """One line naming the machine the runs recorded: CPU model, its cores and the threads each run
+    used ("AMD EPYC, 2 cores; 1 thread per run"); every value when the runs differ; "" when unrecorded."""
+    found = _values(cmp, lambda r: {k: r.summary[k] for k in ("cpu_model", "cpu_count", "threads") if k in r.summary})
+    text = {k: " or ".join(v) for k, v in found.items()}
+    parts = [text.get("cpu_model", "")]
+    if "cpu_count" in text:
+        parts.append(f"{text['cpu_count']} cores")
+    line = ", ".join(p for p in parts if p)
+    if "threads" in text:
+        line += f"{'; ' if line else ''}{text['threads']} thread{'s' * (text['threads'] != '1')} per run"
+    return line

@@ -27,9 +27,11 @@ def write_comparison(
     metric: str = "test_acc",
     formats: tuple[str, ...] = ("png",),
     baseline: str | None = None,
+    run_list: bool = True,
 ):
-    """Read the runs, write comparison.csv, runs.csv, paired.csv (when there are pairs) and the
-    figures; returns (comparison, table, paired table, files)."""
+    """Read the runs, write comparison.csv, runs.csv (unless not run_list: it names each run's
+    absolute dir), paired.csv (when there are pairs) and the figures; returns (comparison, table,
+    paired table, files)."""
     bad = [f for f in formats if f not in FORMATS]
     if bad:
         raise UserError(f"unknown figure format {bad[0]!r}: choose from {', '.join(FORMATS)} (e.g. --format png svg)")
@@ -42,9 +44,11 @@ def write_comparison(
     out_dir = Path(out) if out else default_out(paths)
     out_dir.mkdir(parents=True, exist_ok=True)
     table = comparison_table(cmp)
-    files = [out_dir / "comparison.csv", out_dir / "runs.csv"]
+    files = [out_dir / "comparison.csv"]
     write_atomic(files[0], table.to_csv(index=False, lineterminator="\n"))
-    write_atomic(files[1], runs_table(cmp).to_csv(index=False, lineterminator="\n"))
+    if run_list:
+        files.append(out_dir / "runs.csv")
+        write_atomic(files[1], runs_table(cmp).to_csv(index=False, lineterminator="\n"))
     if len(paired):
         files.append(out_dir / "paired.csv")
         write_atomic(files[-1], paired.to_csv(index=False, lineterminator="\n"))

@@ -13,17 +13,26 @@ The `paper:` node (put in an experiment preset, read from each run's .hydra/conf
       reference:            # group label (or selector, see select.py) → the paper's value
         "mnist1d_cnn, shuffle_seq=False": 0.94
 
-See paper.py for how keys match groups. No torch, no Hydra.
+See paper.py for how keys match groups.
+
+`--page PAGE` writes the same report as a page of the docs site (docs/results/<name>.md): figures in
+the folder beside it (PAGE without .md) and linked relative to the page, the command read from the
+sweep's multirun.yaml, the machine from the records, and nothing that depends on where or when it
+was written (no absolute path, no date), so the page re-made from the same records is the same
+text. No torch, no Hydra.
 """
 
+import math
 import os
 from pathlib import Path
 
-from sharebench.compare.common import other_differences, recorded, shared_settings
+import yaml
+
+from sharebench.compare.common import machine, other_differences, recorded, shared_settings
 from sharebench.compare.figures import metric_label
 from sharebench.compare.paper import paper_node, paper_rows, problem
-from sharebench.compare.runs import Comparison
-from sharebench.compare.statistics import MIN_N, NO_INTERVAL
+from sharebench.compare.runs import Comparison, shift_keys
+from sharebench.compare.statistics import MIN_N, NO_INTERVAL, group_values, interval, spread
 from sharebench.compare.tables import (
     format_interval,
     format_number,
@@ -34,6 +43,7 @@ from sharebench.compare.tables import (
     table_rows,
 )
 from sharebench.records.atomic import write_atomic
+from sharebench.records.columns import summary_metric_keys
 
 
 def _md_table(head: list[str], rows: list[list[str]]) -> str:
@@ -58,13 +68,26 @@ CAPTIONS = {  # the first key found in a figure's name gives its caption
 }
 
 
+def sweep_command(path: str | Path) -> str | None:
+    """`sharebench run -m …` as the sweep in `path` was started (its multirun.yaml), without the
+    hydra.* overrides that only say where it wrote; None when `path` is not a sweep dir."""
+    try:
+        node = yaml.safe_load((Path(path) / "multirun.yaml").read_text()) or {}
+        task = node["hydra"]["overrides"]["task"] or []
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return None
+    return " ".join(["sharebench run -m", *(str(t) for t in task if not str(t).lstrip("+~").startswith("hydra."))])
+
+
 def _what_was_run(paths: list[str], cmp: Comparison) -> list[str]:
     seeds = sorted({str(r.value("seed")) for r in cmp.runs if r.value("seed") is not None}, key=_seed_order)
     models = sorted({str(r.summary.get("model")) for r in cmp.runs if r.summary.get("model")})
     datasets = sorted({str(r.summary.get("dataset")) for r in cmp.runs if r.summary.get("dataset")})
+    commands = [c for c in map(sweep_command, paths) if c]
     parts = [
         "## What was run",
         "",
+        *(f"- command: `{c}`" for c in commands),
         f"- differs between groups: {', '.join(f'`{k}`' for k in cmp.keys) or 'nothing (seeds only)'}",
         f"- seeds: {', '.join(seeds) or '—'}",
         f"- models: {', '.join(models) or '—'}; datasets: {', '.join(datasets) or '—'}",
@@ -94,7 +117,7 @@ def _what_was_run(paths: list[str], cmp: Comparison) -> list[str]:
     return parts + [""]
 
 
-def _comparison(cmp: Comparison, table, paired) -> list[str]:
+def _comparison(cmp: Comparison, table, paired, prefix: str = "") -> list[str]:
     m = metric_label(cmp.metric).split(" (")[0]
     parts = [
         "## Comparison",
@@ -105,7 +128,8 @@ def _comparison(cmp: Comparison, table, paired) -> list[str]:
         "",
         _md_table(*table_rows(cmp, table)),
         "",
-        "Every number: [comparison.csv](comparison.csv); every run: [runs.csv](runs.csv).",
+        f"Every number: [comparison.csv]({prefix}comparison.csv)"
+        + ("; every run: [runs.csv](runs.csv)." if not prefix else "."),
         "",
     ]
     if paired is not None and len(paired):
@@ -118,10 +142,44 @@ def _comparison(cmp: Comparison, table, paired) -> list[str]:
             "",
             _md_table(*paired_rows(cmp, paired)),
             "",
-            "Every pair: [paired.csv](paired.csv).",
+            f"Every pair: [paired.csv]({prefix}paired.csv).",
             "",
         ]
     return parts
+
+
+def extra_metric_keys(cmp: Comparison) -> list[str]:
+    """final_* fields beyond the standard columns that some run recorded: shifted tests, a tied
+    pair's two tasks and weight distance, sharing diagnostics; shifts first, in their order."""
+    standard = set(summary_metric_keys())
+    found = {k for r in cmp.runs for k in r.summary if k.startswith("final_") and k not in standard}
+    shifts = [k for k in shift_keys(cmp.runs) if k in found]
+    return shifts + sorted(found - set(shifts))
+
+
+def _more_metrics(cmp: Comparison) -> list[str]:
+    keys = extra_metric_keys(cmp)
+    if not keys:
+        return []
+    rows = []
+    for label in cmp.groups:
+        cells = [label]
+        for key in keys:
+            percent = "_acc" in key
+            values = group_values(cmp, label, key)
+            low, high = interval(values)
+            mean = format_number(spread(values)["mean"], percent) if values else "—"
+            cells.append(mean + (f" {format_interval(low, high, percent)}" if values and math.isfinite(low) else ""))
+        rows.append(cells)
+    return [
+        "### Every other final metric",
+        "",
+        "Mean over the completed runs of each group, with its 95% interval over seeds (n ≥ "
+        f"{MIN_N}){'; accuracies in %' if any('_acc' in k for k in keys) else ''}.",
+        "",
+        _md_table(["group", *(f"`{k.removeprefix('final_')}`" for k in keys)], rows),
+        "",
+    ]
 
 
 def _paper(cmp: Comparison) -> list[str]:
@@ -160,48 +218,84 @@ def _paper(cmp: Comparison) -> list[str]:
     ]
 
 
-def write_report(paths: list[str], cmp: Comparison, table, files: list[Path], paired=None) -> Path:
-    """report.md beside the files write_comparison made from `paths`."""
+def write_report(
+    paths: list[str], cmp: Comparison, table, files: list[Path], paired=None, page: Path | None = None
+) -> Path:
+    """report.md beside the files write_comparison made from `paths`; or, with `page`, that page,
+    its files in the folder beside it (page_folder)."""
     out_dir = files[0].parent
     figures = [f for f in files if f.suffix == ".png"] or [f for f in files if f.suffix == ".svg"]
     m = metric_label(cmp.metric).split(" (")[0]
+    shown = " ".join(f"`{p}`" for p in paths)
+    if page is None:
+        title, intro = "sharebench report", f"Regenerate with `sharebench report {' '.join(map(str, paths))}`."
+        prefix = ""
+    else:
+        title, intro, prefix = (
+            Path(page).stem,
+            "Written by `sharebench report --page` from these records.",
+            f"{out_dir.name}/",
+        )
     parts = [
-        "# sharebench report",
+        f"# {title}",
         "",
-        f"{len(cmp.runs)} runs ({status_counts(cmp)}) in {len(cmp.groups)} groups, read from "
-        + ", ".join(f"`{p}`" for p in paths)
-        + ". Regenerate with `sharebench report "
-        + " ".join(map(str, paths))
-        + "`.",
+        f"{len(cmp.runs)} runs ({status_counts(cmp)}) in {len(cmp.groups)} group{'s' * (len(cmp.groups) != 1)}, "
+        f"read from {shown}. {intro}",
         "",
     ]
-    parts += _what_was_run(paths, cmp) + _comparison(cmp, table, paired) + _paper(cmp) + ["## Figures", ""]
+    computer = machine(cmp)
+    if computer:
+        parts += [f"Machine (from `summary.json`): {computer}.", ""]
+    parts += (
+        _what_was_run(paths, cmp)
+        + _comparison(cmp, table, paired, prefix)
+        + _more_metrics(cmp)
+        + _paper(cmp)
+        + ["## Figures", ""]
+    )
     for fig in figures:
         caption = next((c for k, c in CAPTIONS.items() if k in fig.stem), fig.stem).format(m=m)
-        parts += [f"![{caption}]({fig.name})", "", f"*{caption}*", ""]
-    parts += ["## Runs", "", _md_table(*_run_rows(cmp, out_dir)), ""]
-    report = out_dir / "report.md"
+        parts += [f"![{caption}]({prefix}{fig.name})", "", f"*{caption}*", ""]
+    parts += ["## Runs", "", _md_table(*_run_rows(cmp, out_dir, paths if page is not None else None)), ""]
+    report = Path(page) if page is not None else out_dir / "report.md"
     write_atomic(report, "\n".join(parts))
     return report
+
+
+def page_folder(page: str | Path) -> Path:
+    """Where a page's figures go: docs/results/x.md → docs/results/x/."""
+    return Path(page).with_suffix("")
 
 
 def _seed_order(s: str):
     return (0, int(s)) if s.isdigit() else (1, s)
 
 
-def _run_rows(cmp: Comparison, out_dir: Path):
+def _shown_dir(run_dir: Path, paths: list[str]) -> str:
+    """A run dir as a path under the one it was found in, as typed (never absolute when typed so)."""
+    for p in paths:
+        try:
+            return str(Path(p) / run_dir.relative_to(Path(p).resolve()))
+        except ValueError:
+            continue
+    return run_dir.name
+
+
+def _run_rows(cmp: Comparison, out_dir: Path, paths: list[str] | None = None):
+    """A row per run; its dir linked relative to the report, or (a page: paths) shown as text."""
     key, percent = headline_key(cmp), cmp.metric.endswith("acc")
     head = ["group", "seed", "status", metric_label(cmp.metric), "run dir", "note"]
     rows = []
     for run, label in zip(cmp.runs, cmp.labels):
         rel = os.path.relpath(run.dir, out_dir.resolve())
+        where = f"`{_shown_dir(run.dir, paths)}`" if paths is not None else f"[{run.dir.name}]({rel})"
         rows.append(
             [
                 label,
                 str(run.value("seed")),
                 run.status,
                 format_number(run.summary.get(key), percent),
-                f"[{run.dir.name}]({rel})",
+                where,
                 run.note or "",
             ]
         )

@@ -1,7 +1,7 @@
-"""The seed's DynamicNet: a middle layer reused a random number of times in every forward pass.
+"""The source post's DynamicNet: a middle layer reused a random number of times in every forward pass.
 
 input linear → ReLU → [middle linear → ReLU] × k → output linear, with k drawn from 0…max_reuse by
-Python's `random` at every call, as the seed does (seeded by the run's seed). The middle layer's
+Python's `random` at every call, as the post does (seeded by the run's seed). The middle layer's
 weights are shared across depths: one tensor, used k times. Accounting counts the uses of the one
 forward it measures (the same draw as the first training step), so effective counts vary with k.
 """

@@ -1,8 +1,8 @@
 """Transfer learning with a torchvision ResNet: a pretrained (or sharebench-trained) backbone and a new
-linear head for this dataset's classes, as in the seed's `resnet18(pretrained=True)` example.
+linear head for this dataset's classes, as in the source post's `resnet18(pretrained=True)` example.
 
 Parameter names are torchvision's own (`conv1.weight`, …, `fc.weight`), so `params.csv` reads like the
-seed's `named_parameters()` printout and a torchvision state_dict loads as it is. Inputs are adapted on
+source post's `named_parameters()` printout and a torchvision state_dict loads as it is. Inputs are adapted on
 the device inside forward: one channel is repeated to three, and `input_size` resizes the image.
 """
 
@@ -103,7 +103,7 @@ class ResNetTransfer(nn.Module):
             backbone_state = {k: v for k, v in state.items() if not k.startswith("fc.")}
             self._check_fits(net, backbone_state)
             net.load_state_dict(backbone_state, strict=False)
-        for name in BACKBONE:  # torchvision's names at the top level, as in the seed's printout
+        for name in BACKBONE:  # torchvision's names at the top level, as in the source post's printout
             setattr(self, name, getattr(net, name))
         self.fc = nn.Linear(net.fc.in_features, num_outputs)
         if self.freeze:

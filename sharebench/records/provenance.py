@@ -46,11 +46,31 @@ def git_commit(path: Path | None = None) -> str | None:
         return None
 
 
+def cpu_model() -> str | None:
+    """The CPU's marketing name ('model name' in /proc/cpuinfo on Linux, else platform.processor()):
+    float kernels differ between CPUs, so a single run's numbers are a fact about this one."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name" and value.strip():
+                    return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
 def environment() -> dict:
-    """Flat fields for summary.json: `<library>_version`, python_version, git_commit, and hostname +
-    pid, which tell a reader whether a run still marked `running` can still be alive."""
+    """Flat fields for summary.json: `<library>_version`, python_version, git_commit, the machine
+    (cpu_model, cpu_count: the cores the OS reports; the run's own `threads` are recorded beside),
+    and hostname + pid, which tell a reader whether a run still marked `running` can still be alive."""
     record = {f"{name}_version": _version(dist) for name, dist in LIBRARIES.items()}
     record.update(
-        python_version=platform.python_version(), git_commit=git_commit(), hostname=platform.node(), pid=os.getpid()
+        python_version=platform.python_version(),
+        git_commit=git_commit(),
+        cpu_model=cpu_model(),
+        cpu_count=os.cpu_count(),
+        hostname=platform.node(),
+        pid=os.getpid(),
     )
     return record

@@ -56,7 +56,7 @@ class FitResult:
 
 
 def loss_function(task: str, reduction: str = "mean") -> Callable:
-    """The training loss; reduction "sum" adds over the batch (and target elements), as the seed's MSE does."""
+    """The training loss; reduction "sum" adds over the batch (and target elements), as the source post's MSE does."""
     loss = F.cross_entropy if task == "classification" else F.mse_loss
     return loss if reduction == "mean" else partial(loss, reduction=reduction)
 

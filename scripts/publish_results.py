@@ -1,0 +1,158 @@
+"""The results pages of the docs, made from the records committed in results/published/.
+
+    python scripts/publish_results.py                   # every page: docs/results/<name>.md + index.md
+    python scripts/publish_results.py --run NAME        # re-run NAME's recorded command, copy its records in
+    python scripts/publish_results.py --run NAME -- experiment=x seed=0,1,2   # a new one, or other overrides
+    python scripts/publish_results.py --copy SWEEP_DIR --name NAME          # publish a sweep already run
+
+results/published/<name>/ holds, for each run of one sweep, only its small records (summary.json,
+metrics.csv, .hydra/config.yaml and overrides.yaml) and the sweep's multirun.yaml (the command):
+no checkpoints, weights or curves. Each page is exactly what `sharebench report --page` writes from
+those records, so a page is refreshed by re-running its experiment and committing the records, never
+by editing it; tests/test_published_results.py fails when a committed page differs from its records.
+The experiments are the folders of results/published/, not a list kept here.
+"""
+
+import argparse
+import contextlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PUBLISHED = Path("results/published")  # relative to REPO: pages name their records by this path
+DOCS = Path("docs/results")
+KEEP = ("summary.json", "metrics.csv", ".hydra/config.yaml", ".hydra/overrides.yaml")
+INDEX_HEAD = """# Results
+
+Every page here is written by `sharebench report --page` from the records of one experiment that are
+committed in `results/published/<name>/` (for each run: `summary.json`, `metrics.csv` and its Hydra
+config; the sweep's `multirun.yaml`; no weights). Each page names the command that ran its
+experiment and the machine it ran on (CPU model, cores, threads per run, from the records), and
+quotes intervals over seeds. Its numbers are never typed: a test (`tests/test_published_results.py`)
+makes every page again from the records and fails when a committed page differs.
+
+- **Regenerate every page** (after a change to `sharebench report`): `python scripts/publish_results.py`
+- **Refresh a result**: `python scripts/publish_results.py --run <name>` re-runs the command recorded in
+  `results/published/<name>/multirun.yaml`, replaces the records with the new run's and rewrites the
+  pages; commit `results/published/<name>/` and `docs/results/` together.
+- **Publish a new experiment**: `python scripts/publish_results.py --run <name> -- <overrides>` (e.g.
+  `experiment=sharing_mnist1d`), or `--copy <sweep dir> --name <name>` for a sweep already run.
+
+| experiment | command | runs |
+|---|---|---|
+"""
+
+
+def published() -> list[str]:
+    """The published experiments: every folder of results/published/ with a run in it."""
+    root = REPO / PUBLISHED
+    return (
+        sorted(d.name for d in root.iterdir() if d.is_dir() and any(d.rglob("summary.json"))) if root.is_dir() else []
+    )
+
+
+def copy_records(sweep: Path, name: str) -> Path:
+    """Replace results/published/<name>/ by the small records of the runs under `sweep` (staged
+    first, so a failure leaves the old records as they were)."""
+    runs = sorted({p.parent for p in sweep.rglob("summary.json")})
+    if not runs:
+        sys.exit(f"publish_results: error: no runs (summary.json) under {sweep}: give a sweep dir")
+    dest = REPO / PUBLISHED / name
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=dest.parent))
+    for run in runs:
+        for rel in KEEP:
+            if (run / rel).exists():
+                (stage / run.relative_to(sweep) / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(run / rel, stage / run.relative_to(sweep) / rel)
+    if (sweep / "multirun.yaml").exists():
+        shutil.copy2(sweep / "multirun.yaml", stage / "multirun.yaml")
+    if dest.exists():
+        shutil.rmtree(dest)
+    stage.rename(dest)
+    return dest
+
+
+def recorded_overrides(name: str) -> list[str]:
+    from sharebench.compare.report import sweep_command
+
+    command = sweep_command(REPO / PUBLISHED / name)
+    if not command:
+        sys.exit(
+            f"publish_results: error: {PUBLISHED / name}/multirun.yaml records no command: give the overrides after --"
+        )
+    return command.removeprefix("sharebench run -m ").split(" ")
+
+
+def run_experiment(name: str, overrides: list[str]) -> Path:
+    """`sharebench run -m OVERRIDES` into results/publish/<name>/ (ignored by git); then its records."""
+    sweep = REPO / "results" / "publish" / name
+    if sweep.exists():
+        shutil.rmtree(sweep)
+    command = [sys.executable, "-m", "sharebench.cli", "run", "-m", *overrides, f"hydra.sweep.dir={sweep}"]
+    print("publish_results: sharebench run -m", " ".join(command[5:]), flush=True)
+    code = subprocess.call(command, cwd=REPO)
+    if code != 0:
+        sys.exit(f"publish_results: error: the sweep ended with exit code {code}; records left as they were")
+    return copy_records(sweep, name)
+
+
+def write_pages(docs: Path) -> list[Path]:
+    """docs/<name>.md with its figures in docs/<name>/ for every published experiment, and index.md."""
+    from sharebench.cli import main
+    from sharebench.compare.report import sweep_command
+    from sharebench.compare.runs import compare
+
+    os.chdir(REPO)  # the pages name their records by paths relative to the repository
+    docs.mkdir(parents=True, exist_ok=True)
+    rows, pages = [], []
+    for name in published():
+        records = str(PUBLISHED / name)
+        if (docs / name).exists():
+            shutil.rmtree(docs / name)  # figures a new report no longer makes go too
+        with contextlib.redirect_stdout(io.StringIO()):  # the terminal table: not wanted here
+            code = main(["report", records, "--page", str(docs / f"{name}.md")])
+        if code != 0:
+            sys.exit(f"publish_results: error: sharebench report {records} failed (exit code {code})")
+        cmp = compare([records])
+        command = (sweep_command(records) or "—").replace("|", "\\|")
+        rows.append(
+            f"| [{name}]({name}.md) | `{command}` | {len(cmp.runs)} in {len(cmp.groups)} group{'s' * (len(cmp.groups) != 1)} |"
+        )
+        pages.append(docs / f"{name}.md")
+    (docs / "index.md").write_text(INDEX_HEAD + "\n".join(rows) + "\n")
+    return [docs / "index.md", *pages]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--run", metavar="NAME", help="run NAME's recorded command (or the overrides after --), publish it"
+    )
+    parser.add_argument("--copy", metavar="SWEEP_DIR", help="publish a sweep already run (with --name)")
+    parser.add_argument("--name", help="the published name for --copy")
+    parser.add_argument("--docs", type=Path, default=REPO / DOCS, help="where the pages go (default docs/results)")
+    parser.add_argument("overrides", nargs="*", help="after --: the overrides of `sharebench run -m` for --run")
+    args = parser.parse_args(argv)
+    if args.copy:
+        if not args.name:
+            parser.error("--copy needs --name NAME")
+        copy_records(Path(args.copy).resolve(), args.name)
+    elif args.run:
+        run_experiment(args.run, args.overrides or recorded_overrides(args.run))
+    elif args.overrides:
+        parser.error("overrides go with --run NAME")
+    for path in write_pages(args.docs.resolve()):
+        print(f"publish_results: wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
