@@ -17,6 +17,7 @@ import argparse
 import contextlib
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -129,6 +130,49 @@ def write_pages(docs: Path) -> list[Path]:
     return [docs / "index.md", *pages]
 
 
+HEADLINE = "sharing_mnist1d"  # the experiment whose table and figure the README shows
+README_REGION = re.compile(r"(<!-- headline: begin[^>]*-->\n).*?(<!-- headline: end -->)", re.S)
+
+
+def headline(page: str, name: str) -> str:
+    """The README's headline, cut from experiment `name`'s page: its comparison and paired tables,
+    the machine line and the accuracy-vs-parameters figure, with links into docs/results/."""
+
+    def table_after(marker: str) -> str:
+        rest = page[page.index(marker) :]
+        start = rest.index("\n|") + 1
+        end = rest.find("\n\n", start)
+        return rest[start : end if end != -1 else None]
+
+    machine = next(line for line in page.splitlines() if line.startswith("Machine"))
+    command = next(line for line in page.splitlines() if line.startswith("- command:"))
+    figure = next(line for line in page.splitlines() if line.startswith("![") and "_vs_params" in line)
+    figure = re.sub(r"\]\(", "](docs/results/", figure, count=1)
+    return "\n".join(
+        [
+            f"The twins on MNIST-1D, 3 seeds each ({command[2:]}); final test accuracy, mean and 95%",
+            f"bootstrap interval over seeds. {machine} From [its results page](docs/results/{name}.md):",
+            "",
+            table_after("## Comparison"),
+            "",
+            "Paired by seed (A − B, percentage points):",
+            "",
+            table_after("### Paired by seed"),
+            "",
+            figure,
+            "",
+        ]
+    )
+
+
+def write_readme(readme: Path, docs: Path) -> Path:
+    """Put the headline of HEADLINE's page between the README's headline markers."""
+    text = readme.read_text()
+    block = headline((docs / f"{HEADLINE}.md").read_text(), HEADLINE)
+    readme.write_text(README_REGION.sub(lambda m: m.group(1) + block + m.group(2), text))
+    return readme
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
@@ -139,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--copy", metavar="SWEEP_DIR", help="publish a sweep already run (with --name)")
     parser.add_argument("--name", help="the published name for --copy")
     parser.add_argument("--docs", type=Path, default=REPO / DOCS, help="where the pages go (default docs/results)")
+    parser.add_argument("--readme", type=Path, default=REPO / "README.md", help="where the headline goes")
     parser.add_argument("overrides", nargs="*", help="after --: the overrides of `sharebench run -m` for --run")
     args = parser.parse_args(argv)
     if args.copy:
@@ -149,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         run_experiment(args.run, args.overrides or recorded_overrides(args.run))
     elif args.overrides:
         parser.error("overrides go with --run NAME")
-    for path in write_pages(args.docs.resolve()):
+    for path in [*write_pages(args.docs.resolve()), write_readme(args.readme.resolve(), args.docs.resolve())]:
         print(f"publish_results: wrote {path}")
     return 0
 

@@ -5,6 +5,7 @@ the machine line, and the same text wherever it is written."""
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -28,11 +29,18 @@ def _experiments() -> list[str]:
 
 @pytest.mark.slow
 def test_every_results_page_is_what_its_records_give(tmp_path):
-    out = tmp_path / "results"
+    out, readme = tmp_path / "results", tmp_path / "README.md"
+    shutil.copy(REPO / "README.md", readme)
     done = subprocess.run(
-        [sys.executable, "scripts/publish_results.py", "--docs", str(out)], cwd=REPO, capture_output=True, text=True
+        [sys.executable, "scripts/publish_results.py", "--docs", str(out), "--readme", str(readme)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr
+    assert readme.read_text() == (REPO / "README.md").read_text(), (
+        "the README's headline differs from what its records give: run `python scripts/publish_results.py`"
+    )
     made = sorted(p.name for p in out.glob("*.md"))
     committed = sorted(p.name for p in DOCS.glob("*.md"))
     assert made == committed == sorted(["index.md", *(f"{n}.md" for n in _experiments())])
