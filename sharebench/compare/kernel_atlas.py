@@ -191,7 +191,9 @@ def _channel_panel(sub, rows: list[tuple[str, np.ndarray, list[tuple[str, np.nda
     images = [img for _, mos, cells in rows for img in [mos, *(c for _, c in cells)]]
     top = max(float(np.nanmax(np.abs(img))) for img in images) or 1.0
     cmap = plt.get_cmap(CMAP).with_extremes(bad=GAP)
-    draw = dict(cmap=cmap, vmin=-top, vmax=top, interpolation="nearest", aspect="equal")
+    # clip_on=False: each image fills its axes anyway, and matplotlib names an image's clip path in SVG
+    # by an object id, which would make a re-plot differ byte for byte
+    draw = dict(cmap=cmap, vmin=-top, vmax=top, interpolation="nearest", aspect="equal", clip_on=False)
     ncells = max(len(cells) for _, _, cells in rows)
     width = rows[0][1].shape[1]
     bar = 0.04 * width if dims == 2 else 0.5  # the colour bar's column, last
