@@ -1,3 +1,4 @@
+import logging
 import os
 
 import pytest
@@ -9,3 +10,20 @@ def data_cache(tmp_path_factory):
     root = tmp_path_factory.mktemp("data")
     os.environ["SHAREBENCH_DATA"] = str(root)
     return root
+
+
+@pytest.fixture(autouse=True)
+def restore_logging():
+    """A test that runs the Hydra app in this process leaves Hydra's job logging configured (handlers
+    on files of its tmp dir, which a later test may have removed): put the loggers back as they were."""
+    loggers = [logging.getLogger(), *(logging.getLogger(n) for n in ("sharebench", "sharebench.detail", "hydra"))]
+    before = {lg.name: (list(lg.handlers), lg.level, lg.propagate) for lg in loggers}
+    yield
+    for lg in loggers:
+        handlers, level, propagate = before[lg.name]
+        for handler in lg.handlers:
+            if handler not in handlers:
+                handler.close()
+        lg.handlers[:] = handlers
+        lg.setLevel(level)
+        lg.propagate = propagate
