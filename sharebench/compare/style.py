@@ -11,6 +11,7 @@ from sharebench.compare.statistics import MIN_N
 
 DETERMINISTIC = {
     "svg.hashsalt": "sharebench",
+    "svg.fonttype": "none",  # text as text: glyph definitions were named per process, not per file
     "pdf.compression": 6,
     "font.size": 10,
     "axes.titlesize": 11,
