@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from helpers.commands import EXE, sharebench, wait_for
-from helpers.configs import TINY, make_cfg
+from helpers.configs import DIVERGING, TINY, make_cfg
 from helpers.runs import curves, one_thread, start, stopper, training_started
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -199,14 +199,7 @@ def test_a_failing_single_run_exits_1_with_the_error_recorded(tmp_path, monkeypa
 
 def test_divergence_stops_within_a_step_on_cpu_and_keeps_the_metrics(tmp_path):
     cfg = make_cfg(
-        *TINY,
-        "model=mlp",
-        "optim=sgd",
-        "optim.lr=1e6",
-        "optim.momentum=0.0",
-        "dataset.task=regression",
-        "trainer.max_steps=500",
-        "trainer.eval_every=200",
+        *DIVERGING,
     )
     summary = experiment.run(cfg, tmp_path)
     steps = read_csv(tmp_path / "steps.csv")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from helpers.commands import sharebench
-from helpers.configs import TINY, make_cfg
+from helpers.configs import DIVERGING, TINY, make_cfg
 
 from sharebench.records.checkpoints import load_checkpoint
 from sharebench.records.mlflow_sink import RUN_FILE, SWEEP_FILE
@@ -133,14 +133,7 @@ def test_a_run_begun_without_mlflow_brings_its_evaluations_so_far_when_resumed_w
 
 def test_diverged_and_crashed_runs_end_failed(tmp_path, store, monkeypatch):
     diverging = make_cfg(
-        *TINY,
-        "model=mlp",
-        "optim=sgd",
-        "optim.lr=1e6",
-        "optim.momentum=0.0",
-        "dataset.task=regression",
-        "trainer.max_steps=500",
-        "trainer.eval_every=200",
+        *DIVERGING,
         "logger=mlflow",
         f"logger.tracking_uri={store}",
     )

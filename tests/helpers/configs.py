@@ -17,3 +17,15 @@ TINY = (
     "trainer.batch_size=50",
     "trainer.progress=false",
 )
+
+# a run that diverges within its first steps: SGD at lr 1e6 on a regression task
+DIVERGING = (
+    *TINY,
+    "model=mlp",
+    "optim=sgd",
+    "optim.lr=1e6",
+    "optim.momentum=0.0",
+    "dataset.task=regression",
+    "trainer.max_steps=500",
+    "trainer.eval_every=200",
+)
