@@ -16,7 +16,7 @@ import pytest
 from helpers.commands import EXE, sharebench, wait_for
 from helpers.configs import DIVERGING, TINY, make_cfg
 from helpers.runs import curves, one_thread, start, stopper, training_started
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sharebench.cli import main as cli_main
@@ -303,6 +303,7 @@ VALUES = st.one_of(
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(KEYS), VALUES), min_size=1, max_size=3), st.booleans())
+@example(pairs=[("model._target_", "abc")], multirun=False)  # a module, not a callable: once a traceback
 def test_malformed_overrides_end_in_one_line_or_pass(pairs, multirun):
     """Whatever a user types, the checks before Hydra either accept it or raise one UserError line."""
     from sharebench.checks.arguments import check_run_args
@@ -322,6 +323,7 @@ def test_malformed_overrides_end_in_one_line_or_pass(pairs, multirun):
         (["+trainer.foo=1"], "unknown key 'trainer.foo'"),
         (["+optim.momentum=0.9"], "torch.optim.Adam takes"),
         (["model._target_=nowhere.Model"], "cannot be imported"),
+        (["model._target_=abc"], "names a module, not a class or function"),
         (["dataset=synthetic", "dataset.shape=[1,2,3,4]"], "a CNN takes"),
         (["dataset=synthetic", "dataset.shape=[0,8]"], "dataset.shape"),
         (["resume=no/such/dir"], "no sharebench run there"),

@@ -30,11 +30,17 @@ STAND_IN_SHAPE = (3, 64, 64)  # an image, for a dataset that declares no shape: 
 def _target(cfg: DictConfig, group: str):
     name = OmegaConf.select(cfg, f"{group}._target_")
     try:
-        return locate(str(name))
+        target = locate(str(name))
     except Exception:
         raise UserError(
             f"{group}._target_={name!r} cannot be imported: check the name, or install the package that provides it"
         ) from None
+    if not callable(target):  # e.g. a module: there is nothing to call
+        raise UserError(
+            f"{group}._target_={name!r} names a {type(target).__name__}, not a class or function to call: "
+            f"check the name, or pick a shipped {group} (`sharebench list` shows them)"
+        )
+    return target
 
 
 def check_arguments(cfg: DictConfig, group: str) -> None:
