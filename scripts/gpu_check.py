@@ -99,14 +99,14 @@ def check_no_sync(dry: bool, workdir: Path) -> dict:
     """One epoch with augmentation under CUDA's sync debug mode, flush excepted."""
     from sharebench import data, models
     from sharebench.data.augment import make_augment
-    from sharebench.errors import instantiate
     from sharebench.train import loop
+    from sharebench.train.optimizers import build_optimizer
 
     cfg = config(dry, "model=local_cnn", "augment.translate=1", "trainer.epochs=1")
     device = torch.device(cfg.device)
     splits = data.load(cfg.dataset).to(device)
     model = models.build(cfg.model, splits.input_shape, splits.num_outputs).to(device)
-    optimizer = instantiate(cfg.optim, params=model.parameters())
+    optimizer = build_optimizer(cfg.optim, model.parameters())
     augment = make_augment(1, False, splits.fill, 0, device)
     cuda = device.type == "cuda"
     mode = (lambda m: torch.cuda.set_sync_debug_mode(m)) if cuda else (lambda m: None)

@@ -16,6 +16,7 @@ PACKAGE = Path(sharebench.__file__).parent
 # through it; cli is the front door and may import anything.
 ROOMS = [
     "errors",
+    "without_dynamo",
     "terminal",
     "configs",
     "records",

@@ -1,7 +1,7 @@
 """Catch what only building could reveal — before Hydra makes a run directory.
 
 Each `_target_` (model, dataset, optimizer) must exist and accept every key of its config group;
-the model is then built on PyTorch's `meta` device (shapes only: no memory, no data) for the input
+the model is then built (on PyTorch's `meta` device, shapes only, unless it is small) for the input
 shape the dataset declares through its `describe()` (data.declared), and a batch of that shape is pushed through
 it. A kernel larger than the input, a model that cannot take the data's rank, a mistyped `+key`:
 each ends as one line naming the fix. The model's own options are checked by its constructor (the
@@ -17,7 +17,6 @@ from sharebench.configs import BUILT_GROUPS, flatten, locate, target_policy
 from sharebench.errors import (
     OptionError,
     UserError,
-    instantiate,
     is_policy_refusal,
     one_line,
     refused_target,
@@ -25,6 +24,9 @@ from sharebench.errors import (
 )
 
 STAND_IN_SHAPE = (3, 64, 64)  # an image, for a dataset that declares no shape: enough for any shipped model
+# A model this small is built for real and run on 2 examples on the CPU: milliseconds, where a forward
+# on `meta` runs PyTorch's Python meta kernels, which import torch._dynamo (2–3 s of every job's start).
+FORWARD_ON_CPU_UP_TO = 25_000_000  # parameters (100 MB)
 
 
 def _target(cfg: DictConfig, group: str):
@@ -84,8 +86,8 @@ def dry_build(cfg: DictConfig) -> None:
         return
     import torch
 
-    from sharebench import data, models
-    from sharebench.models import without_pretrained_weights
+    from sharebench import data
+    from sharebench.train.optimizers import build_optimizer
 
     declared = data.declared(cfg.dataset)
     if declared is None:
@@ -93,32 +95,43 @@ def dry_build(cfg: DictConfig) -> None:
         return
     shape, outputs = tuple(declared.input_shape), declared.num_outputs
     name = OmegaConf.select(cfg, "model._target_").rsplit(".", 1)[-1]
-    with torch.device("meta"):
+    model = _build(cfg, name, shape, outputs, "meta")
+    if sum(p.numel() for p in model.parameters()) <= FORWARD_ON_CPU_UP_TO:
+        model = _build(cfg, name, shape, outputs, "cpu")
+    try:  # the optimizer checks its own arguments (betas, momentum, …) as it is made
+        build_optimizer(cfg.optim, model.parameters())
+    except Exception as err:
+        raise UserError(
+            f"cannot make the optimizer {cfg.optim._target_} with these settings: "
+            f"{one_line(user_error_in(err) or err.__cause__ or err)} "
+            f"(`sharebench run --cfg job` shows the optim keys)"
+        ) from None
+    try:
+        with torch.no_grad():
+            model(torch.zeros(2, *shape, device=next(model.parameters()).device))
+    except NotImplementedError:  # an operation without a meta kernel: leave the check to the run
+        return
+    except Exception as err:
+        raise UserError(
+            f"{name} cannot take this dataset's input of shape {list(shape)}: "
+            f"{one_line(err)} (pick another model or dataset, or change its shape)"
+        ) from None
+
+
+def _build(cfg: DictConfig, name: str, shape: tuple, outputs: int, device: str):
+    import torch
+
+    from sharebench import models
+    from sharebench.models import without_pretrained_weights
+
+    with torch.device(device):
         try:
-            model = models.build(without_pretrained_weights(cfg.model, keep_local=True), shape, outputs)
+            return models.build(without_pretrained_weights(cfg.model, keep_local=True), shape, outputs)
         except UserError:
             raise
         except Exception as err:
             inner = user_error_in(err) or err
             raise UserError(f"cannot build {name} for input {list(shape)}: {one_line(inner)}") from None
-        try:  # the optimizer checks its own arguments (betas, momentum, …) as it is made
-            instantiate(cfg.optim, params=model.parameters())
-        except Exception as err:
-            raise UserError(
-                f"cannot make the optimizer {cfg.optim._target_} with these settings: "
-                f"{one_line(user_error_in(err) or err.__cause__ or err)} "
-                f"(`sharebench run --cfg job` shows the optim keys)"
-            ) from None
-        try:
-            with torch.no_grad():
-                model(torch.empty(2, *shape))
-        except NotImplementedError:  # an operation without a meta kernel: leave the check to the run
-            return
-        except Exception as err:
-            raise UserError(
-                f"{name} cannot take this dataset's input of shape {list(shape)}: "
-                f"{one_line(err)} (pick another model or dataset, or change its shape)"
-            ) from None
 
 
 def _check_model_options(cfg: DictConfig) -> None:

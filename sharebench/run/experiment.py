@@ -17,7 +17,6 @@ from sharebench.accounting import account
 from sharebench.checks.values import check_config
 from sharebench.configs import flatten
 from sharebench.data.augment import make_augment
-from sharebench.errors import instantiate
 from sharebench.models import without_pretrained_weights
 from sharebench.models.diagnostics import sharing_diagnostics
 from sharebench.records.checkpoints import (
@@ -37,6 +36,7 @@ from sharebench.train.devices import pick_device, set_precision
 from sharebench.train.feature_cache import with_cached_features
 from sharebench.train.loop import fit, planned_steps
 from sharebench.train.memory import check_fits, largest_parameter_count
+from sharebench.train.optimizers import build_optimizer
 from sharebench.train.shifted_eval import require_positions, shifted_accuracy
 from sharebench.train.state import TrainingState
 from sharebench.train.threads import set_threads
@@ -77,7 +77,7 @@ def run(
     model = models.build(cfg.model, splits.input_shape, splits.num_outputs).to(device)
     # the trainable parameters only: a frozen backbone (resnet_transfer) trains its head alone, and the
     # loop continues a run with an optimizer over exactly these (its checkpoint must load into it)
-    optimizer = instantiate(cfg.optim, params=[p for p in model.parameters() if p.requires_grad])
+    optimizer = build_optimizer(cfg.optim, [p for p in model.parameters() if p.requires_grad])
     table, totals = account(model, splits.input_shape)  # effective counts, MACs: one forward
 
     config = flatten(OmegaConf.to_container(cfg, resolve=True))  # logger=mlflow logs it as params
