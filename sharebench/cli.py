@@ -128,6 +128,7 @@ def run_command(args: list[str]) -> int:
     from sharebench.checks.arguments import check_run_args
     from sharebench.checks.results_dir import check_results_dir
     from sharebench.run.resume_args import resolve_args
+    from sharebench.run.sweep_batches import in_batches
 
     try:
         args = resolve_args(args)  # resume=…: point Hydra at the run or sweep to continue
@@ -135,6 +136,7 @@ def run_command(args: list[str]) -> int:
         check_results_dir(args)  # writable, before Hydra makes anything there
     except UserError as err:
         return user_error(err)
+    args = in_batches(args)  # the basic launcher's first job starts in seconds
     from sharebench.run import app
 
     sys.argv = ["sharebench run", *args]  # Hydra reads its overrides and flags from sys.argv

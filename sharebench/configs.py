@@ -51,6 +51,39 @@ def compose(overrides=(), config_name: str = CONFIG_NAME, with_hydra: bool = Fal
         return hydra_compose(config_name, overrides=list(overrides), return_hydra_config=with_hydra)
 
 
+class SweepComposer:
+    """`compose` for the many jobs of one sweep, each distinct configuration composed once: Hydra's
+    slow part (reading the option files and merging the defaults list) runs once per distinct choice of
+    config groups, and each job's value overrides (seed=3, optim.lr=0.1, +key=…, ~key) are then applied
+    to a copy by Hydra's own override code, as Hydra applies them after the defaults. Equal, job by
+    job, to compose() (tests/test_sweep_checks.py)."""
+
+    def __init__(self, config_name: str = CONFIG_NAME):
+        self.config_name = config_name
+        self._composed: dict[tuple, object] = {}
+
+    def __call__(self, overrides):
+        import copy
+
+        from hydra._internal.config_loader_impl import ConfigLoaderImpl
+
+        parsed = parse_overrides(list(overrides))
+        values = [o for o in parsed if not _shapes_composition(o)]
+        structure = tuple(o.input_line for o in parsed if _shapes_composition(o))
+        if structure not in self._composed:
+            self._composed[structure] = compose(structure, self.config_name)
+        cfg = copy.deepcopy(self._composed[structure])
+        ConfigLoaderImpl._apply_overrides_to_config(values, cfg)
+        return cfg
+
+
+def _shapes_composition(override) -> bool:
+    """A config group choice (model=…, hydra/launcher=…) or a hydra.* key: what Hydra composes from
+    files, as opposed to a value set on the composed config."""
+    key = override.key_or_group.lstrip("+~")
+    return "/" in key or key in GROUPS or key.split(".", 1)[0] == "hydra" or override.package is not None
+
+
 def run_flags(args: list[str]):
     """`sharebench run` arguments read by Hydra's own parser: .overrides, .multirun, .config_name, …"""
     from hydra._internal.utils import get_args_parser
@@ -107,14 +140,23 @@ def expand_sweep(
     product exceeds `limit`, each value appears in one job instead (enough to check every value).
     glob()/interval() need the sweeper: left as given."""
 
+    from hydra.core.override_parser.types import Glob, IntervalSweep
+
+    from sharebench.errors import UserError
+
     def choices(parsed) -> list[list[str]]:
         out = []
         for o in parsed:
             if multirun and o.is_sweep_override():
+                if isinstance(o.value(), (Glob, IntervalSweep)):  # only the sweeper itself expands them
+                    continue
                 try:
                     out.append([f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()])
-                except Exception:  # glob()/interval(): only the sweeper itself can expand them
-                    continue
+                except Exception:  # e.g. seed=range(0,3),5: Hydra takes a list of values or one range()
+                    raise UserError(
+                        f"cannot expand the sweep {o.input_line}: a comma list holds plain values only "
+                        f"(write a range() alone, or list every value)"
+                    ) from None
             else:
                 out.append([o.input_line])
         return out

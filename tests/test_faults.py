@@ -324,6 +324,7 @@ def test_malformed_overrides_end_in_one_line_or_pass(pairs, multirun):
         (["+optim.momentum=0.9"], "torch.optim.Adam takes"),
         (["model._target_=nowhere.Model"], "cannot be imported"),
         (["model._target_=abc"], "names a module, not a class or function"),
+        (["-m", "seed=range(0,3),5"], "a comma list holds plain values only"),
         (["dataset=synthetic", "dataset.shape=[1,2,3,4]"], "a CNN takes"),
         (["dataset=synthetic", "dataset.shape=[0,8]"], "dataset.shape"),
         (["resume=no/such/dir"], "no sharebench run there"),

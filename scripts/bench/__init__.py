@@ -23,6 +23,7 @@ NAMES = [
     "frozen_transfer",
     "time_to_accuracy",
     "startup",
+    "sweep_start",
     "plot_sweep",
     "under_load",
     "mlflow_cost",

@@ -1,6 +1,7 @@
 """A 1-step `sharebench run` as a whole process against `python -c "import torch"` (every joblib or
-SLURM job pays its start-up), with what the remaining start-up is made of: importing torch._dynamo
-(torch.optim's step and add_param_group import it on their first call) and the checks before Hydra."""
+SLURM job pays its start-up), with the parts of it: the checks before Hydra, and what importing
+torch._dynamo would add (torch.optim's step and the FLOP counter import it on their first call;
+sharebench/without_dynamo.py keeps a run from doing so)."""
 
 import subprocess
 import sys

@@ -1,11 +1,13 @@
 """Check `sharebench run` arguments before Hydra starts any job, so a typo costs one clear line.
 
 Every job a sweep would run (configs.expand_sweep; each value once for a large sweep) is composed
-with configs.compose, its values checked (values.py) and its model built on the meta device
-(dry_build.py); nothing is written. Imports Hydra; torch only for the dry build.
+(configs.SweepComposer: each distinct choice of config groups read from files once), its values
+checked (values.py), and each distinct configuration, seed aside, built once (dry_build.py), so a
+1,000-seed sweep builds one model; nothing is written. Imports Hydra; torch only for the dry build.
 """
 
 import difflib
+import json
 import re
 
 from hydra.errors import HydraException, MissingConfigException
@@ -13,12 +15,13 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from sharebench.checks.dry_build import check_device, dry_build
-from sharebench.checks.values import check_config
+from sharebench.checks.values import check_config, check_seed
 from sharebench.configs import (
     BUILT_GROUPS,
     CONFIG_NAME,
     GROUPS,
     MAX_CHECKED_JOBS,
+    SweepComposer,
     available_options,
     compose,
     expand_sweep,
@@ -50,17 +53,35 @@ def check_run_args(args: list[str]) -> None:
     combos = expand_sweep(flags.overrides, flags.multirun, limit=MAX_CHECKED_JOBS, config_name=config_name)
     if intervals:
         _check_search_sweeper(config_name, combos[0], intervals[0])
+    composer = SweepComposer(config_name)  # each distinct choice of config groups composed once
+    built: set[str] = set()  # configurations already built: a sweep over seeds builds one
+    checked: set[tuple] = set()  # jobs checked, their seed left out
+    other_seeds = []  # the seeds of jobs otherwise equal to one checked: only the seed's own rule
     for combo in combos:
+        without_seed = tuple(o for o in combo if o.split("=", 1)[0].lstrip("+~") != "seed")
+        if without_seed in checked:
+            other_seeds += [o for o in combo if o not in without_seed]
+            continue
+        checked.add(without_seed)
         try:
-            cfg = compose(combo, config_name)
+            cfg = composer(combo)
         except (HydraException, OmegaConfBaseException, ValueError, TypeError) as err:
             raise UserError(explain(err, combo)) from None
         check_config(cfg)
-        _check_added_keys(cfg, combo, config_name)
-        if not flags.cfg:  # --cfg only prints the config: no need to build anything
-            _dry_build(cfg, combo)
-            if not any(o.startswith(("hydra/launcher", "hydra.launcher")) for o in flags.overrides):
-                check_device(cfg)  # the basic launcher runs the jobs on this very machine
+        _check_added_keys(cfg, combo, composer)
+        if flags.cfg:  # --cfg only prints the config: no need to build anything
+            continue
+        config = OmegaConf.to_container(cfg)
+        config.pop("seed", None)  # a random seed cannot make a configuration buildable or not
+        key = json.dumps(config, sort_keys=True, default=str)
+        if key in built:
+            continue
+        built.add(key)
+        _dry_build(cfg, combo)
+        if not any(o.startswith(("hydra/launcher", "hydra.launcher")) for o in flags.overrides):
+            check_device(cfg)  # the basic launcher runs the jobs on this very machine
+    for seed in parse_overrides(other_seeds):  # one parse for all: a 1,000-seed sweep checks in a second
+        check_seed(seed.value())
     if flags.multirun:  # after the jobs' own checks, which name typos better
         _check_sweep_base([o for o in overrides if not o.is_sweep_override()], config_name)
 
@@ -81,11 +102,13 @@ def _dry_build(cfg, combo: list[str]) -> None:
         raise
 
 
-def _check_added_keys(cfg, combo: list[str], config_name: str) -> None:
+def _check_added_keys(cfg, combo: list[str], composer: SweepComposer) -> None:
     """A `+key=…` that nothing reads would be ignored in silence; the built groups (model, dataset,
     optim) are checked against their constructors by dry_build, the rest against the shipped keys."""
+    if not any(o.startswith("+") for o in combo):
+        return  # only a `+key` adds keys
     plain = [o for o in combo if not o.startswith(("+", "~")) and "." not in o.split("=", 1)[0]]
-    baseline = flatten(OmegaConf.to_container(compose(plain, config_name))).keys()
+    baseline = flatten(OmegaConf.to_container(composer(plain))).keys()
     for key in sorted(flatten(OmegaConf.to_container(cfg)).keys() - baseline):
         if key.split(".", 1)[0] not in BUILT_GROUPS:
             raise UserError(

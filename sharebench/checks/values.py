@@ -56,11 +56,14 @@ def int_or_ints(cfg, key, example, low=1):
         _fail(key, v, f"an integer >= {low} or a list of them", example)
 
 
-def check_config(cfg: DictConfig) -> None:
-    """Raise UserError for the first value that cannot work."""
-    v = _get(cfg, "seed")
+def check_seed(v) -> None:
     if not (_is_int(v) and 0 <= v < 2**32):  # NumPy takes no larger seed
         _fail("seed", v, "an integer from 0 to 2**32-1", "0")
+
+
+def check_config(cfg: DictConfig) -> None:
+    """Raise UserError for the first value that cannot work."""
+    check_seed(_get(cfg, "seed"))
     if not DEVICE.match(str(_get(cfg, "device"))):
         _fail("device", _get(cfg, "device"), "auto, cpu, cuda, cuda:N or mps", "auto")
 
