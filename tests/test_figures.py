@@ -166,3 +166,33 @@ def test_forest_plot_has_one_row_per_pair_and_a_zero_line(tmp_path):
     means = [c.lines[0].get_xdata()[0] for c in ax.containers]
     assert means == pytest.approx([10.0, 6.0])
     assert math.isclose(fig.get_size_inches()[0], 6.4) or fig.get_size_inches()[0] <= MAX_WIDTH
+
+
+def test_hundreds_of_groups_stay_readable(tmp_path):
+    """Above MANY_GROUPS the best few keep colours and legend entries and the rest are grey under one
+    entry; above MANY_BARS the bar chart shows the best, best first; every title says so."""
+    n = figures.MANY_BARS + 10
+    accuracy = {g: 0.3 + 0.6 * ((g * 37) % n) / n for g in range(n)}  # distinct, not in sweep order
+    for g, acc in accuracy.items():
+        make_run(tmp_path, f"r{g}", "shared_cnn", 0, acc, extra={"optim.lr": g + 1}, evals=[(30, 1.0, acc)])
+    cmp = compare([tmp_path])
+    assert len(cmp.groups) == n > figures.MANY_GROUPS
+    best = [f"lr={g + 1}" for g in sorted(accuracy, key=accuracy.get, reverse=True)]
+    others = f"the other {n - figures.COLOURED} groups"
+    for _, fig in (figures.curves_figure(cmp, "acc"), figures.accuracy_vs_params(cmp)):
+        legend = [t.get_text() for t in fig.legends[0].get_texts()] if fig.legends else None
+        legend = legend or [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+        assert legend == best[: figures.COLOURED] + [others]
+        assert f"the {figures.COLOURED} best of {n} groups by final test accuracy" in fig.axes[0].get_title()
+    _, fig = figures.curves_figure(cmp, "acc")
+    drawn = [line for line in fig.axes[0].get_lines() if len(line.get_xdata())]
+    grey = [line for line in drawn if line.get_color() == figures.OTHER_STYLE["color"]]
+    assert len(drawn) == n and len(grey) == n - figures.COLOURED
+    assert len({line.get_color() for line in drawn if line not in grey}) == figures.COLOURED  # distinct colours
+    _, fig = figures.bars(cmp)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [f"{g} (n=1)" for g in best[: figures.MANY_BARS]]
+    assert f"the {figures.MANY_BARS} best of {n} groups" in ax.get_title()
+    assert [round(p.get_width(), 6) for p in ax.patches] == sorted(
+        (round(p.get_width(), 6) for p in ax.patches), reverse=True
+    )

@@ -44,8 +44,50 @@ def _short(metric: str) -> str:
 
 
 def _styles(cmp: Comparison) -> dict[str, dict]:
+    if len(cmp.groups) > MANY_GROUPS:  # the best few in distinct colours, best first; the rest grey
+        best = _ranked(cmp, cmp.groups)[:COLOURED]
+        return {
+            g: {"color": f"C{best.index(g)}", "marker": "o", "ls": "-"} if g in best else OTHER_STYLE
+            for g in cmp.groups
+        }
     styles = style.group_styles(axis_values(cmp))
     return {g: styles.get(g, {"color": "0.5", "marker": "o", "ls": "-"}) for g in cmp.groups}
+
+
+# A figure of many groups stays readable: the best few (by the mean final headline metric) keep their
+# colours and legend entries, the others are drawn in grey under one legend entry, and the title says
+# so. A bar chart of very many groups shows the best of them; comparison.csv always has every group.
+MANY_GROUPS = 24
+COLOURED = 6
+MANY_BARS = 40
+OTHER_STYLE = {"color": "0.78", "marker": ".", "ls": "-", "other": True}
+
+
+def _ranked(cmp: Comparison, groups: list[str]) -> list[str]:
+    """Groups from best to worst by their mean final headline metric (lower is better for a loss)."""
+    key, lower = _summary_key(cmp, cmp.metric), cmp.metric.endswith("loss")
+    means = {g: _mean(cmp, g, key) for g in groups}
+    finite = [g for g in groups if math.isfinite(means[g])]
+    return sorted(finite, key=lambda g: means[g] if lower else -means[g]) + [g for g in groups if g not in finite]
+
+
+def _others(cmp: Comparison) -> str:
+    """The legend entry of the grey groups, and the title's note; empty when every group is coloured."""
+    n = len(cmp.groups)
+    return f"the other {n - COLOURED} groups" if n > MANY_GROUPS else ""
+
+
+def _legend_labels(cmp: Comparison) -> list[str]:
+    """The groups a legend names, in its order: every group, or the coloured ones best first and the others' entry."""
+    if len(cmp.groups) <= MANY_GROUPS:
+        return list(cmp.groups)
+    return _ranked(cmp, cmp.groups)[:COLOURED] + [_others(cmp)]
+
+
+def _title_note(cmp: Comparison) -> str:
+    if len(cmp.groups) <= MANY_GROUPS:
+        return ""
+    return f";\nin colour: the {COLOURED} best of {len(cmp.groups)} groups by final {_short(cmp.metric)}"
 
 
 def _estimate(cmp: Comparison, label: str, key: str, scale=1.0):
@@ -73,7 +115,10 @@ def _count_axis(ax, xs: list[float]) -> None:
 
 def accuracy_vs_params(cmp: Comparison):
     key, scale = _summary_key(cmp, cmp.metric), _scale(cmp.metric)
-    styles, (fig, ax) = _styles(cmp), style.plt().subplots(figsize=style.figure_size(cmp.groups), layout="constrained")
+    styles, (fig, ax) = (
+        _styles(cmp),
+        style.plt().subplots(figsize=style.figure_size(_legend_labels(cmp)), layout="constrained"),
+    )
     xs, ns, hollow = [], [], False
     for label in cmp.groups:
         (y, err, values), x, xe = (
@@ -84,7 +129,18 @@ def accuracy_vs_params(cmp: Comparison):
         if not (math.isfinite(y) and math.isfinite(x)):
             continue
         st = styles[label]
-        ax.errorbar(x, y, yerr=err, fmt=st["marker"], color=st["color"], ms=7, capsize=4, label=label, zorder=2)
+        other = st.get("other", False)
+        ax.errorbar(
+            x,
+            y,
+            yerr=err,
+            fmt=st["marker"] if not other else "o",
+            color=st["color"],
+            ms=7 if not other else 4,
+            capsize=4,
+            label=label if not other else None,
+            zorder=2 if not other else 1,
+        )
         xs, ns = xs + [x], ns + [len(values)]
         if math.isfinite(xe) and xe != x:  # drawn on top and larger: a ring around any point beneath
             hollow, xs = True, xs + [xe]
@@ -94,16 +150,21 @@ def accuracy_vs_params(cmp: Comparison):
         style.plt().close(fig)
         return None
     _count_axis(ax, xs)
+    if _others(cmp):
+        ax.plot([], [], "o", color=OTHER_STYLE["color"], ms=4, ls="none", label=_others(cmp))
     if hollow:
         ax.plot([], [], "o", color="0.35", ms=7, ls="none", label="filled: unique parameters")
         ax.plot([], [], "o", mfc="none", mec="0.35", ms=12, mew=1.6, ls="none", label="hollow: effective (if unshared)")
     ax.set(
         xlabel="parameters, log scale",
         ylabel=metric_label(cmp.metric),
-        title=f"{_short(cmp.metric)} vs parameters ({style.shown(ns)})",
+        title=f"{_short(cmp.metric)} vs parameters ({style.shown(ns)}{_title_note(cmp)})",
     )
     ax.grid(alpha=0.3, which="major")
-    style.legend(fig, ax, cmp.groups + ["filled: unique parameters", "hollow: effective (if unshared)"] * hollow)
+    legend = _ranked(cmp, cmp.groups) if _others(cmp) else cmp.groups
+    style.legend(
+        fig, ax, legend + [_others(cmp)] + ["filled: unique parameters", "hollow: effective (if unshared)"] * hollow
+    )
     return f"{cmp.metric}_vs_params", fig
 
 
@@ -132,10 +193,14 @@ def curves_figure(cmp: Comparison, kind: str):
     means = np.concatenate([s["mean"].to_numpy() * _scale(c) for (_, c), s in data.items()])
     log = kind == "loss" and wants_log_scale(means)
     floor = means[means > 0].min() if (means > 0).any() else 1e-12
-    styles, (fig, ax) = _styles(cmp), style.plt().subplots(figsize=style.figure_size(cmp.groups), layout="constrained")
+    styles, (fig, ax) = (
+        _styles(cmp),
+        style.plt().subplots(figsize=style.figure_size(_legend_labels(cmp)), layout="constrained"),
+    )
     ns = []
     for (label, column), stats in data.items():
         st, train, scale = styles[label], column == "train_loss", _scale(column)
+        other = st.get("other", False)
         x, mean, std = stats["step"].to_numpy(), stats["mean"].to_numpy() * scale, stats["std"].to_numpy() * scale
         few = len(x) <= style.FEW_POINTS  # a run evaluated once is one point: a line alone would not show
         ax.plot(
@@ -143,17 +208,20 @@ def curves_figure(cmp: Comparison, kind: str):
             mean,
             ls=st["ls"],
             color=st["color"],
-            lw=1.0 if train else 1.8,
+            lw=(1.0 if train else 1.8) * (0.6 if other else 1.0),
             alpha=0.55 if train else 1.0,
             marker=st["marker"] if few else None,
-            ms=4,
-            label=None if train else label,
+            ms=4 if not other else 2,
+            label=None if train or other else label,
+            zorder=1 if other else 2,
         )
         n = int(stats["n"].max())
         ns += [] if train else [n]
-        if n > 1:
+        if n > 1 and not other:  # a band for each coloured group; grey ones would hide them
             low = _band_low(stats, mean, std, scale, floor) if log else mean - std
             ax.fill_between(x, low, mean + std, color=st["color"], alpha=0.08 if train else 0.18, lw=0)
+    if _others(cmp):
+        ax.plot([], [], color=OTHER_STYLE["color"], lw=1.1, label=_others(cmp))
     if kind == "loss":
         ax.plot([], [], color="0.3", lw=1.8, label="test loss (thick)")
         ax.plot([], [], color="0.3", lw=1.0, alpha=0.55, label="train loss (thin)")
@@ -163,10 +231,10 @@ def curves_figure(cmp: Comparison, kind: str):
     ax.set(
         xlabel="optimizer step",
         ylabel=ylabel,
-        title=f"{ylabel.split(' (')[0]} during training ({_band_text(ns or [1])})",
+        title=f"{ylabel.split(' (')[0]} during training ({_band_text(ns or [1])}{_title_note(cmp)})",
     )
     ax.grid(alpha=0.3)
-    style.legend(fig, ax, cmp.groups + ["test loss (thick)", "train loss (thin)"] * (kind == "loss"))
+    style.legend(fig, ax, _legend_labels(cmp) + ["test loss (thick)", "train loss (thin)"] * (kind == "loss"))
     return f"curves_{kind}", fig
 
 
@@ -175,7 +243,11 @@ def bars(cmp: Comparison):
     groups = [g for g in cmp.groups if group_values(cmp, g, key)]  # groups with no finished run: see runs.csv
     if not groups:
         return None
-    styles, stats = _styles(cmp), [_estimate(cmp, g, key, scale) for g in groups]
+    total, note = len(groups), ""
+    if total > MANY_BARS:  # the best of them, best first: a bar each for hundreds would be unreadable
+        groups, note = _ranked(cmp, groups)[:MANY_BARS], f";\nthe {MANY_BARS} best of {total} groups"
+    styles = {g: s if not s.get("other") else {**s, "color": "0.6"} for g, s in _styles(cmp).items()}
+    stats = [_estimate(cmp, g, key, scale) for g in groups]
     labels = [style.wrap(f"{g} (n={len(s[2])})") for g, s in zip(groups, stats)]
     lines = sum(label.count("\n") + 1 for label in labels)
     longest = max(len(line) for label in labels for line in label.splitlines())
@@ -197,7 +269,7 @@ def bars(cmp: Comparison):
     ax.invert_yaxis()
     ax.set_xlabel(metric_label(cmp.metric))
     ax.grid(alpha=0.3, axis="x")
-    ax.set_title(f"final {_short(cmp.metric)} ({style.shown([len(s[2]) for s in stats])}; dots: seeds)")
+    ax.set_title(f"final {_short(cmp.metric)} ({style.shown([len(s[2]) for s in stats])}; dots: seeds{note})")
     return f"{cmp.metric}_by_group", fig
 
 
@@ -261,7 +333,10 @@ def accuracy_vs_shift(cmp: Comparison):
     names = [re.sub(r"^(final_)?test_acc_shift", "", k) for k in keys]
     numeric = all(number(n) is not None for n in names)
     xs = [float(n) for n in names] if numeric else list(range(len(names)))
-    styles, (fig, ax) = _styles(cmp), style.plt().subplots(figsize=style.figure_size(cmp.groups), layout="constrained")
+    styles, (fig, ax) = (
+        _styles(cmp),
+        style.plt().subplots(figsize=style.figure_size(_legend_labels(cmp)), layout="constrained"),
+    )
     ns = []
     for label in cmp.groups:
         estimates = [_estimate(cmp, label, k, 100.0) for k in keys]
