@@ -325,6 +325,8 @@ def test_malformed_overrides_end_in_one_line_or_pass(pairs, multirun):
         (["model._target_=nowhere.Model"], "cannot be imported"),
         (["model._target_=abc"], "names a module, not a class or function"),
         (["-m", "seed=range(0,3),5"], "a comma list holds plain values only"),
+        (["logger._target_=abc"], "logger._target_='abc' names a module"),
+        (["logger=tensorboard", "+logger.colour=red"], "unknown key 'logger.colour'"),
         (["dataset=synthetic", "dataset.shape=[1,2,3,4]"], "a CNN takes"),
         (["dataset=synthetic", "dataset.shape=[0,8]"], "dataset.shape"),
         (["resume=no/such/dir"], "no sharebench run there"),

@@ -52,7 +52,7 @@ def check_arguments(cfg: DictConfig, group: str) -> None:
         return
     for key in cfg[group]:
         if not str(key).startswith("_") and key not in params:
-            known = [p for p in params if p not in ("self", "params", "input_shape", "num_outputs")]
+            known = [p for p in params if p not in ("self", "params", "input_shape", "num_outputs", "run_dir")]
             raise UserError(
                 f"unknown key '{group}.{key}': {cfg[group]._target_} takes {', '.join(known)} "
                 f"(remove +{group}.{key}, or pick another {group})"
@@ -82,6 +82,8 @@ def dry_build(cfg: DictConfig) -> None:
             raise UserError(f"no {group} selected: choose one with {group}=NAME (`sharebench list` shows them)")
         if OmegaConf.select(cfg, f"{group}._target_") is not None:
             check_arguments(cfg, group)
+    if OmegaConf.select(cfg, "logger._target_") is not None:  # made only in the run: its name and keys here
+        check_arguments(cfg, "logger")
     if OmegaConf.select(cfg, "model._target_") is None:
         return
     import torch
