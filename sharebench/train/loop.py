@@ -1,7 +1,8 @@
 """The training loop. Knows nothing about files: it reports through two callbacks.
 
-Data are device-resident tensors; a batch is gathered from them by a per-epoch permutation. The
-step loop never synchronises with the device: losses stay on it until an evaluation flushes them
+Data are device-resident tensors; a batch is gathered from them by a per-epoch permutation
+(batches.py). The step loop never synchronises with the device: each step's loss, learning rate and
+outputs wait there (pending.py) until one flush reads them back, at an evaluation or a checkpoint
 (a NaN/inf loss is still noticed within a few steps: divergence.py). `should_stop()` ends the loop
 between two steps with the state needed to go on (state.py). `fit(..., resume=state)` continues bit
 for bit on the CPU; on CUDA it continues on the same generators and batches, and bit for bit where
@@ -194,7 +195,7 @@ def fit(
         if not window.finite:
             status = "diverged"
             break
-        resumed = pending.start_clock()
+        pending.start_clock()
     bar.close()
     state = snapshot() if status == "interrupted" else None  # the steps since the last evaluation, and how to go on
     return FitResult(
