@@ -12,14 +12,16 @@ from sharebench.run.experiment import seed_everything
 from sharebench.train.loop import fit
 
 
-def train(*overrides):
+def train(*overrides, **fit_options):
     cfg = make_cfg(*TINY, *overrides)
     splits = data.load(cfg.dataset)
     seed_everything(cfg.seed)
     model = models.build(cfg.model, splits.input_shape, splits.num_outputs)
     optimizer = instantiate(cfg.optim, params=model.parameters())
     evals, steps = [], []
-    result = fit(model, splits, optimizer, cfg.trainer, torch.device("cpu"), cfg.seed, evals.append, steps.extend)
+    result = fit(
+        model, splits, optimizer, cfg.trainer, torch.device("cpu"), cfg.seed, evals.append, steps.extend, **fit_options
+    )
     return result, evals, steps
 
 
@@ -59,13 +61,39 @@ def test_regression_uses_mse_and_learns():
 def test_batching_shortcuts_change_no_number(monkeypatch):
     """A small set shuffled once an epoch (batches are views) and the train accuracy's argmax held
     until the evaluation give exactly what per-batch gathers and a per-step argmax give."""
-    from sharebench.train import loop
+    from sharebench.train import batches, pending
 
     args = ("model=mlp", "trainer.max_steps=9", "trainer.eval_every=4", "seed=2")
     fast = train(*args)
-    monkeypatch.setattr(loop, "WHOLE_EPOCH_BYTES", 0)  # every batch gathered on its own
-    monkeypatch.setattr(loop, "HELD_OUTPUTS", 0)  # every step's outputs reduced at once
+    monkeypatch.setattr(batches, "WHOLE_EPOCH_BYTES", 0)  # every batch gathered on its own
+    monkeypatch.setattr(pending, "HELD_OUTPUTS", 0)  # every step's outputs reduced at once
     slow = train(*args)
     numbers = [[{k: v for k, v in e.items() if k != "elapsed_s"} for e in run[1]] for run in (fast, slow)]
     assert numbers[0] == numbers[1] and fast[2] == slow[2]
     assert [e["step"] for e in fast[1]] == [4, 8, 9] and all(0 <= e["train_acc"] <= 1 for e in fast[1])
+
+
+def test_a_checkpoint_between_evaluations_changes_no_record(monkeypatch):
+    """The checkpoint flushes the pending steps as the evaluation does: with one before every step
+    (the clock made to jump a day a step), steps.csv and metrics.csv are those of a run with none."""
+    from types import SimpleNamespace
+
+    from sharebench.train import loop, pending
+
+    args = ("model=mlp", "trainer.max_steps=9", "trainer.eval_every=4", "trainer.checkpoint_every=1")
+    plain = train(*args)
+    now = [0.0]
+    clock = SimpleNamespace(perf_counter=lambda: now[0])
+    monkeypatch.setattr(loop, "time", clock)
+    monkeypatch.setattr(pending, "time", clock)
+    states = []
+
+    def a_day_passes():  # asked once a step, before the checkpoint is due
+        now[0] += 86400
+        return False
+
+    checked = train(*args, should_stop=a_day_passes, on_checkpoint=states.append)
+    assert [s.loop.step for s in states] == list(range(9))  # a copy each: the loop goes on with its own
+    assert [s.loop.carried_answers for s in states] == [0, 50, 100, 150, 0, 50, 100, 150, 0]
+    rows = [[{k: v for k, v in e.items() if k != "elapsed_s"} for e in run[1]] for run in (plain, checked)]
+    assert rows[0] == rows[1] and plain[2] == checked[2] and len(plain[2]) == 9

@@ -1,7 +1,8 @@
 """The training loop. Knows nothing about files: it reports through two callbacks.
 
-Data are device-resident tensors; a batch is gathered from them by a per-epoch permutation. The
-step loop never synchronises with the device: losses stay on it until an evaluation flushes them
+Data are device-resident tensors; a batch is gathered from them by a per-epoch permutation
+(batches.py). The step loop never synchronises with the device: each step's loss, learning rate and
+outputs wait there (pending.py) until one flush reads them back, at an evaluation or a checkpoint
 (a NaN/inf loss is still noticed within a few steps: divergence.py). `should_stop()` ends the loop
 between two steps with the state needed to go on (state.py). `fit(..., resume=state)` continues bit
 for bit on the CPU; on CUDA it continues on the same generators and batches, and bit for bit where
@@ -26,7 +27,7 @@ import sys
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 import torch
@@ -36,13 +37,10 @@ from omegaconf import DictConfig
 
 from sharebench.data import Pair, Splits
 from sharebench.terminal import SafeStream
-from sharebench.train.divergence import NonFiniteWatch
+from sharebench.train.batches import EpochBatches
+from sharebench.train.pending import PendingSteps, Window
 from sharebench.train.schedules import make_scheduler
 from sharebench.train.state import LoopState, TrainingState
-
-# Per-step work the MNIST-1D paper's hand loop does not do, batched (scripts/bench/runner_overhead.py):
-WHOLE_EPOCH_BYTES = 16 * 2**20  # a training set this small is shuffled once an epoch, not gathered per batch
-HELD_OUTPUTS = 2**20  # outputs held for the train accuracy's argmax until this many values, then reduced
 
 
 @dataclass
@@ -118,118 +116,53 @@ def fit(
     training (stretched so that saving costs at most ~1% of the time), so a killed run loses at most
     that much."""
     x, y = splits.train
-    n, batch = len(x), min(cfg.batch_size, len(x))
-    steps_per_epoch = math.ceil(n / batch)
-    total = planned_steps(n, cfg)
-    eval_every = cfg.eval_every or steps_per_epoch
+    total = planned_steps(len(x), cfg)
     scheduler = make_scheduler(optimizer, cfg.schedule, total)
-    loss_fn = loss_function(splits.task, cfg.get("loss_reduction", "mean"))
-    autocast = autocast_for(device, cfg.amp)
-    targets, penalty = getattr(model, "targets", None), getattr(model, "penalty", None)  # optional hooks
-    after_step = getattr(model, "after_step", None)
-    extra_metrics = getattr(model, "evaluation_metrics", None)
-    grad_clip, classify = cfg.grad_clip, splits.task == "classification"  # read once: a config lookup costs ~10 µs
     order_gen = torch.Generator().manual_seed(seed)  # on CPU: the same batches on every device
     augment_gen = getattr(augment, "generator", None)
-    loop = LoopState()
+    loop = LoopState()  # the loop's state: the live copy, updated in place and captured at a checkpoint
     if resume:
-        loop = resume.loop
+        loop = replace(resume.loop)
         model.load_state_dict(resume.model)
         if not _optimizes(optimizer, model):  # the model changed its parameters before the checkpoint (untie_at)
             optimizer, scheduler = _rebuilt(optimizer, model, cfg.schedule, total, 0)
         resume.restore(optimizer, scheduler, order_gen, augment_gen, device)
-    order = None if loop.order is None else loop.order.to(device)
-    whole_epoch, shuffled = x.numel() * x.element_size() <= WHOLE_EPOCH_BYTES, None
-    watch = NonFiniteWatch(device)
-    clock = device_clock(device)
-
-    from tqdm.auto import tqdm
-
-    bar = tqdm(
-        total=total,
-        initial=loop.step,
-        unit="step",
-        leave=False,
-        dynamic_ncols=True,
-        file=SafeStream(sys.stderr),
-        disable=not (cfg.progress and sys.stderr.isatty()),
-    )
-    model.train()
-    losses, predictions, labels, step_lrs, held = [], [], [], [], []
-    status, seen, train_seconds, step = "completed", loop.seen, loop.train_seconds, loop.step
-    start = time.perf_counter() - loop.elapsed  # elapsed_s runs on across interruptions
-    resumed = time.perf_counter()
-    every = (cfg.get("checkpoint_every") or 0) if on_checkpoint is not None else 0
-    next_checkpoint = resumed + every if every else math.inf
-
-    def write_steps(upto: int) -> list[float]:
-        values = torch.stack(losses).float().tolist() if losses else []
-        first = upto - len(values) + 1
-        if values:
-            on_steps(
-                [
-                    {"step": first + i, "epoch": round((first + i) / steps_per_epoch, 4), "loss": v, "lr": lr}
-                    for i, (v, lr) in enumerate(zip(values, step_lrs))
-                ]
-            )
-        return values
-
-    def predict_held() -> None:
-        """The held outputs' predictions: one argmax for many steps, not one per step."""
-        nonlocal held
-        if held:
-            predictions.append(torch.cat(held).argmax(1))
-            held = []
-
-    def correct_and_answers() -> tuple[int, int]:
-        predict_held()
-        if not labels:
-            return 0, 0
-        answers = torch.cat(labels)
-        return (torch.cat(predictions) == answers).sum().item(), answers.shape[0]
+    batches = EpochBatches(x, y, cfg.batch_size, order_gen, device, loop.order)
+    eval_every = cfg.eval_every or batches.per_epoch
+    pending = PendingSteps(loop, batches.per_epoch, on_steps, device, device_clock(device))
+    loss_fn = loss_function(splits.task, cfg.get("loss_reduction", "mean"))
+    autocast = autocast_for(device, cfg.amp)
+    measure = partial(evaluate, task=splits.task, batch_size=cfg.eval_batch_size, autocast=autocast)
+    targets, penalty = getattr(model, "targets", None), getattr(model, "penalty", None)  # optional hooks
+    after_step = getattr(model, "after_step", None)
+    grad_clip, classify = cfg.grad_clip, splits.task == "classification"  # read once: a config lookup costs ~10 µs
 
     def snapshot() -> TrainingState:
         """Flush the steps since the last evaluation (they are carried into its train loss) and
         capture everything needed to go on from here."""
-        nonlocal loop, losses, predictions, labels, step_lrs, train_seconds
-        train_seconds += clock() - resumed
-        carried = loop.carried + write_steps(step)
-        correct, answers = correct_and_answers()
-        loop = LoopState(
-            step=step,
-            seen=seen,
-            train_seconds=train_seconds,
-            elapsed=time.perf_counter() - start,
-            order=None if order is None else order.cpu(),
-            carried=carried,
-            carried_correct=loop.carried_correct + correct,
-            carried_answers=loop.carried_answers + answers,
-        )
-        losses, predictions, labels, step_lrs = [], [], [], []
-        watch.reset()
-        return TrainingState.capture(loop, model, optimizer, scheduler, order_gen, augment_gen, device)
+        pending.flush(loop.step)
+        loop.order, loop.elapsed = batches.order_on_cpu(), time.perf_counter() - start
+        state = replace(loop, carried=list(loop.carried))  # a copy: the loop goes on changing its own
+        return TrainingState.capture(state, model, optimizer, scheduler, order_gen, augment_gen, device)
 
-    while step < total:
+    bar = _progress_bar(cfg, total, loop.step)
+    model.train()
+    status = "completed"
+    start = time.perf_counter() - loop.elapsed  # elapsed_s runs on across interruptions
+    resumed = pending.start_clock()
+    every = (cfg.get("checkpoint_every") or 0) if on_checkpoint is not None else 0
+    next_checkpoint = resumed + every if every else math.inf
+    while loop.step < total:
         if should_stop():
             status = "interrupted"
             break
         if time.perf_counter() >= next_checkpoint:  # one clock read a step
             saving = time.perf_counter()
             on_checkpoint(snapshot())
-            resumed = time.perf_counter()
+            resumed = pending.start_clock()
             next_checkpoint = resumed + max(every, 100 * (resumed - saving))
-        step += 1
-        pos = (step - 1) % steps_per_epoch
-        if pos == 0:
-            order = torch.randperm(n, generator=order_gen).to(device, non_blocking=True)
-            shuffled = None
-        if whole_epoch and shuffled is None:  # a small set: gathered once an epoch, its batches are views
-            shuffled = x.index_select(0, order), y.index_select(0, order)
-        if whole_epoch:
-            xb, yb = shuffled[0][pos * batch : (pos + 1) * batch], shuffled[1][pos * batch : (pos + 1) * batch]
-        else:  # one gather per batch (into a buffer that stays in cache): a big set copied whole moves twice the memory
-            idx = order[pos * batch : (pos + 1) * batch]
-            xb, yb = x.index_select(0, idx), y.index_select(0, idx)
+        loop.step += 1
+        xb, yb = batches.take(loop.step)
         if augment is not None:
             xb = augment(xb)
         yb = targets(yb) if targets is not None else yb
@@ -244,61 +177,72 @@ def fit(
         if grad_clip:
             nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
         optimizer.step()
-        step_lrs.append(optimizer.param_groups[0]["lr"])
+        lr = optimizer.param_groups[0]["lr"]
         if scheduler is not None:
             scheduler.step()
-        if after_step is not None and after_step(step):
-            optimizer, scheduler = _rebuilt(optimizer, model, cfg.schedule, total, step)
-        losses.append(loss.detach())
-        if classify:  # predicted and compared with the labels at the flush, in one go
-            held.append(out.detach())
-            labels.append(yb)
-            if len(held) * out.numel() > HELD_OUTPUTS:
-                predict_held()
-        seen += xb.shape[0]
+        if after_step is not None and after_step(loop.step):
+            optimizer, scheduler = _rebuilt(optimizer, model, cfg.schedule, total, loop.step)
+        diverging = pending.add(loss, lr, out if classify else None, yb)
+        loop.seen += xb.shape[0]
         bar.update()
-        diverging = watch.tripped(losses)
-        if step % eval_every and step != total and not diverging:
+        if loop.step % eval_every and loop.step != total and not diverging:
             continue
-        # flush: the one synchronisation point, every eval_every steps
-        train_seconds += clock() - resumed
-        step_losses = loop.carried + write_steps(step)
-        correct, answers = correct_and_answers()
-        correct, answers = correct + loop.carried_correct, answers + loop.carried_answers
-        row = {
-            "step": step,
-            "epoch": round(step / steps_per_epoch, 4),
-            "lr": step_lrs[-1],
-            "train_loss": sum(step_losses) / len(step_losses),
-            "train_acc": correct / answers if answers else math.nan,
-        }
-        for name, pair in (("val", splits.val), ("test", splits.test)):
-            row[f"{name}_loss"], row[f"{name}_acc"] = (
-                evaluate(model, pair, splits.task, cfg.eval_batch_size, autocast) if pair else (math.nan,) * 2
-            )
-        if extra_metrics is not None:
-            row.update(
-                extra_metrics(splits, lambda net, pair: evaluate(net, pair, splits.task, cfg.eval_batch_size, autocast))
-            )
-        row["elapsed_s"] = round(time.perf_counter() - start, 3)
+        pending.flush(loop.step)  # the one synchronisation point, every eval_every steps
+        window = pending.take_window()
+        row = evaluation_row(loop.step, batches.per_epoch, window, model, splits, measure, start)
         on_evaluation(row)
         bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_acc=f"{row['val_acc']:.3f}")
-        losses, predictions, labels, step_lrs = [], [], [], []
-        loop.carried, loop.carried_correct, loop.carried_answers = [], 0, 0
-        watch.reset()
-        if not all(math.isfinite(v) for v in step_losses):
+        if not window.finite:
             status = "diverged"
             break
-        resumed = time.perf_counter()
+        pending.start_clock()
     bar.close()
     state = snapshot() if status == "interrupted" else None  # the steps since the last evaluation, and how to go on
     return FitResult(
         status=status,
-        steps=step,
-        epochs=round(step / steps_per_epoch, 4),
-        train_seconds=train_seconds,
-        samples_seen=seen,
+        steps=loop.step,
+        epochs=round(loop.step / batches.per_epoch, 4),
+        train_seconds=loop.train_seconds,
+        samples_seen=loop.seen,
         state=state,
+    )
+
+
+def evaluation_row(
+    step: int, steps_per_epoch: int, window: Window, model: nn.Module, splits: Splits, measure, started: float
+) -> dict:
+    """The row an evaluation gives metrics.csv (the caller may add columns): where training is, the
+    train loss and accuracy over the steps since the last evaluation, val and test measured now by
+    `measure(model, pair)`, the model's own columns (its evaluation_metrics hook), the wall time since
+    `started`."""
+    row = {
+        "step": step,
+        "epoch": round(step / steps_per_epoch, 4),
+        "lr": window.lr,
+        "train_loss": window.loss,
+        "train_acc": window.accuracy,
+    }
+    for name, pair in (("val", splits.val), ("test", splits.test)):
+        row[f"{name}_loss"], row[f"{name}_acc"] = measure(model, pair) if pair else (math.nan,) * 2
+    extra_metrics = getattr(model, "evaluation_metrics", None)
+    if extra_metrics is not None:
+        row.update(extra_metrics(splits, measure))
+    row["elapsed_s"] = round(time.perf_counter() - started, 3)
+    return row
+
+
+def _progress_bar(cfg: DictConfig, total: int, initial: int):
+    """tqdm's bar on stderr, shown only when asked for and stderr is a terminal."""
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=total,
+        initial=initial,
+        unit="step",
+        leave=False,
+        dynamic_ncols=True,
+        file=SafeStream(sys.stderr),
+        disable=not (cfg.progress and sys.stderr.isatty()),
     )
 
 

@@ -4,7 +4,7 @@ On the CPU nothing waits, so the calls themselves are counted: reading a tensor'
 (`.item()`, `.tolist()`, `bool()`, `float()`, `int()`) and making a device tensor from Python data
 (`torch.tensor` / `torch.as_tensor` with a `device=`: a blocking host→device copy on CUDA). Only calls
 made directly from sharebench's package count (PyTorch's own, such as Adam reading its CPU step
-counter, do not), and calls made inside the loop's flush (writing the steps, evaluating, capturing
+counter, do not), and calls made inside the loop's flush (PendingSteps.flush, evaluating, capturing
 the state) or by the CPU-only divergence check are the loop's planned synchronisation points.
 """
 
@@ -17,8 +17,7 @@ import sharebench
 
 PACKAGE = str(Path(sharebench.__file__).parent)
 PLANNED = {  # (file, function) on the stack: the loop's flush and the CPU's per-step loss read
-    ("loop.py", "write_steps"),
-    ("loop.py", "correct_and_answers"),
+    ("pending.py", "flush"),
     ("loop.py", "evaluate"),
     ("loop.py", "snapshot"),
     ("divergence.py", "_newest_not_finite"),
