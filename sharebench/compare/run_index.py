@@ -4,8 +4,8 @@ second plot of an unchanged sweep reads one file instead of thousands.
 `<dir>/.sharebench-index.npz` for each directory given to `plot` that is not itself a run dir: a JSON
 record per run dir (summary, overrides, group choices, flattened config, status, note, the columns of
 metrics.csv) and one array of metrics.csv's numbers. A run is taken from it only while every file it
-was read from has the (mtime_ns, size) recorded, so a resumed, still running or edited run is read
-again. It is a cache: a missing, old, corrupt or unwritable index means the runs are read from their
+was read from has the (mtime_ns, size, inode) recorded, so a resumed, still running or edited run is
+read again (an atomic rewrite is a new inode, however fine the filesystem's clock). It is a cache: a missing, old, corrupt or unwritable index means the runs are read from their
 files and the output is the same. NPZ loaded without pickle, so an index someone hands you runs no code.
 No torch, no Hydra.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sharebench.compare.run_record import FILES, Run, load_runs
+from sharebench.compare.run_record import FILES, Run, load_run
 from sharebench.records.atomic import atomic_path
 
 INDEX_NAME = ".sharebench-index.npz"
@@ -25,10 +25,11 @@ FORMAT = 1  # bump when what a record holds, or how load_run reads a file, chang
 DTYPES = {"int64", "float64", "bool"}  # what metrics.csv's columns read as; each exact as a float64
 
 
-def read_runs(run_dirs: list[Path], paths: list[str | Path]) -> list[Run]:
-    """Each run dir as a Run, from the index of the given directory it lies under where its files are
-    unchanged, else read from its files; then each index rewritten if anything in it changed."""
-    roots = [Path(p).resolve() for p in paths if not _is_run_dir(Path(p))]
+def read_runs(run_dirs: list[Path], roots: list[str | Path]) -> list[Run]:
+    """Each run dir as a Run, from the index of the root it lies under where its files are unchanged,
+    else read from its files; then each index rewritten if anything in it changed. A root that is
+    itself a run dir keeps no index; with no roots, every run is read from its files."""
+    roots = [Path(p).resolve() for p in roots if not _is_run_dir(Path(p))]
     indexes = {root: _load(root / INDEX_NAME) for root in dict.fromkeys(roots)}
     fresh = {root: {} for root in indexes}  # what each index will hold: the runs found under it now
     changed = set()
@@ -45,8 +46,8 @@ def read_runs(run_dirs: list[Path], paths: list[str | Path]) -> list[Run]:
         else:
             runs[run_dir] = run
             fresh[root][key] = entry
-    for (run_dir, root, key, stamps), run in zip(todo, load_runs([t[0] for t in todo])):
-        runs[run_dir] = run
+    for run_dir, root, key, stamps in todo:  # one after another: two processes were not faster on 2 cores
+        runs[run_dir] = run = load_run(run_dir)
         entry = _encode(run, stamps) if root and stamps else None
         if entry:
             fresh[root][key] = entry
@@ -62,7 +63,7 @@ def _is_run_dir(path: Path) -> bool:
 
 
 def file_stamps(run_dir: Path) -> list | None:
-    """(mtime_ns, size) of each file a run is read from, None for a file that is absent; None for a
+    """(mtime_ns, size, inode) of each file a run is read from, None for a file that is absent; None for a
     run dir that cannot be looked into (gone, or not readable), which is then never indexed."""
     stamps = []
     for name in FILES:
@@ -73,7 +74,7 @@ def file_stamps(run_dir: Path) -> list | None:
             continue
         except OSError:
             return None
-        stamps.append([st.st_mtime_ns, st.st_size])
+        stamps.append([st.st_mtime_ns, st.st_size, st.st_ino])
     return stamps if run_dir.is_dir() else None
 
 

@@ -1,6 +1,6 @@
 """One run dir read from its files: summary.json, .hydra/ (overrides, config, group choices) and
 metrics.csv, into a Run; whatever is missing or broken becomes its status and note, never an error.
-Many runs are read in parallel where that is faster. No torch, no Hydra.
+No torch, no Hydra.
 """
 
 import json
@@ -138,8 +138,3 @@ def load_run(run_dir: Path) -> Run:
     return Run(
         run_dir, status, summary, [str(o) for o in overrides], choices, flatten(config), metrics, "; ".join(notes)
     )
-
-
-def load_runs(run_dirs: list[Path]) -> list[Run]:
-    """load_run of each run dir, in order."""
-    return [load_run(d) for d in run_dirs]

@@ -1,4 +1,5 @@
-"""Reading runs, from files only: find run dirs, read them, and group them.
+"""Reading runs, from files only: find run dirs, read them (run_record.py, through run_index.py), and
+group them.
 
 A run dir is any directory holding `.hydra/` or `summary.json`. Runs are grouped by the overrides
 whose values differ between them (seed excluded); every run is kept with its status, never dropped
@@ -118,8 +119,12 @@ class Comparison:
         ]
 
 
-def compare(paths: list[str | Path], by: list[str] | None = None, metric: str = "test_acc") -> Comparison:
-    runs = read_runs(find_run_dirs(paths), paths)
+def compare(
+    paths: list[str | Path], by: list[str] | None = None, metric: str = "test_acc", index: bool = False
+) -> Comparison:
+    """The runs under `paths`, grouped; with `index`, through the index kept beside each given dir
+    (run_index.py: what `plot` and `report` use; off for readers of a committed folder of records)."""
+    runs = read_runs(find_run_dirs(paths), paths if index else [])
     keys = list(by) if by else axis_keys(runs)
     labels = [group_label({k: format_value(r.value(k)) for k in keys}) if r.known else NO_RECORD for r in runs]
     groups = sorted(dict.fromkeys(labels), key=lambda g: g == NO_RECORD)  # runs without a record last
