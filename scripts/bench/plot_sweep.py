@@ -1,6 +1,8 @@
 """`sharebench plot` on a big sweep made of generated run dirs (copies of one real run's records,
-with the model and seed varied and a metrics.csv of 6,000 steps evaluated every 100): the first plot,
-and a second plot of the same unchanged sweep. Wall time and the process's peak memory."""
+with the model and seed varied and a metrics.csv of 6,000 steps evaluated every 100): the first plot
+(every run read from its files; it writes the sweep's index), a second plot of the same unchanged
+sweep (from the index), and a third after one run's summary.json was rewritten (that run read again).
+Wall time and the process's peak memory."""
 
 import json
 import os
@@ -68,6 +70,9 @@ def measure(device, quick: bool) -> list[dict]:
         made = time.perf_counter() - made
         first = plot(sweep, Path(tmp) / "first")
         second = plot(sweep, Path(tmp) / "second")
+        summary = sweep / "0" / "summary.json"  # as a resumed run rewrites it
+        summary.write_text(json.dumps({**json.loads(summary.read_text()), "final_test_acc": 0.25}))
+        third = plot(sweep, Path(tmp) / "third")
     return [
         {
             "plot": name,
@@ -80,5 +85,6 @@ def measure(device, quick: bool) -> list[dict]:
         for name, (wall, mib), goal in (
             ("first plot", first, "≤ 60 s, ≤ 2,048 MiB at 10,000 runs"),
             ("second plot, sweep unchanged", second, "≤ 5 s at 10,000 runs"),
+            ("third plot, one run's summary rewritten", third, ""),
         )
     ] + [{"plot": "(making the run dirs)", "runs": runs, "steps_per_run": STEPS, "wall_s": round(made, 1)}]
