@@ -68,9 +68,10 @@ def assert_same_runs(got, expected):
         for name in ("dir", "status", "summary", "overrides", "choices", "config", "note"):
             assert getattr(a, name) == getattr(b, name)
         if b.metrics is None:
-            assert a.metrics is None
+            assert a.metrics is None and a.metric_columns is None
         else:
             pd.testing.assert_frame_equal(a.metrics, b.metrics, check_exact=True)
+            assert [v.dtype for v in a.metric_columns.values()] == [v.dtype for v in b.metric_columns.values()]
 
 
 def test_each_run_from_the_index_equals_the_run_read_from_its_files(tmp_path, file_reads):
@@ -194,3 +195,16 @@ def test_reading_runs_without_plot_keeps_no_index(tmp_path):
     sweep = make_sweep(tmp_path / "sweep")
     assert len(compare([sweep]).runs) == 5
     assert not (sweep / INDEX_NAME).exists()
+
+
+def test_metrics_are_what_pandas_reads_from_the_csv(tmp_path):
+    """Numbers converted only where they are not numbers already, rows without a step dropped, a last
+    line cut short by a kill dropped and noted: the frame pandas' own read and conversion give."""
+    run = make_run(tmp_path, "0", "shared_cnn", 0, 0.5, evals=EVALS)
+    text = "step,train_loss,test_acc\n10,1.0,0.25\nx,2.0,0.5\n30,n/a,0.75\n40,0.5,0.8"
+    (run / "metrics.csv").write_text(text)
+    got = load_run(run)
+    expected = pd.read_csv(io.StringIO(text[: text.rfind("\n") + 1])).apply(pd.to_numeric, errors="coerce")
+    expected = expected.dropna(subset=["step"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got.metrics.reset_index(drop=True), expected, check_exact=True)
+    assert list(got.metric_columns["step"]) == [10, 30] and "last line cut short" in got.note

@@ -15,7 +15,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from sharebench.compare.run_record import FILES, Run, load_run
 from sharebench.records.atomic import atomic_path
@@ -103,16 +102,17 @@ def _encode(run: Run, stamps: list) -> dict | None:
     if not _plain(record):
         return None
     entry = {"stamps": stamps, **record, "metrics": None}
-    m = run.metrics
-    if m is not None:
-        columns, dtypes = [str(c) for c in m.columns], [str(t) for t in m.dtypes]
-        if list(m.columns) != columns or len(set(columns)) < len(columns) or not set(dtypes) <= DTYPES:
+    columns = run.metric_columns
+    if columns is not None:
+        dtypes = [a.dtype.name for a in columns.values()]
+        if not set(dtypes) <= DTYPES or len({len(a) for a in columns.values()}) > 1:
             return None
-        values = m.to_numpy(dtype=np.float64).T.copy() if len(columns) else np.zeros((0, len(m)))
-        ints = [i for i, t in enumerate(dtypes) if t == "int64"]
-        if ints and not np.array_equal(values[ints].astype(np.int64), m.iloc[:, ints].to_numpy().T):
-            return None  # an integer too large for a float64
-        entry["metrics"] = {"columns": columns, "dtypes": dtypes, "rows": len(m)}
+        rows = len(next(iter(columns.values()), ()))
+        values = np.array([a.astype(np.float64) for a in columns.values()]).reshape(len(columns), rows)
+        for a, v in zip(columns.values(), values):
+            if a.dtype.name == "int64" and not np.array_equal(v.astype(np.int64), a):
+                return None  # an integer too large for a float64
+        entry["metrics"] = {"columns": list(columns), "dtypes": dtypes, "rows": rows}
         entry["values"] = values
     return entry
 
@@ -127,10 +127,7 @@ def _decode(run_dir: Path, entry: dict, stamps: list | None) -> Run | None:
             spec, values = entry["metrics"], entry["values"]
             if values.shape != (len(spec["columns"]), spec["rows"]) or not set(spec["dtypes"]) <= DTYPES:
                 return None
-            metrics = pd.DataFrame(
-                {c: values[i].astype(t) for i, (c, t) in enumerate(zip(spec["columns"], spec["dtypes"]))},
-                index=pd.RangeIndex(spec["rows"]),
-            )
+            metrics = {str(c): values[i].astype(t) for i, (c, t) in enumerate(zip(spec["columns"], spec["dtypes"]))}
         return Run(
             run_dir,
             str(entry["status"]),

@@ -5,9 +5,11 @@ No torch, no Hydra.
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from io import StringIO
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -31,8 +33,14 @@ class Run:
     overrides: list[str] = field(default_factory=list)
     choices: dict = field(default_factory=dict)  # config group → option (from .hydra/hydra.yaml)
     config: dict = field(default_factory=dict)  # flattened .hydra/config.yaml, dotted keys
-    metrics: pd.DataFrame | None = None
+    # metrics.csv as column → values; as a DataFrame, .metrics (built on demand: a frame per run was
+    # most of a second `plot` of 10,000 runs)
+    metric_columns: dict[str, np.ndarray] | None = None
     note: str = ""
+
+    @cached_property
+    def metrics(self) -> pd.DataFrame | None:
+        return None if self.metric_columns is None else pd.DataFrame(self.metric_columns)
 
     @property
     def known(self) -> bool:
@@ -88,8 +96,8 @@ def read_choices(path: Path) -> dict:
     return {k: v for k, v in choices.items() if not str(k).startswith("hydra/")}
 
 
-def read_metrics(path: Path) -> tuple[pd.DataFrame | None, str]:
-    """metrics.csv as numbers; a last line cut short by a kill is dropped and noted."""
+def read_metrics(path: Path) -> tuple[dict[str, np.ndarray] | None, str]:
+    """metrics.csv as numbers, column → values; a last line cut short by a kill is dropped and noted."""
     try:
         text = path.read_text()
     except OSError:
@@ -106,8 +114,8 @@ def read_metrics(path: Path) -> tuple[pd.DataFrame | None, str]:
     if not all(pd.api.types.is_numeric_dtype(t) for t in df.dtypes):  # a written file is numbers already
         df = df.apply(pd.to_numeric, errors="coerce")
     if df["step"].isna().any():
-        df = df.dropna(subset=["step"]).reset_index(drop=True)
-    return df, note
+        df = df.dropna(subset=["step"])
+    return {str(c): df[c].to_numpy() for c in df.columns}, note
 
 
 def load_run(run_dir: Path) -> Run:
