@@ -5,9 +5,9 @@ second plot of an unchanged sweep reads one file instead of thousands.
 record per run dir (summary, overrides, group choices, flattened config, status, note, the columns of
 metrics.csv) and one array of metrics.csv's numbers. A run is taken from it only while every file it
 was read from has the (mtime_ns, size, inode) recorded, so a resumed, still running or edited run is
-read again (an atomic rewrite is a new inode, however fine the filesystem's clock). It is a cache: a missing, old, corrupt or unwritable index means the runs are read from their
-files and the output is the same. NPZ loaded without pickle, so an index someone hands you runs no code.
-No torch, no Hydra.
+read again (an atomic rewrite is a new inode, however coarse the filesystem's clock). It is a cache:
+a missing, old, corrupt or unwritable index means the runs are read from their files, and the output
+is the same. NPZ loaded without pickle, so an index someone hands you runs no code. No torch, no Hydra.
 """
 
 import json
