@@ -5,9 +5,9 @@ sweep (from the index), and a third after one run's summary.json was rewritten (
 Wall time and the process's peak memory."""
 
 import json
-import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -48,17 +48,27 @@ def make_sweep(sweep: Path, runs: int, device) -> None:
     shutil.rmtree(template)
 
 
+# Linux keeps a process's peak resident memory across exec, so a plot forked from this process
+# (torch loaded) would report this process's size as its own: a small Python starts the plot and
+# prints that child's peak (kB); its own start, tens of milliseconds, is in the wall time
+PEAK_OF_CHILD = (
+    "import os, subprocess, sys; p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL); "
+    "_, status, usage = os.wait4(p.pid, 0); print(usage.ru_maxrss); sys.exit(os.waitstatus_to_exitcode(status))"
+)
+
+
 def plot(sweep: Path, out: Path) -> tuple[float, float]:
     """Seconds and peak resident MiB of one `sharebench plot` process."""
     start = time.perf_counter()
-    process = subprocess.Popen(
-        [sharebench_exe(), "plot", str(sweep), "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK_OF_CHILD, sharebench_exe(), "plot", str(sweep), "--out", str(out)],
+        capture_output=True,
+        text=True,
     )
-    _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"sharebench plot failed: {process.stderr.read().decode()[-2000:]}")
-    return wall, usage.ru_maxrss / 1024  # kB on Linux
+    if done.returncode != 0:
+        raise RuntimeError(f"sharebench plot failed: {done.stderr[-2000:]}")
+    return wall, int(done.stdout.split()[-1]) / 1024  # kB on Linux
 
 
 def measure(device, quick: bool) -> list[dict]:
