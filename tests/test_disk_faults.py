@@ -9,6 +9,7 @@ import subprocess
 
 import pytest
 from helpers.configs import TINY
+from helpers.mounts import mount, read_only_view
 from helpers.runs import dir_bytes, start
 
 from sharebench.cli import main as cli_main
@@ -27,14 +28,6 @@ RUN = (
 )
 
 
-def mount(*args: str) -> None:
-    out = subprocess.run(["mount", *args], capture_output=True, text=True)
-    if out.returncode != 0:
-        pytest.skip(
-            f"this machine refuses `mount {' '.join(args)}` ({out.stderr.strip()}): needs root in a VM/container that allows mounts"
-        )
-
-
 @pytest.fixture
 def small_disk(tmp_path):
     """A real 1 MiB tmpfs."""
@@ -51,12 +44,8 @@ def read_only(tmp_path):
     source, view = tmp_path / "source", tmp_path / "ro"
     source.mkdir()
     view.mkdir()
-    mount("--bind", str(source), str(view))
-    try:
-        mount("-o", "remount,bind,ro", str(view))
+    with read_only_view(source, view):
         yield source, view
-    finally:
-        subprocess.run(["umount", "-l", str(view)], check=False)
 
 
 def exit_code(args: list[str]) -> int:

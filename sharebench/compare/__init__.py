@@ -1,6 +1,7 @@
 """compare: from run dirs on disk to comparisons — the `plot` and `report` commands and the sweep-end table.
 
-runs.py (find, read and group runs), statistics.py (mean, std, spread and 95% intervals over seeds, in
+runs.py (find and group runs), run_record.py (read one run dir), run_index.py (the
+index `plot` keeps beside a sweep), statistics.py (mean, std, spread and 95% intervals over seeds, in
 one place), paired.py (seed-by-seed pairs; the default twins come from conf/, configs.twins),
 select.py (`--baseline` and paper selectors), figures.py, spectrum.py and style.py (the figures),
 comparison_files.py (what `plot` writes: comparison.csv, runs.csv, paired.csv, the figures), tables.py

@@ -35,8 +35,8 @@ def write_comparison(
     bad = [f for f in formats if f not in FORMATS]
     if bad:
         raise UserError(f"unknown figure format {bad[0]!r}: choose from {', '.join(FORMATS)} (e.g. --format png svg)")
-    cmp = compare(paths, by=by, metric=metric)
-    known = {k for r in cmp.runs for k in r.summary} | {c for r in cmp.runs if r.metrics is not None for c in r.metrics}
+    cmp = compare(paths, by=by, metric=metric, index=True)
+    known = {k for r in cmp.runs for k in r.summary} | {c for r in cmp.runs for c in r.metric_columns or ()}
     if metric not in known and f"final_{metric}" not in known:
         options = sorted(k[len("final_") :] for k in known if k.startswith("final_"))
         raise UserError(f"--metric {metric}: no run recorded it; choose one of {', '.join(options) or 'test_acc'}")

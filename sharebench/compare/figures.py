@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from sharebench.compare import style
 from sharebench.compare.kernel_atlas import atlas_figures
@@ -403,7 +404,7 @@ def paired_differences(cmp: Comparison, paired):
 def build_figures(cmp: Comparison, paired=None) -> list[tuple[str, object]]:
     """(stem, Figure) of every figure the runs have data for; the caller saves or closes them."""
     made = [accuracy_vs_params(cmp), bars(cmp), curves_figure(cmp, "loss")]
-    if any(r.metrics is not None and "test_acc" in r.metrics and r.metrics["test_acc"].notna().any() for r in cmp.runs):
+    if any(r.metric_columns and pd.notna(r.metric_columns.get("test_acc", [])).any() for r in cmp.runs):
         made.append(curves_figure(cmp, "acc"))
     for axis in cmp.keys:  # a numeric axis with a few values or more (train fraction, lr, width)
         values = {number(r.value(axis)) for r in cmp.runs if r.known}

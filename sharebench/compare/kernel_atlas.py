@@ -28,7 +28,8 @@ import numpy as np
 
 from sharebench.compare import style
 from sharebench.compare.kernels import FIRST_LAYER, first_layer_grid, is_convnet, load_layer, position_kernels
-from sharebench.compare.runs import Comparison, Run, format_value
+from sharebench.compare.run_record import Run
+from sharebench.compare.runs import Comparison, format_value
 from sharebench.terminal import warn
 
 CHANNELS = 4  # output channels drawn per atlas

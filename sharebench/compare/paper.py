@@ -21,7 +21,8 @@ import math
 
 import yaml
 
-from sharebench.compare.runs import Comparison, read_yaml_text
+from sharebench.compare.run_record import read_yaml_text
+from sharebench.compare.runs import Comparison
 from sharebench.compare.select import groups_matching
 from sharebench.compare.statistics import group_values, interval, number, spread
 

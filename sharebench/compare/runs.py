@@ -1,4 +1,5 @@
-"""Reading runs, from files only: find run dirs, read them, and group them.
+"""Reading runs, from files only: find run dirs, read them (run_record.py, through run_index.py), and
+group them.
 
 A run dir is any directory holding `.hydra/` or `summary.json`. Runs are grouped by the overrides
 whose values differ between them (seed excluded); every run is kept with its status, never dropped
@@ -8,46 +9,18 @@ whose values differ between them (seed excluded); every run is kept with its sta
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-import yaml
-
-from sharebench.configs import FREE_KEYS, GROUPS, flatten
+from sharebench.compare.run_index import read_runs
+from sharebench.compare.run_record import Run, override_dict
+from sharebench.configs import FREE_KEYS, GROUPS
 from sharebench.errors import UserError
 
 SHIFT_KEY = re.compile(r"^(?:final_)?test_(acc|loss)_shift(.+)$")
 # overrides that repeat an experiment, or change how it runs rather than what it computes
 NOT_AXES = {"seed", *FREE_KEYS}  # a repeat of the experiment, or a key that changes no number
-UNFINISHED = "unfinished"  # .hydra/ but no summary.json: killed before it wrote one, or still starting
-CORRUPT = "corrupt"  # summary.json that cannot be parsed
-MISSING = "missing"  # a numbered job dir absent from its sweep
 NO_RECORD = "(no record)"  # the group of runs that left nothing to say what they were
-
-
-@dataclass
-class Run:
-    dir: Path
-    status: str
-    summary: dict = field(default_factory=dict)
-    overrides: list[str] = field(default_factory=list)
-    choices: dict = field(default_factory=dict)  # config group → option (from .hydra/hydra.yaml)
-    config: dict = field(default_factory=dict)  # flattened .hydra/config.yaml, dotted keys
-    metrics: pd.DataFrame | None = None
-    note: str = ""
-
-    @property
-    def known(self) -> bool:
-        """Whether anything says what this run was (a dir deleted or never started says nothing)."""
-        return bool(self.overrides or self.config or self.summary or self.choices)
-
-    def value(self, key: str):
-        """What this run used for `key`: a group choice, a config value, an override or a summary field."""
-        for source in (self.choices, self.config, self.summary):
-            if key in source:
-                return source[key]
-        return override_dict(self.overrides).get(key)
 
 
 def find_run_dirs(paths: list[str | Path]) -> list[Path]:
@@ -90,82 +63,6 @@ def _sweep_job_dirs(found: set[Path]) -> set[Path]:
 def _natural_key(path: Path):
     """Sweep job dirs 0, 1, …, 10 in numeric order."""
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(path))]
-
-
-def override_dict(overrides: list[str]) -> dict[str, str]:
-    out = {}
-    for text in overrides:
-        key, sep, value = str(text).partition("=")
-        if sep:
-            out[key.lstrip("+~")] = value
-    return out
-
-
-# libyaml's parser (PyYAML's C binding) where it is built in: ~10x faster than the pure-Python one,
-# which was 85% of `sharebench plot`'s time on 2,000 runs (three YAML files a run)
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def read_yaml_text(text: str):
-    return yaml.load(text, Loader=SAFE_LOADER)
-
-
-def _read_yaml(path: Path):
-    try:
-        return read_yaml_text(path.read_text())
-    except (OSError, yaml.YAMLError):
-        return None
-
-
-def read_metrics(path: Path) -> tuple[pd.DataFrame | None, str]:
-    """metrics.csv as numbers; a last line cut short by a kill is dropped and noted."""
-    try:
-        text = path.read_text()
-    except OSError:
-        return None, "no metrics.csv"
-    note = ""
-    if text and not text.endswith("\n"):
-        text, note = text[: text.rfind("\n") + 1], "metrics.csv: last line cut short, dropped"
-    from io import StringIO
-
-    try:
-        df = pd.read_csv(StringIO(text), on_bad_lines="skip")
-    except (pd.errors.EmptyDataError, pd.errors.ParserError):
-        return None, "metrics.csv unreadable"
-    df = df.apply(pd.to_numeric, errors="coerce").dropna(subset=["step"]) if "step" in df else None
-    return df, note
-
-
-def load_run(run_dir: Path) -> Run:
-    """Read one run dir; whatever is missing or broken becomes its status and note, never an error."""
-    if not run_dir.exists():
-        return Run(run_dir, MISSING, note="job dir missing from its sweep (deleted?)")
-    notes = []
-    summary_path = run_dir / "summary.json"
-    summary, status = {}, UNFINISHED
-    if summary_path.exists():
-        try:
-            summary = json.loads(summary_path.read_text())
-            status = str(summary.get("status", UNFINISHED))
-        except (OSError, ValueError):
-            status = CORRUPT
-            notes.append("summary.json cannot be parsed")
-    else:
-        notes.append("no summary.json")
-    hydra_dir = run_dir / ".hydra"
-    overrides = _read_yaml(hydra_dir / "overrides.yaml") or []
-    config = _read_yaml(hydra_dir / "config.yaml") or {}
-    hydra_cfg = _read_yaml(hydra_dir / "hydra.yaml") or {}
-    choices = ((hydra_cfg.get("hydra") or {}).get("runtime") or {}).get("choices") or {}
-    choices = {k: v for k, v in choices.items() if not k.startswith("hydra/")}
-    metrics, note = read_metrics(run_dir / "metrics.csv")
-    if note:
-        notes.append(note)
-    if summary.get("error"):
-        notes.append(str(summary["error"]))
-    return Run(
-        run_dir, status, summary, [str(o) for o in overrides], choices, flatten(config), metrics, "; ".join(notes)
-    )
 
 
 def axis_keys(runs: list[Run]) -> list[str]:
@@ -222,8 +119,12 @@ class Comparison:
         ]
 
 
-def compare(paths: list[str | Path], by: list[str] | None = None, metric: str = "test_acc") -> Comparison:
-    runs = [load_run(d) for d in find_run_dirs(paths)]
+def compare(
+    paths: list[str | Path], by: list[str] | None = None, metric: str = "test_acc", index: bool = False
+) -> Comparison:
+    """The runs under `paths`, grouped; with `index`, through the index kept beside each given dir
+    (run_index.py: what `plot` and `report` use; off for readers of a committed folder of records)."""
+    runs = read_runs(find_run_dirs(paths), paths if index else [])
     keys = list(by) if by else axis_keys(runs)
     labels = [group_label({k: format_value(r.value(k)) for k in keys}) if r.known else NO_RECORD for r in runs]
     groups = sorted(dict.fromkeys(labels), key=lambda g: g == NO_RECORD)  # runs without a record last

@@ -11,7 +11,8 @@ Values compare as numbers when both are numbers (1e-2 = 0.01), else as text igno
 
 import re
 
-from sharebench.compare.runs import Comparison, Run, format_value
+from sharebench.compare.run_record import Run
+from sharebench.compare.runs import Comparison, format_value
 from sharebench.configs import GROUPS
 
 SPLIT = re.compile(r",\s*(?![^\[\]{}]*[\]}])")  # commas outside [...] and {...}

@@ -103,10 +103,10 @@ def _diagnostic_series(cmp: Comparison, label: str, name: str) -> pd.DataFrame |
     """Per step: the mean over layers of `<layer>_<name>`, then over the group's completed runs."""
     frames = []
     for run in cmp.members(label):
-        m = run.metrics
-        cols = [c for c in (m.columns if m is not None else []) if c.endswith(f"_{name}")]
+        cols = [c for c in (run.metric_columns or {}) if c.endswith(f"_{name}")]
         if not cols:
             continue
+        m = run.metrics
         values = m[cols].replace([np.inf, -np.inf], np.nan).mean(axis=1, skipna=True)
         frames.append(pd.DataFrame({"step": m["step"], "value": values}).dropna())
     frames = [f for f in frames if len(f)]

@@ -125,13 +125,11 @@ def comparison_table(cmp: Comparison) -> pd.DataFrame:
 
 def curves(cmp: Comparison, label: str, column: str) -> pd.DataFrame | None:
     """Mean and std of one metrics.csv column over the completed runs of a group, per step."""
-    frames = [
-        r.metrics[["step", column]].dropna()
-        for r in cmp.members(label)
-        if r.metrics is not None and column in r.metrics
-    ]
-    frames = [f for f in frames if len(f)]
-    if not frames:
+    runs = [r.metric_columns for r in cmp.members(label) if r.metric_columns and column in r.metric_columns]
+    if not runs:
         return None
-    both = pd.concat(frames)
+    # one frame of every run's rows and one dropna, not a frame and a dropna per run: big sweeps
+    both = pd.DataFrame({name: np.concatenate([m[name] for m in runs]) for name in ("step", column)}).dropna()
+    if not len(both):
+        return None
     return pd.DataFrame([{"step": step, **spread(list(values))} for step, values in both.groupby("step")[column]])
