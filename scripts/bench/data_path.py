@@ -10,11 +10,11 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from hydra.utils import instantiate
 
 from scripts.bench.harness import cfg, side_by_side
 from sharebench import data, models
 from sharebench.train.loop import fit
+from sharebench.train.optimizers import build_optimizer
 
 
 def write_mnist_idx(root: Path, n: int) -> None:
@@ -68,13 +68,13 @@ def measure(device, quick: bool) -> list[dict]:
 
             def resident():
                 model = copy.deepcopy(initial)
-                opt = instantiate(c.optim, params=model.parameters())
+                opt = build_optimizer(c.optim, model.parameters())
                 fit(model, splits, opt, c.trainer, device, 0, lambda row: None, lambda rows: None)
 
             def through(loader):
                 def epoch():  # what a reader of the seed posts writes
                     model = copy.deepcopy(initial)
-                    opt = instantiate(c.optim, params=model.parameters())
+                    opt = build_optimizer(c.optim, model.parameters())
                     for xb, yb in loader:
                         xb, yb = xb.to(device), yb.to(device)
                         loss = F.cross_entropy(model(xb), yb)
@@ -86,7 +86,7 @@ def measure(device, quick: bool) -> list[dict]:
 
             def bare_loop():  # the same batches with nothing else: no records, no bookkeeping
                 model = copy.deepcopy(initial)
-                opt = instantiate(c.optim, params=model.parameters())
+                opt = build_optimizer(c.optim, model.parameters())
                 order = torch.randperm(n, device=device)
                 for start in range(0, n, 100):
                     idx = order[start : start + 100]

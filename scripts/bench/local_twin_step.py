@@ -5,12 +5,12 @@ Function and with its previous layout ("before"), all through sharebench's train
 import copy
 
 import torch
-from hydra.utils import instantiate
 
 from scripts.bench.harness import cfg, side_by_side
 from scripts.bench.previous_lc import previous_layout
 from sharebench import data, models
 from sharebench.train.loop import fit
+from sharebench.train.optimizers import build_optimizer
 
 CONV = "shared_cnn (conv)"
 
@@ -29,7 +29,7 @@ def measure(device, quick: bool) -> list[dict]:
     def train(name):
         c, splits, initial = nets[name]
         model = copy.deepcopy(initial)
-        opt = instantiate(c.optim, params=model.parameters())
+        opt = build_optimizer(c.optim, model.parameters())
         fit(model, splits, opt, c.trainer, device, 0, lambda row: None, lambda rows: None)
 
     def before():

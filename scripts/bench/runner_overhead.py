@@ -7,11 +7,11 @@ import copy
 
 import torch.nn as nn
 import torch.nn.functional as F
-from hydra.utils import instantiate
 
 from scripts.bench.harness import cfg, side_by_side
 from sharebench import data, models
 from sharebench.train.loop import fit
+from sharebench.train.optimizers import build_optimizer
 
 PAPER_CNN = ["model=mnist1d_cnn"]  # the MNIST-1D paper's CNN (its ConvBase: kernels 5, 3, 3; 5,210 parameters)
 
@@ -31,14 +31,14 @@ def measure(device, quick: bool) -> list[dict]:
     rows = []
     for net, initial in nets.items():
 
-        def sharebench_fit():
+        def sharebench_fit():  # as a run makes its optimizer (sharebench/train/optimizers.py)
             model = copy.deepcopy(initial)
-            opt = instantiate(c.optim, params=model.parameters())
+            opt = build_optimizer(c.optim, model.parameters())
             fit(model, splits, opt, c.trainer, device, 0, lambda row: None, lambda rows: None)
 
         def hand_loop():  # the MNIST-1D paper's loop (tensors in memory, consecutive slices), same optimizer
             model = copy.deepcopy(initial)
-            opt = instantiate(c.optim, params=model.parameters())  # Adam 1e-2, as sharebench's default
+            opt = build_optimizer(c.optim, model.parameters())  # the same optimizer: Adam 1e-2
             for step in range(steps):
                 bix = (step * 100) % len(x)
                 loss = F.cross_entropy(model(x[bix : bix + 100]), y[bix : bix + 100])

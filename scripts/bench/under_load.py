@@ -10,12 +10,12 @@ import sys
 import time
 
 import torch
-from hydra.utils import instantiate
 
 from scripts.bench.harness import ROOT, Timings, cfg, clock
 from scripts.bench.harness import internal as internal_command
 from sharebench import data, models
 from sharebench.train.loop import fit
+from sharebench.train.optimizers import build_optimizer
 
 UNDER_LOAD = ["model=mnist1d_cnn", "trainer.progress=false"]  # the MNIST-1D paper's CNN, 19 MFLOP a step
 
@@ -76,7 +76,7 @@ def internal(spec: str) -> None:
         fit(
             model,
             splits,
-            instantiate(c.optim, params=model.parameters()),
+            build_optimizer(c.optim, model.parameters()),
             trainer,
             device,
             0,
@@ -155,7 +155,7 @@ def measure(device, quick: bool) -> list[dict]:
         fit(
             model,
             splits,
-            instantiate(c.optim, params=model.parameters()),
+            build_optimizer(c.optim, model.parameters()),
             c.trainer,
             cpu,
             0,

@@ -9,6 +9,7 @@ used: it fails on all-equal samples and is erratic with so few values. No torch,
 imported only when an interval is computed.
 """
 
+import functools
 import math
 from collections import Counter
 
@@ -51,7 +52,12 @@ def spread(values: list[float]) -> dict[str, float]:
 def interval(values) -> tuple[float, float]:
     """95% bootstrap interval of the mean of `values` (one per seed): NaN below MIN_N values, [v, v]
     when all are equal (no resample can differ)."""
-    a = np.asarray([v for v in values if number(v) is not None], dtype=float)
+    return _interval(tuple(float(v) for v in values if number(v) is not None))
+
+
+@functools.lru_cache(maxsize=4096)  # a table, a figure and the report ask for the same group's interval
+def _interval(values: tuple[float, ...]) -> tuple[float, float]:
+    a = np.asarray(values, dtype=float)
     if len(a) < MIN_N:
         return math.nan, math.nan
     if np.all(a == a[0]):
