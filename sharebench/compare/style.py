@@ -126,6 +126,11 @@ def integer_ticks(axis) -> None:
 def save(fig, out_dir: Path, stem: str, formats: list[str]) -> list[Path]:
     """Every format of one figure, cropped to what is drawn (a legend outside is never clipped)."""
     paths = []
+    # the layout solved once, at the saving dpi, then frozen: each save would solve it again from where
+    # the last draw left it, and an SVG saved after a PNG could differ in its sixth decimal between runs
+    fig.set_dpi(150)
+    fig.draw_without_rendering()
+    fig.set_layout_engine("none")
     for fmt in formats:
         path = out_dir / f"{stem}.{fmt}"
         fig.savefig(path, format=fmt, dpi=150, metadata=METADATA.get(fmt), bbox_inches="tight")
