@@ -8,11 +8,11 @@ import shutil
 import subprocess
 
 import pytest
+from helpers.commands import run_in_process
 from helpers.configs import TINY
 from helpers.mounts import mount, read_only_view
 from helpers.runs import dir_bytes, start
 
-from sharebench.cli import main as cli_main
 from sharebench.records.checkpoints import load_checkpoint
 from sharebench.records.disk import RunLogHandler
 from sharebench.records.run_dir import read_csv, read_summary
@@ -48,13 +48,6 @@ def read_only(tmp_path):
         yield source, view
 
 
-def exit_code(args: list[str]) -> int:
-    try:
-        return cli_main(["run", *args])
-    except SystemExit as exited:
-        return exited.code
-
-
 def test_a_full_disk_ends_the_run_in_one_line_and_resuming_after_freeing_space_completes_it(small_disk, tmp_path):
     filler = small_disk / "filler"
     filler.write_bytes(b"\0" * 700_000)  # leaves room for one checkpoint of this model, not for two
@@ -74,7 +67,7 @@ def test_a_full_disk_ends_the_run_in_one_line_and_resuming_after_freeing_space_c
     assert steps == list(range(1, len(steps) + 1)) and read_csv(run / "metrics.csv")
 
     filler.unlink()  # the user frees space, then resumes
-    assert exit_code([f"resume={run}"]) == 0
+    assert run_in_process([f"resume={run}"]) == 0
     final = read_summary(run)
     assert final["status"] == "completed" and final["resumed_from_step"] == saved.training["loop"]["step"]
     assert [int(r["step"]) for r in read_csv(run / "steps.csv")] == list(range(1, STEPS + 1))
@@ -99,7 +92,7 @@ def test_a_results_dir_on_a_read_only_filesystem_is_one_line_and_nothing_is_made
     source, view = read_only
     key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
     args = ["-m", *RUN, "seed=0,1"] if multirun else list(RUN)
-    assert exit_code([*args, f"{key}={view}/run"]) == 2
+    assert run_in_process([*args, f"{key}={view}/run"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
         f"sharebench: error: cannot write results in {view}/run: {view} is on a read-only filesystem: choose a "
@@ -110,10 +103,10 @@ def test_a_results_dir_on_a_read_only_filesystem_is_one_line_and_nothing_is_made
 
 def test_resuming_a_run_dir_that_became_read_only_is_one_line_and_changes_nothing(read_only, capsys):
     source, view = read_only
-    assert exit_code([*RUN, "trainer.max_steps=20", f"hydra.run.dir={source}/run"]) == 0
+    assert run_in_process([*RUN, "trainer.max_steps=20", f"hydra.run.dir={source}/run"]) == 0
     capsys.readouterr()
     before = dir_bytes(source / "run")
-    assert exit_code([f"resume={view}/run"]) == 2
+    assert run_in_process([f"resume={view}/run"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and f"cannot write results in {view}/run: {view}/run is on a read-only filesystem" in err[0]
     assert dir_bytes(source / "run") == before

@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from helpers.commands import run_in_process
 from helpers.configs import TINY
 from helpers.runs import dir_bytes, held, training_started, wait_for
 
@@ -43,10 +44,7 @@ def interrupted(tmp_path_factory) -> Path:
 
 def refused(args: list[str], capsys) -> str:
     """Run `sharebench run ARGS` in this process; it must exit 2 with one line, which is returned."""
-    try:
-        code = cli_main(["run", *args])
-    except SystemExit as exited:
-        code = exited.code
+    code = run_in_process(args)
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and err[0].startswith("sharebench: error:"), err
     return err[0]

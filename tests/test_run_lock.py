@@ -6,10 +6,10 @@ import os
 import time
 
 import pytest
+from helpers.commands import run_in_process
 from helpers.configs import TINY, make_cfg
 from helpers.runs import dir_bytes, held, start, stopper, training_started, wait_for
 
-from sharebench.cli import main as cli_main
 from sharebench.records.lock import LOCK_FILE, Busy, RunLock
 from sharebench.records.run_dir import read_csv, read_summary
 from sharebench.run import experiment, job, requeue
@@ -25,19 +25,12 @@ LONG = (
 )
 
 
-def exit_code(args: list[str]) -> int:
-    try:
-        return cli_main(["run", *args])
-    except SystemExit as exited:
-        return exited.code
-
-
 def test_a_second_process_is_refused_naming_the_first_and_a_sigkill_leaves_no_stale_lock(tmp_path, capsys):
     run = tmp_path / "run"
     first = start(*LONG, f"hydra.run.dir={run}", cwd=tmp_path)
     try:
         wait_for(lambda: training_started(run), timeout=180)
-        assert exit_code([f"resume={run}"]) == 2
+        assert run_in_process([f"resume={run}"]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and f"pid {first.pid} on host {os.uname().nodename}" in err[0], err
         assert "being written by another sharebench process" in err[0]
@@ -45,7 +38,7 @@ def test_a_second_process_is_refused_naming_the_first_and_a_sigkill_leaves_no_st
         first.kill()  # SIGKILL: no handler runs, the kernel releases the lock
         first.wait(timeout=60)
     assert read_summary(run)["status"] == "running"  # killed: it could not say otherwise
-    assert exit_code([f"resume={run}"]) == 0  # at once: nothing stale
+    assert run_in_process([f"resume={run}"]) == 0  # at once: nothing stale
     summary = read_summary(run)
     assert summary["status"] == "completed"
     assert [int(r["step"]) for r in read_csv(run / "steps.csv")] == list(range(1, 2001)), "one monotonic history"
@@ -57,7 +50,7 @@ def test_a_sweep_skips_a_job_another_process_holds(tmp_path, monkeypatch, capsys
     with held(tmp_path / "sweep" / "1") as holder:
         before = dir_bytes(tmp_path / "sweep" / "1")
         args = ["-m", *TINY, "model=mlp", "trainer.max_steps=20", "trainer.plots=false", "seed=0,1"]
-        assert exit_code([*args, "hydra.sweep.dir=sweep", "hydra.callbacks.comparison.enabled=false"]) == 0
+        assert run_in_process([*args, "hydra.sweep.dir=sweep", "hydra.callbacks.comparison.enabled=false"]) == 0
         out = capsys.readouterr().out
         assert f"sweep/1: skipped, another process is writing it (pid {holder.pid} on host" in out
         assert read_summary(tmp_path / "sweep" / "0")["status"] == "completed"

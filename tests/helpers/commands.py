@@ -26,3 +26,14 @@ def wait_for(predicate, timeout=180.0):
     while not predicate():
         assert time.time() < end, "timed out waiting"
         time.sleep(0.05)
+
+
+def run_in_process(args: list[str]) -> int:
+    """`sharebench run ARGS` in this process; its exit code, whether main returns it or a job raises
+    SystemExit with it (a failed run, a sweep with a failed job)."""
+    from sharebench.cli import main
+
+    try:
+        return main(["run", *args])
+    except SystemExit as exited:
+        return exited.code
