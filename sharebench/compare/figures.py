@@ -99,6 +99,17 @@ def _estimate(cmp: Comparison, label: str, key: str, scale=1.0):
     return mean, ([[mean - low], [high - mean]] if math.isfinite(low) else None), values
 
 
+def _verdict_note(r) -> str:
+    """A forest-plot row's verdict, short: 'A better' names A; undecided says how many seeds would do."""
+    if r.verdict == "A better":
+        return f"{r.a} better"
+    if r.verdict == "B better":
+        return f"{r.b} better"
+    if r.verdict == "undecided" and math.isfinite(r.seeds_needed):
+        return f"undecided (~{r.seeds_needed:.0f} seeds/arm)"
+    return str(r.verdict)
+
+
 def _mean(cmp: Comparison, label: str, key: str) -> float:
     return spread(group_values(cmp, label, key))["mean"]
 
@@ -358,11 +369,12 @@ def accuracy_vs_shift(cmp: Comparison):
 
 
 def paired_differences(cmp: Comparison, paired):
-    """Forest plot: one row per pair A − B, single seeds as dots, the mean with its 95% interval."""
+    """Forest plot: one row per pair A − B, single seeds as dots, the mean with its 95% t-interval, the
+    equivalence band ±δ shaded and each row's verdict in its label."""
     if paired is None or not len(paired):
         return None
     scale = _scale(cmp.metric)
-    labels = [style.wrap(f"{r.a} − {r.b} (n={r.n})", 40) for r in paired.itertuples()]
+    labels = [style.wrap(f"{r.a} − {r.b} (n={r.n})", 40) + f"\n{_verdict_note(r)}" for r in paired.itertuples()]
     longest = max(len(line) for label in labels for line in label.splitlines())
     fig, ax = style.plt().subplots(
         figsize=(min(style.MAX_WIDTH, max(6.4, 3.8 + 0.075 * longest)), min(24.0, max(2.6, 0.45 * len(labels) + 1.6))),
@@ -383,17 +395,21 @@ def paired_differences(cmp: Comparison, paired):
                 ms=6,
                 capsize=4,
                 zorder=3,
-                label="mean, 95% CI" if i == 0 else None,
+                label="mean, 95% t-interval" if i == 0 else None,
             )
         else:
-            ax.plot(m, i, "D", mfc="white", mec="black", ms=6, zorder=3, label="mean (n<3: no interval)")
+            ax.plot(m, i, "D", mfc="white", mec="black", ms=6, zorder=3, label="mean (n<2: no interval)")
+    delta = float(paired["delta"].iloc[0]) * scale
+    if delta > 0:
+        ax.axvspan(-delta, delta, color="tab:green", alpha=0.12, lw=0, zorder=0, label=f"equivalent: within ±{delta:g}")
     ax.axvline(0, color="0.3", lw=1, ls="--", zorder=1)
     ax.set_yticks(range(len(labels)), labels)
     ax.set_ylim(len(labels) - 0.5, -0.5)
     unit = " (percentage points)" if scale == 100 else ""
     ax.set(
         xlabel=f"A − B, final {_short(cmp.metric)}{unit}; A is better {'right' if paired['better'].iloc[0] == 'higher' else 'left'} of 0",
-        title="paired by seed: mean difference A − B",
+        title="paired by seed: mean difference A − B"
+        + ("; verdicts hold jointly (Holm–Shaffer)" if int(paired["family"].iloc[0]) > 1 else ""),
     )
     ax.grid(alpha=0.3, axis="x")
     handles, texts = ax.get_legend_handles_labels()

@@ -3,9 +3,10 @@
 A seed fixes the initialisation and the data order, so runs that share a seed and differ in one
 setting differ mostly by that setting: their difference is less noisy than the difference of two
 group means. Pairs are A − B for the headline metric's final value: its mean over the seeds both
-groups completed, a 95% bootstrap interval (statistics.interval: n >= 3), and the probability of
-improvement, the share of those seeds where A beats B (ties count half; higher wins for
-accuracies, lower for losses). No torch, no Hydra.
+groups completed, its 95% t-interval (statistics.interval: n >= 2), how many of those seeds A won
+(higher wins for accuracies, lower for losses), and a verdict — A better, B better, equivalent
+within ±δ, or undecided with the seeds that would decide it — holding jointly over the table's
+pairs (verdicts.py). No torch, no Hydra.
 """
 
 import numpy as np
@@ -14,6 +15,7 @@ import pandas as pd
 from sharebench.compare.runs import NO_RECORD, Comparison, format_value
 from sharebench.compare.select import groups_matching, parse, resolve, same
 from sharebench.compare.statistics import interval, number
+from sharebench.compare.verdicts import ALPHA, DELTA, Decision, decide, pair_test
 from sharebench.configs import twins
 from sharebench.errors import UserError
 from sharebench.records.columns import METRICS
@@ -34,7 +36,15 @@ COLUMNS = [
     "mean_diff",
     "ci_low",
     "ci_high",
-    "prob_improvement",
+    "verdict",
+    "a_wins",
+    "ties",
+    "p_difference",
+    "p_equivalence",
+    "delta",
+    "family",
+    "seeds_needed",
+    "needed_for",
     "better",
 ]
 
@@ -115,14 +125,19 @@ def seed_values(cmp: Comparison, label: str, key: str) -> dict[str, float]:
     return {s: float(np.mean(v)) for s, v in found.items()}
 
 
-def paired_row(cmp: Comparison, a: str, b: str, key: str) -> dict:
+def paired_diffs(cmp: Comparison, a: str, b: str, key: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(seeds both groups completed, A's values, B's values) on those seeds, in seed order."""
     va, vb = seed_values(cmp, a, key), seed_values(cmp, b, key)
     seeds = [s for s in va if s in vb]
-    diff = np.array([va[s] - vb[s] for s in seeds])
-    up = higher_is_better(cmp.metric)
-    wins = float(np.sum(diff > 0 if up else diff < 0) + 0.5 * np.sum(diff == 0))
+    return seeds, np.array([va[s] for s in seeds]), np.array([vb[s] for s in seeds])
+
+
+def paired_row(cmp: Comparison, a: str, b: str, key: str, decision: Decision, delta: float, family: int) -> dict:
+    seeds, va, vb = paired_diffs(cmp, a, b, key)
+    diff = va - vb
     low, high = interval(diff)
     values = axis_values(cmp)
+    test = decision.test
     return {
         "a": a,
         "b": b,
@@ -130,17 +145,39 @@ def paired_row(cmp: Comparison, a: str, b: str, key: str) -> dict:
         "metric": key,
         "n": len(seeds),
         "seeds": " ".join(seeds),
-        "a_mean": float(np.mean([va[s] for s in seeds])) if seeds else np.nan,
-        "b_mean": float(np.mean([vb[s] for s in seeds])) if seeds else np.nan,
+        "a_mean": float(va.mean()) if seeds else np.nan,
+        "b_mean": float(vb.mean()) if seeds else np.nan,
         "mean_diff": float(diff.mean()) if len(diff) else np.nan,
         "ci_low": low,
         "ci_high": high,
-        "prob_improvement": wins / len(seeds) if seeds else np.nan,
-        "better": "higher" if up else "lower",
+        "verdict": decision.verdict,
+        "a_wins": test.wins,
+        "ties": test.ties,
+        "p_difference": test.p_difference,
+        "p_equivalence": test.p_equivalence,
+        "delta": delta,
+        "family": family,
+        "seeds_needed": decision.seeds_needed if decision.seeds_needed is not None else np.nan,
+        "needed_for": decision.needed_for,
+        "better": "higher" if higher_is_better(cmp.metric) else "lower",
     }
 
 
-def paired_table(cmp: Comparison, key: str, baseline: str | None = None) -> pd.DataFrame:
-    """One row per pair (A, B): twins by default, or every group against `baseline`."""
-    pairs = baseline_pairs(cmp, baseline) if baseline else twin_pairs(cmp)
-    return pd.DataFrame([paired_row(cmp, a, b, key) for a, b in pairs], columns=COLUMNS)
+def table_pairs(cmp: Comparison, baseline: str | None = None) -> list[tuple[str, str]]:
+    """The pairs one table compares: twins by default, or every group against `baseline`."""
+    return baseline_pairs(cmp, baseline) if baseline else twin_pairs(cmp)
+
+
+def paired_table(
+    cmp: Comparison, key: str, baseline: str | None = None, delta: float = DELTA, alpha: float = ALPHA
+) -> pd.DataFrame:
+    """One row per pair (A, B), its verdict holding jointly with the table's other pairs."""
+    pairs = table_pairs(cmp, baseline)
+    up = higher_is_better(cmp.metric)
+    tests = []
+    for a, b in pairs:
+        _, va, vb = paired_diffs(cmp, a, b, key)
+        tests.append(pair_test(va - vb, up, delta))
+    decisions = decide(tests, alpha, delta)
+    rows = [paired_row(cmp, a, b, key, d, delta, len(pairs)) for (a, b), d in zip(pairs, decisions)]
+    return pd.DataFrame(rows, columns=COLUMNS)

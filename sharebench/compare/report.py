@@ -32,7 +32,7 @@ from sharebench.compare.common import machine, other_differences, recorded, shar
 from sharebench.compare.figures import metric_label
 from sharebench.compare.paper import paper_node, paper_rows, problem
 from sharebench.compare.runs import Comparison, shift_keys
-from sharebench.compare.statistics import MIN_N, NO_INTERVAL, group_values, interval, spread
+from sharebench.compare.statistics import MIN_N, NO_INTERVAL, group_values, interval, interval_label, spread
 from sharebench.compare.tables import (
     format_interval,
     format_number,
@@ -57,14 +57,16 @@ CAPTIONS = {  # the first key found in a figure's name gives its caption
     "training and after it, for the channels named, one colour scale per channel.",
     "kernel_atlas": "Kernel atlas: the first layer's kernel at each output position for the channels named, "
     "their mean over positions and the conv twin's closest kernel, one colour scale per channel.",
-    "_vs_params": "Final {m} against parameter count (log scale); error bars are 95% intervals over seeds (n ≥ 3).",
-    "_by_group": "Final {m} per group: bars are the mean, whiskers the 95% interval (n ≥ 3), dots single seeds.",
+    "_vs_params": "Final {m} against parameter count (log scale); error bars are 95% t-intervals of the mean over "
+    "seeds (n ≥ 2).",
+    "_by_group": "Final {m} per group: bars are the mean, whiskers the 95% t-interval (n ≥ 2), dots single seeds.",
     "curves_loss": "Loss during training, mean over seeds with a ±1 std band; thick test, thin train.",
     "curves_acc": "Test accuracy during training, mean over seeds with a ±1 std band.",
     "_vs_train_fraction": "Final {m} against the fraction of the training set used.",
     "_vs_shift": "Test accuracy when the test inputs are shifted.",
-    "paired_differences": "Paired by seed: A − B per pair, single seeds as dots, the mean with its 95% interval.",
-    "_vs_": "Final {m} against the swept value named on the x axis; error bars are 95% intervals (n ≥ 3).",
+    "paired_differences": "Paired by seed: A − B per pair, single seeds as dots, the mean with its 95% t-interval; "
+    "each row names its verdict.",
+    "_vs_": "Final {m} against the swept value named on the x axis; error bars are 95% t-intervals (n ≥ 2).",
 }
 
 
@@ -123,8 +125,9 @@ def _comparison(cmp: Comparison, table, paired, prefix: str = "") -> list[str]:
         "## Comparison",
         "",
         f"Final {m} over the completed runs of each group (n){'; in %' if cmp.metric.endswith('acc') else ''}: "
-        f"mean, 95% percentile-bootstrap interval of the mean over seeds (none below {MIN_N} seeds: '{NO_INTERVAL}'), "
-        "std, min – max.",
+        f"mean, {interval_label([int(n) for n in table['n']])} of the mean over seeds (Student's t: "
+        f"mean ± t·std/√n; none below {MIN_N} seeds: '{NO_INTERVAL}'), std, min – max. "
+        "Why a t-interval, and how often it holds its 95%: the Statistics page of the docs.",
         "",
         _md_table(*table_rows(cmp, table)),
         "",
@@ -138,9 +141,9 @@ def _comparison(cmp: Comparison, table, paired, prefix: str = "") -> list[str]:
             "",
             "Runs with the same seed in two groups that differ in one setting, "
             + paired_caption(cmp, paired, long=True).removeprefix("paired by seed: ")
-            + f"; 95% bootstrap interval of the mean difference from {MIN_N} pairs.",
+            + ".",
             "",
-            _md_table(*paired_rows(cmp, paired)),
+            _md_table(*paired_rows(cmp, paired, long=True)),
             "",
             f"Every pair: [paired.csv]({prefix}paired.csv).",
             "",
@@ -174,7 +177,7 @@ def _more_metrics(cmp: Comparison) -> list[str]:
     return [
         "### Every other final metric",
         "",
-        "Mean over the completed runs of each group, with its 95% interval over seeds (n ≥ "
+        "Mean over the completed runs of each group, with its 95% t-interval over seeds (n ≥ "
         f"{MIN_N}){'; accuracies in %' if any('_acc' in k for k in keys) else ''}.",
         "",
         _md_table(["group", *(f"`{k.removeprefix('final_')}`" for k in keys)], rows),

@@ -7,7 +7,7 @@ import math
 import textwrap
 from pathlib import Path
 
-from sharebench.compare.statistics import MIN_N
+from sharebench.compare.statistics import CONFIDENCE, METHOD, MIN_N
 
 DETERMINISTIC = {
     "svg.hashsalt": "sharebench",
@@ -140,13 +140,11 @@ def save(fig, out_dir: Path, stem: str, formats: list[str]) -> list[Path]:
 
 
 def shown(ns: list[int]) -> str:
-    """What the error bars mean, for titles: intervals need n >= 3, one run has none."""
+    """What the error bars mean, for titles: '95% t-interval' over n seeds; one run has none."""
     lo, hi = min(ns), max(ns)
     seeds = f"{lo} seed{'s' * (lo != 1)}" if lo == hi else f"{lo}–{hi} seeds"
     if lo >= MIN_N:
-        return f"mean ± 95% CI over {seeds}"
+        return f"mean ± {CONFIDENCE:.0%} {METHOD} over {seeds}"
     if hi == 1:
         return "1 seed, no error bars"
-    if hi < MIN_N:
-        return f"mean over {seeds}, n<{MIN_N}: no interval"
-    return f"mean over {seeds}; 95% CI where n ≥ {MIN_N}"
+    return f"mean over {seeds}; {CONFIDENCE:.0%} {METHOD} where n ≥ {MIN_N}"

@@ -7,7 +7,8 @@ from collections import Counter
 
 from sharebench.compare.figures import metric_label
 from sharebench.compare.runs import Comparison
-from sharebench.compare.statistics import NO_INTERVAL, number
+from sharebench.compare.statistics import CONFIDENCE, NO_INTERVAL, interval_label, number
+from sharebench.compare.verdicts import ALPHA
 
 WIDTH = 80  # the terminal table fits a standard terminal
 
@@ -38,7 +39,7 @@ def headline_key(cmp: Comparison) -> str:
 def table_rows(cmp: Comparison, table) -> tuple[list[str], list[list[str]]]:
     """The comparison as text cells, every column (the report's table): one row per group."""
     key, percent = headline_key(cmp), cmp.metric.endswith("acc")
-    head = ["group", "n", f"{metric_label(cmp.metric)} mean", "95% CI", "std", "min – max", "unique params"]
+    head = ["group", "n", f"{metric_label(cmp.metric)} mean", f"{CONFIDENCE:.0%} CI", "std", "min – max", "unique params"]
     effective = "params_effective_mean" in table
     head += ["effective params"] * effective + ["train s", "other runs"]
     rows = []
@@ -61,17 +62,49 @@ def table_rows(cmp: Comparison, table) -> tuple[list[str], list[list[str]]]:
     return head, rows
 
 
-def paired_rows(cmp: Comparison, paired) -> tuple[list[str], list[list[str]]]:
-    """A − B per pair: paired seeds, mean difference, its 95% interval, P(A better)."""
+def margin_text(delta, percent: bool) -> str:
+    """δ as a reader sees it: ±1.00 points (accuracies), ±0.01 otherwise."""
+    return f"±{format_number(delta, percent)}" + (" points" if percent else "")
+
+
+def verdict_cell(r, percent: bool, long: bool = False) -> str:
+    """A pair's verdict: 'A better' … 'undecided (~14 seeds/arm)'; long, the sentence the report shows."""
+    verdict = r["verdict"]
+    if verdict == "equivalent":
+        return f"equivalent within {margin_text(r['delta'], percent)}"
+    if verdict != "undecided":
+        return verdict
+    need = number(r.get("seeds_needed"))
+    if r["n"] < 2:
+        return "undecided — fewer than 2 paired seeds" if long else "undecided (n<2)"
+    if need is None:
+        return "undecided — more than 1,000 seeds per arm would be needed" if long else "undecided (>1,000 seeds)"
+    if not long:
+        return f"undecided (~{need:.0f} seeds/arm)"
+    what = (
+        "decide a difference this size"
+        if r["needed_for"] == "difference"
+        else f"show equivalence within {margin_text(r['delta'], percent)}"
+    )
+    return f"undecided — about {need:.0f} seeds per arm would {what}"
+
+
+def won_cell(r) -> str:
+    ties = int(r["ties"]) if number(r.get("ties")) else 0
+    return f"{int(r['a_wins'])} of {int(r['n'])}" + (f" ({ties} tie{'s' * (ties != 1)})" if ties else "")
+
+
+def paired_rows(cmp: Comparison, paired, long: bool = False) -> tuple[list[str], list[list[str]]]:
+    """A − B per pair, verdict and difference first: verdict, mean difference, its interval, seeds A won."""
     percent = cmp.metric.endswith("acc")
-    head = ["A − B", "n", "mean diff", "95% CI", "P(A better)"]
+    head = ["A − B", "verdict", "mean diff", f"{CONFIDENCE:.0%} CI", "A won"]
     rows = [
         [
             f"{r['a']} − {r['b']}",
-            str(r["n"]),
+            verdict_cell(r, percent, long),
             format_number(r["mean_diff"], percent, sign=True),
             format_interval(r["ci_low"], r["ci_high"], percent, sign=True),
-            "—" if number(r["prob_improvement"]) is None else f"{r['prob_improvement']:.2f}",
+            won_cell(r),
         ]
         for _, r in paired.iterrows()
     ]
@@ -79,10 +112,23 @@ def paired_rows(cmp: Comparison, paired) -> tuple[list[str], list[list[str]]]:
 
 
 def paired_caption(cmp: Comparison, paired, long=False) -> str:
-    unit = (" (percentage points)" if long else " (points)") if cmp.metric.endswith("acc") else ""
-    better = paired["better"].iloc[0] if len(paired) else "higher"
-    tail = f": share of seeds where A is {better} (ties count half)" if long else " over seeds"
-    return f"paired by seed: A − B, final {metric_label(cmp.metric).split(' (')[0]}{unit}; P(A better){tail}"
+    """What the pair table shows: the difference, its interval's method, how verdicts were reached."""
+    percent = cmp.metric.endswith("acc")
+    unit = (" (percentage points)" if long else " (points)") if percent else ""
+    n = [int(x) for x in paired["n"]]
+    first = paired.iloc[0]
+    family = int(first["family"])
+    jointly = (
+        f"verdicts hold jointly over the {family} pairs (Holm–Shaffer, family-wise error {ALPHA:.0%})"
+        if family > 1
+        else f"verdict at {ALPHA:.0%} error"
+    )
+    better = first["better"]
+    return (
+        f"paired by seed: A − B, final {metric_label(cmp.metric).split(' (')[0]}{unit}; "
+        f"{interval_label(n)}; {jointly}; equivalent: within {margin_text(first['delta'], percent)} (TOST)"
+        + (f"; 'A won': seeds where A is {better}" if long else "")
+    )
 
 
 def _terminal_rows(cmp: Comparison, table) -> tuple[list[str], list[list[str]]]:
@@ -101,7 +147,8 @@ def terminal_table(cmp: Comparison, table, paired=None) -> str:
     by = f"by {', '.join(cmp.keys)}" if cmp.keys else "nothing differs but the seed"
     title = f"── sharebench comparison: {len(cmp.runs)} runs ({statuses}) in {len(cmp.groups)} groups,"
     lines = [f"{title} {by} ──"] if len(title) + len(by) + 4 <= WIDTH else [*_wrap(title), *_wrap(f"   {by} ──")]
-    lines.append(f"final {metric_label(cmp.metric)} over seeds: mean, 95% bootstrap CI")
+    ns = [int(n) for n in table["n"]]
+    lines.append(f"final {metric_label(cmp.metric)} over seeds: mean, {interval_label(ns)}")
     lines += fit_columns(head, rows, drop=("train s", "eff. params"))
     if paired is not None and len(paired):
         lines += ["", *_wrap(paired_caption(cmp, paired)), *fit_columns(*paired_rows(cmp, paired))]
