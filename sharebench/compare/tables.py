@@ -39,7 +39,15 @@ def headline_key(cmp: Comparison) -> str:
 def table_rows(cmp: Comparison, table) -> tuple[list[str], list[list[str]]]:
     """The comparison as text cells, every column (the report's table): one row per group."""
     key, percent = headline_key(cmp), cmp.metric.endswith("acc")
-    head = ["group", "n", f"{metric_label(cmp.metric)} mean", f"{CONFIDENCE:.0%} CI", "std", "min – max", "unique params"]
+    head = [
+        "group",
+        "n",
+        f"{metric_label(cmp.metric)} mean",
+        f"{CONFIDENCE:.0%} CI",
+        "std",
+        "min – max",
+        "unique params",
+    ]
     effective = "params_effective_mean" in table
     head += ["effective params"] * effective + ["train s", "other runs"]
     rows = []

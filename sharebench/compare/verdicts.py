@@ -108,12 +108,12 @@ def seeds_to_differ(mean: float, sd: float, level: float, power: float = POWER) 
     from scipy.stats import nct, t
 
     effect = abs(mean) / sd
-    for n in range(2, MOST_SEEDS + 1):
-        crit = t.ppf(1 - level / 2, n - 1)
-        ncp = effect * math.sqrt(n)
-        if nct.sf(crit, n - 1, ncp) + nct.cdf(-crit, n - 1, ncp) >= power:
-            return n
-    return None
+
+    def chance(n: int) -> float:
+        crit, ncp = t.ppf(1 - level / 2, n - 1), effect * math.sqrt(n)
+        return nct.sf(crit, n - 1, ncp) + nct.cdf(-crit, n - 1, ncp)
+
+    return _fewest(chance, power)
 
 
 def seeds_to_match(mean: float, sd: float, delta: float, level: float, power: float = POWER) -> int | None:
@@ -125,13 +125,39 @@ def seeds_to_match(mean: float, sd: float, delta: float, level: float, power: fl
         return 2
     from scipy.stats import nct, t
 
-    for n in range(2, MOST_SEEDS + 1):
-        crit, se = t.ppf(1 - level, n - 1), sd / math.sqrt(n)
+    def chance(n: int) -> float:
         # reject both one-sided nulls: (mean + δ)/se > crit and (mean − δ)/se < −crit
-        chance = nct.cdf(-crit, n - 1, (mean - delta) / se) - nct.cdf(crit, n - 1, (mean + delta) / se)
-        if chance >= power:
-            return n
-    return None
+        crit, se = t.ppf(1 - level, n - 1), sd / math.sqrt(n)
+        return nct.cdf(-crit, n - 1, (mean - delta) / se) - nct.cdf(crit, n - 1, (mean + delta) / se)
+
+    return _fewest(chance, power)
+
+
+def _fewest(chance, power: float) -> int | None:
+    """The least n in [2, MOST_SEEDS] with chance(n) ≥ power (chance grows with n): bisection."""
+    if chance(MOST_SEEDS) < power:
+        return None
+    low, high = 2, MOST_SEEDS  # chance(high) >= power throughout
+    if chance(low) >= power:
+        return low
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if chance(mid) >= power else (mid, high)
+    return high
+
+
+def seeds_needed(test: PairTest, level: float, delta: float) -> tuple[int | None, str]:
+    """(seeds per arm, "difference" | "equivalence") that would decide this pair at `level` with power
+    0.8 if its observed mean and spread are the truth, whichever needs fewer; (None, "") beyond reach."""
+    options = [
+        (n, kind)
+        for n, kind in (
+            (seeds_to_differ(test.mean, test.sd, level), "difference"),
+            (seeds_to_match(test.mean, test.sd, delta, level), "equivalence"),
+        )
+        if n is not None
+    ]
+    return min(options) if options else (None, "")
 
 
 @dataclass(frozen=True)
@@ -143,23 +169,16 @@ class Decision:
     needed_for: str  # "difference" | "equivalence" | "" (decided, or nothing would decide it)
 
 
-def decide(tests: list[PairTest], alpha: float = ALPHA, delta: float = DELTA) -> list[Decision]:
-    """Every pair of one table decided jointly (holm_shaffer), undecided ones with seeds needed."""
+def decide(tests: list[PairTest], alpha: float = ALPHA, delta: float = DELTA, needs: bool = True) -> list[Decision]:
+    """Every pair of one table decided jointly (holm_shaffer), undecided ones with the seeds that would
+    decide them (unless not `needs`: simulations ask for verdicts only)."""
     level = alpha / max(len(tests), 1)
     out = []
     for test, rejected in zip(tests, holm_shaffer(tests, alpha, delta)):
         v = verdict(test, rejected)
         need, why = None, ""
-        if v == UNDECIDED:
-            options = [
-                (n, kind)
-                for n, kind in (
-                    (seeds_to_differ(test.mean, test.sd, level), "difference"),
-                    (seeds_to_match(test.mean, test.sd, delta, level), "equivalence"),
-                )
-                if n is not None
-            ]
-            need, why = min(options) if options else (None, "")
+        if v == UNDECIDED and needs:
+            need, why = seeds_needed(test, level, delta)
         out.append(Decision(v, test, level, need, why))
     return out
 
