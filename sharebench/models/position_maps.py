@@ -61,8 +61,9 @@ def locality_and_sharing(kernels: torch.Tensor, inside: torch.Tensor, total: flo
 def position_energy(weight: torch.Tensor, channels: int, positions: int) -> torch.Tensor:
     """(units, positions) float64: each unit's weight energy at each input position, channels summed.
     weight (units, channels · positions), channel-major as a flattened (C, *size) input."""
-    # a norm over one axis: accurate (a float32 norm of a whole big tensor is not) and no squared copy
-    return torch.linalg.vector_norm(weight.detach().view(-1, channels, positions), dim=1).double().pow(2)
+    w = weight.detach().view(-1, channels, positions)
+    rows = max(1, 2**22 // (channels * positions))  # squared a slice at a time: a big weight is never copied whole
+    return torch.cat([part.square().sum(1) for part in w.split(rows)]).double()
 
 
 def receptive_field(energy: torch.Tensor) -> dict:
