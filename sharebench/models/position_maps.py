@@ -80,8 +80,8 @@ def _taps(kernels: torch.Tensor) -> torch.Tensor:
 
 
 def block_metrics(layer: nn.Module, input_size) -> dict:
-    """locality and sharing of one ConvNet block (and a dense block's rf_width); {} for a dense map
-    without a neighbourhood."""
+    """locality and sharing of one ConvNet block, and a dense block's rf_width and ipr_locality (its
+    width alone when it stands for no convolution: no neighbourhood)."""
     if isinstance(layer, DenseMap):
         channels, positions = layer.in_channels, math.prod(layer.input_size)
         energy = position_energy(layer.weight, channels, positions)
@@ -90,7 +90,8 @@ def block_metrics(layer: nn.Module, input_size) -> dict:
         index, inside = neighbourhoods(layer.input_size, *layer.neighbourhood)
         q = index.shape[0]
         w = layer.weight.view(layer.output_shape[0], q, channels, positions).permute(1, 3, 0, 2)  # (Q, N, O, C)
-        local = w[torch.arange(q)[:, None], index.where(inside, 0).to(w.device)].flatten(2)  # (Q, T, O·C)
+        rows, taps = torch.arange(q, device=w.device)[:, None], index.where(inside, 0).to(w.device)
+        local = w[rows, taps].flatten(2)  # (Q, T, O·C): each position's weights at its neighbourhood's taps
         return {**locality_and_sharing(local, inside, energy.sum().item()), **receptive_field(energy)}
     geometry = (layer.kernel_size, layer.stride, layer.padding, layer.dilation)
     _, inside = neighbourhoods(input_size, *geometry)
