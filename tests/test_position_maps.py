@@ -155,6 +155,8 @@ def test_every_convnet_block_reports_and_a_dense_one_its_width():
         "linear1_rf_width",
         "linear1_ipr_locality",
     }
+    alone = DenseMap(2, 3, (10,), (8,))  # standing for no convolution: no neighbourhood, its width alone
+    assert block_metrics(alone, (10,)).keys() == {"rf_width", "ipr_locality"}
     wrapped = nn.Sequential(nn.ModuleDict({"a": ConvNet((1, 40), 10, layer="local", **spec)}))
     assert "0_a_conv2_sharing" in position_map_metrics(wrapped)
 
