@@ -7,6 +7,7 @@ import matplotlib
 import pytest
 from helpers.runs import make_run
 
+from sharebench.compare import style
 from sharebench.compare.runs import compare
 from sharebench.compare.spectrum_map import spectrum_map
 from sharebench.compare.statistics import interval
@@ -58,7 +59,7 @@ def test_each_group_sits_at_its_mean_locality_and_sharing(sweep):
     assert [tuple(o) for o in offsets][0] == (1.0, 1.0)  # the convolution
     assert offsets[2][0] < 0.5  # dense: its IPR column left out of its locality
     assert {t.get_text() for t in ax.texts} == set(GROUPS)
-    assert "95% CI over 3 seeds" in ax.get_title()
+    assert style.shown([3, 3, 3]) in ax.get_title()  # what the error bars are, over 3 seeds
 
 
 def test_colour_is_the_groups_test_accuracy(sweep):

@@ -2,7 +2,7 @@
 
 x is a run's locality, y its sharing (models/position_maps.py: the `<layer>_locality` and
 `<layer>_sharing` columns, averaged over the run's layers); each group is one point, the mean over
-its completed runs, with 95% intervals over seeds on both axes (statistics.interval, n ≥ 3), its
+its completed runs, with statistics.interval over seeds on both axes (none below its MIN_N), its
 colour the group's mean final test accuracy. Groups whose runs logged the two numbers at every
 evaluation also get their path over training (per step, the mean over layers and runs), from an open
 circle at the first evaluation to the point. A convolution sits at (1, 1), a fresh locally connected
