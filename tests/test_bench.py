@@ -77,3 +77,21 @@ def test_both_entry_points_list_every_registered_part(command):
     modules = {p.stem for p in parts if "def measure(device" in p.read_text()}
     listed = out.stdout.split("--parts")[1].split("}")[0]
     assert modules and all(name in listed for name in modules)
+
+
+@pytest.mark.slow
+def test_quick_position_maps_part_writes_a_share_for_every_case(tmp_path):
+    """The position_maps part: the per-layer metrics against a run's evaluation period, as a ratio."""
+    out = subprocess.run(
+        [sys.executable, *BENCH, "--quick", "--out", str(tmp_path), "--parts", "position_maps"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    rows = list(csv.DictReader(open(tmp_path / "position_maps.csv")))
+    assert [r["run"] for r in rows] == ["spectrum=conv", "spectrum=local", "spectrum=dense"]
+    assert all(r["reference"] == "35 steps + evaluation" for r in rows)  # MNIST-1D: an evaluation per epoch
+    assert all(float(r["metrics_ms"]) > 0 and float(r["metrics_share"].rstrip("%")) > 0 for r in rows)

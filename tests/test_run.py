@@ -46,7 +46,10 @@ def test_run_writes_every_record(tmp_path):
     )
 
     metrics = rows(tmp_path / "metrics.csv")
-    assert list(metrics[0]) == METRIC_COLUMNS and len(metrics) == 3
+    # the standard columns, then where each block sits (models/position_maps.py): a conv at (1, 1)
+    position_maps = [f"conv{i}_{k}" for i in (1, 2) for k in ("locality", "sharing")]
+    assert list(metrics[0]) == METRIC_COLUMNS + position_maps and len(metrics) == 3
+    assert all(float(metrics[-1][c]) == 1.0 for c in position_maps)
     assert math.isclose(float(metrics[-1]["test_acc"]), on_disk["final_test_acc"])
     steps = rows(tmp_path / "steps.csv")
     assert list(steps[0]) == STEP_COLUMNS and [int(s["step"]) for s in steps] == list(range(1, 13))

@@ -20,6 +20,7 @@ NAMES = [
     "data_path",
     "locally_connected",
     "local_twin_step",
+    "position_maps",
     "frozen_transfer",
     "time_to_accuracy",
     "startup",

@@ -45,8 +45,11 @@ CONV_FN = {1: F.conv1d, 2: F.conv2d}
 class DenseMap(nn.Module):
     """A fully connected layer with a conv layer's input and output shapes: (B, C, *size) → (B, O, *out)."""
 
-    def __init__(self, in_channels, out_channels, input_size, output_size):
+    def __init__(self, in_channels, out_channels, input_size, output_size, neighbourhood=None):
+        """neighbourhood: (kernel_size, stride, padding, dilation) of the convolution this map stands
+        for, per-axis tuples: where its locality is measured (position_maps.py); None: nowhere."""
         super().__init__()
+        self.in_channels, self.input_size, self.neighbourhood = in_channels, tuple(input_size), neighbourhood
         self.output_shape = (out_channels, *output_size)
         self.weight = nn.Parameter(torch.empty(math.prod(self.output_shape), in_channels * math.prod(input_size)))
         self.bias = nn.Parameter(torch.empty(self.weight.shape[0]))
@@ -73,7 +76,8 @@ class DenseMap(nn.Module):
             kernels = conv.weight.flatten(2)  # (O, C, taps)
             kernels = torch.cat([kernels.new_zeros(*kernels.shape[:2], 1), kernels], 2)
             weight = kernels[:, :, tap].permute(0, 2, 1, 3)  # (O, out positions, C, in positions)
-            dense = cls(conv.in_channels, conv.out_channels, size, out_size)
+            neighbourhood = (conv.kernel_size, conv.stride, conv.padding, conv.dilation)
+            dense = cls(conv.in_channels, conv.out_channels, size, out_size, neighbourhood)
             dense = dense.to(device=conv.weight.device, dtype=conv.weight.dtype)
             dense.weight.copy_(weight.reshape(dense.weight.shape))
             outputs = math.prod(out_size)
@@ -242,7 +246,8 @@ class ConvNet(nn.Module):
                     f"{padding}: use a smaller kernel, more padding or fewer blocks"
                 )
             if layer == "dense":
-                setattr(self, f"conv{i}", DenseMap(in_ch, out_ch, size, out_size))
+                neighbourhood = tuple(block.values())  # kernel_size, stride, padding, dilation
+                setattr(self, f"conv{i}", DenseMap(in_ch, out_ch, size, out_size, neighbourhood))
             else:
                 classes, takes = LAYERS[layer][:2], LAYERS[layer][2]
                 extra = {"input_size": size} if layer != "conv" else {}

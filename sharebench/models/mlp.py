@@ -18,6 +18,7 @@ class MLP(nn.Module):
             and all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in hidden)
         ):
             raise invalid("model.hidden", hidden, "a list of positive integers (one per hidden layer)", "[100,100]")
+        self.input_shape = tuple(input_shape)  # the first layer's input positions (position_maps.py)
         width = math.prod(input_shape)
         self.num_hidden = len(hidden)
         for i, h in enumerate(hidden, start=1):

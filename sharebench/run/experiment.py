@@ -19,6 +19,7 @@ from sharebench.configs import flatten
 from sharebench.data.augment import make_augment
 from sharebench.models import without_pretrained_weights
 from sharebench.models.diagnostics import sharing_diagnostics
+from sharebench.models.position_maps import position_map_metrics
 from sharebench.records.checkpoints import (
     INITIAL_MODEL_FILE,
     Checkpoint,
@@ -142,6 +143,7 @@ def run(
             )
         )
         row.update(sharing_diagnostics(model))  # how alike the kernels of unshared layers are
+        row.update(position_map_metrics(model))  # where each layer sits: locality, sharing, width
         recorder.add_evaluation(row)
         detail.info(
             "step %d (epoch %.2f): train loss %.4f | val loss %.4f acc %.4f | test loss %.4f acc %.4f",
