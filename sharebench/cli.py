@@ -32,6 +32,8 @@ examples:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from sharebench.compare.verdicts import DELTA
+
     parser = argparse.ArgumentParser(
         prog="sharebench",
         description="Train networks that share weights beside their unshared twins, "
@@ -97,6 +99,19 @@ def build_parser() -> argparse.ArgumentParser:
             dest="formats",
             metavar="FMT",
             help="figure formats: png svg pdf (default png)",
+        )
+        p.add_argument(
+            "--delta",
+            metavar="D",
+            help="equivalence margin in the metric's units: a pair whose difference is shown to lie within "
+            f"±D is 'equivalent' (default {DELTA}: 1 percentage point of accuracy; 0 tests no equivalence)",
+        )
+        p.add_argument(
+            "--seeds-needed",
+            metavar="X",
+            dest="seeds_needed",
+            help="also print, per pair, the seeds per arm that would decide a true difference of X (the "
+            "metric's units, e.g. 0.01 = 1 point) from the spread these runs show: a pilot sweep's question",
         )
         p.add_argument(
             "--baseline",
@@ -203,8 +218,10 @@ def compare_command(args: argparse.Namespace) -> int:
             from sharebench.compare.report import page_folder
 
             args.out = page_folder(page)
+        delta = _number_option("--delta", args.delta)
+        detect = _number_option("--seeds-needed", args.seeds_needed, positive=True)
         cmp, table, paired, files = write_comparison(
-            args.dirs, args.out, args.by, args.metric, tuple(args.formats), args.baseline, run_list=not page
+            args.dirs, args.out, args.by, args.metric, tuple(args.formats), args.baseline, not page, delta
         )
         if args.command == "report":
             from sharebench.compare.report import write_report
@@ -212,9 +229,26 @@ def compare_command(args: argparse.Namespace) -> int:
             files.append(write_report(args.dirs, cmp, table, files, paired, page=page and Path(page)))
     except UserError as err:
         return user_error(err)
-    print(terminal_table(cmp, table, paired))
+    print(terminal_table(cmp, table, paired, detect))
     print(f"files: {files[0].parent}/ ({', '.join(f.name for f in files)})")
     return 0
+
+
+def _number_option(flag: str, text: str | None, positive: bool = False) -> float | None:
+    """A compare option's number, or a UserError naming the fix (δ ≥ 0; a difference to detect > 0)."""
+    if text is None:
+        return None
+    from sharebench.compare.verdicts import check_delta
+
+    try:
+        value = check_delta(text)
+    except ValueError as err:
+        raise UserError(
+            f"{flag} {text}: {err}, in the metric's units (e.g. {flag} 0.01: 1 point of accuracy)"
+        ) from None
+    if positive and value == 0:
+        raise UserError(f"{flag} 0: a difference of 0 cannot be decided; give one > 0, e.g. {flag} 0.01")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:

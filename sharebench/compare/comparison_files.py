@@ -7,6 +7,7 @@ from pathlib import Path
 from sharebench.compare.figures import plot_comparison
 from sharebench.compare.paired import paired_table
 from sharebench.compare.runs import compare
+from sharebench.compare.sequential import load_design
 from sharebench.compare.statistics import comparison_table, runs_table
 from sharebench.compare.tables import headline_key
 from sharebench.errors import UserError
@@ -28,10 +29,12 @@ def write_comparison(
     formats: tuple[str, ...] = ("png",),
     baseline: str | None = None,
     run_list: bool = True,
+    delta: float | None = None,
 ):
     """Read the runs, write comparison.csv, runs.csv (unless not run_list: it names each run's
     absolute dir), paired.csv (when there are pairs) and the figures; returns (comparison, table,
-    paired table, files)."""
+    paired table, files). A sweep run until decided (its design beside it) keeps its sweeper's
+    verdicts: the same looks are replayed on the records, with the design's δ unless `delta` is given."""
     bad = [f for f in formats if f not in FORMATS]
     if bad:
         raise UserError(f"unknown figure format {bad[0]!r}: choose from {', '.join(FORMATS)} (e.g. --format png svg)")
@@ -40,7 +43,8 @@ def write_comparison(
     if metric not in known and f"final_{metric}" not in known:
         options = sorted(k[len("final_") :] for k in known if k.startswith("final_"))
         raise UserError(f"--metric {metric}: no run recorded it; choose one of {', '.join(options) or 'test_acc'}")
-    paired = paired_table(cmp, headline_key(cmp), baseline)
+    design = load_design(Path(paths[0])) if len(paths) == 1 else None
+    paired = paired_table(cmp, headline_key(cmp), baseline, delta=delta, design=design)
     out_dir = Path(out) if out else default_out(paths)
     out_dir.mkdir(parents=True, exist_ok=True)
     table = comparison_table(cmp)

@@ -9,13 +9,16 @@ within ±δ, or undecided with the seeds that would decide it — holding jointl
 pairs (verdicts.py). No torch, no Hydra.
 """
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
 from sharebench.compare.runs import NO_RECORD, Comparison, format_value
 from sharebench.compare.select import groups_matching, parse, resolve, same
+from sharebench.compare.sequential import Design, replay
 from sharebench.compare.statistics import interval, number
-from sharebench.compare.verdicts import ALPHA, DELTA, Decision, decide, pair_test
+from sharebench.compare.verdicts import ALPHA, DELTA, Decision, decide, pair_test, seeds_to_differ
 from sharebench.configs import twins
 from sharebench.errors import UserError
 from sharebench.records.columns import METRICS
@@ -34,6 +37,7 @@ COLUMNS = [
     "a_mean",
     "b_mean",
     "mean_diff",
+    "sd_diff",
     "ci_low",
     "ci_high",
     "verdict",
@@ -45,6 +49,7 @@ COLUMNS = [
     "family",
     "seeds_needed",
     "needed_for",
+    "decided_at",
     "better",
 ]
 
@@ -148,6 +153,7 @@ def paired_row(cmp: Comparison, a: str, b: str, key: str, decision: Decision, de
         "a_mean": float(va.mean()) if seeds else np.nan,
         "b_mean": float(vb.mean()) if seeds else np.nan,
         "mean_diff": float(diff.mean()) if len(diff) else np.nan,
+        "sd_diff": test.sd,
         "ci_low": low,
         "ci_high": high,
         "verdict": decision.verdict,
@@ -169,15 +175,47 @@ def table_pairs(cmp: Comparison, baseline: str | None = None) -> list[tuple[str,
 
 
 def paired_table(
-    cmp: Comparison, key: str, baseline: str | None = None, delta: float = DELTA, alpha: float = ALPHA
+    cmp: Comparison,
+    key: str,
+    baseline: str | None = None,
+    delta: float | None = None,
+    alpha: float = ALPHA,
+    design: Design | None = None,
 ) -> pd.DataFrame:
-    """One row per pair (A, B), its verdict holding jointly with the table's other pairs."""
+    """One row per pair (A, B), its verdict holding jointly with the table's other pairs: at a fixed
+    number of seeds (Holm–Shaffer), or — a sweep run until decided, `design` — at the looks it made."""
+    if design is not None and (design.baseline != baseline and baseline is not None or design.metric != cmp.metric):
+        design = None  # other pairs or another metric than the sweeper decided: a fixed-size table
+    baseline = baseline if design is None else design.baseline
+    delta = delta if delta is not None else design.delta if design is not None else DELTA
     pairs = table_pairs(cmp, baseline)
     up = higher_is_better(cmp.metric)
-    tests = []
-    for a, b in pairs:
-        _, va, vb = paired_diffs(cmp, a, b, key)
-        tests.append(pair_test(va - vb, up, delta))
-    decisions = decide(tests, alpha, delta)
-    rows = [paired_row(cmp, a, b, key, d, delta, len(pairs)) for (a, b), d in zip(pairs, decisions)]
-    return pd.DataFrame(rows, columns=COLUMNS)
+    diffs = [_diffs_by_seed(cmp, a, b, key) for a, b in pairs]
+    if design is None:
+        tests = [pair_test(list(d.values()), up, delta) for d in diffs]
+        decisions, looks = decide(tests, alpha, delta), [None] * len(pairs)
+    else:
+        found = replay(diffs, up, replace(design, delta=delta))
+        decisions, looks = [f.decision for f in found], [f.seeds if f.look is not None else None for f in found]
+    rows = [
+        {**paired_row(cmp, a, b, key, d, delta, len(pairs)), "decided_at": look}
+        for (a, b), d, look in zip(pairs, decisions, looks)
+    ]
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    table.attrs["looks"] = list(design.looks) if design is not None else None
+    return table
+
+
+def seeds_to_detect(paired: pd.DataFrame, difference: float) -> list[int | None]:
+    """Per pair: seeds per arm that would decide a true difference of `difference` (the metric's units)
+    with power 0.8 at the table's per-pair level, if the pair's observed spread is the truth (None: a
+    pair of fewer than 2 seeds has no spread, or more than 1,000 seeds would be needed)."""
+    return [
+        seeds_to_differ(difference, r.sd_diff, ALPHA / max(int(r.family), 1)) if r.n >= 2 else None
+        for r in paired.itertuples()
+    ]
+
+
+def _diffs_by_seed(cmp: Comparison, a: str, b: str, key: str) -> dict[str, float]:
+    seeds, va, vb = paired_diffs(cmp, a, b, key)
+    return dict(zip(seeds, va - vb))

@@ -17,10 +17,11 @@ log = logging.getLogger("sharebench")
 
 
 class ComparisonCallback(Callback):
-    def __init__(self, enabled: bool = True, formats: list[str] | None = None, metric: str = "test_acc"):
+    def __init__(self, enabled: bool = True, formats: list[str] | None = None, metric: str = "test_acc", delta=None):
         self.enabled = enabled
         self.formats = tuple(formats or ["png"])
         self.metric = metric
+        self.delta = delta  # None: the default margin, or the one a seeds-until-decided sweep was run with
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         if not self.enabled:
@@ -30,7 +31,9 @@ class ComparisonCallback(Callback):
         from sharebench.compare.tables import terminal_table
 
         try:
-            cmp, table, paired, files = write_comparison([str(sweep_dir)], metric=self.metric, formats=self.formats)
+            cmp, table, paired, files = write_comparison(
+                [str(sweep_dir)], metric=self.metric, formats=self.formats, delta=self.delta
+            )
         except UserError as err:
             print(f"sharebench: no comparison: {err}", flush=True)
             return

@@ -8,7 +8,7 @@ from collections import Counter
 from sharebench.compare.figures import metric_label
 from sharebench.compare.runs import Comparison
 from sharebench.compare.statistics import CONFIDENCE, NO_INTERVAL, interval_label, number
-from sharebench.compare.verdicts import ALPHA
+from sharebench.compare.verdicts import ALPHA, POWER
 
 WIDTH = 80  # the terminal table fits a standard terminal
 
@@ -126,17 +126,45 @@ def paired_caption(cmp: Comparison, paired, long=False) -> str:
     n = [int(x) for x in paired["n"]]
     first = paired.iloc[0]
     family = int(first["family"])
-    jointly = (
-        f"verdicts hold jointly over the {family} pairs (Holm–Shaffer, family-wise error {ALPHA:.0%})"
-        if family > 1
-        else f"verdict at {ALPHA:.0%} error"
-    )
+    looks = paired.attrs.get("looks")
+    if looks:
+        jointly = (
+            f"seeds until decided: verdicts hold jointly over the {family} pair{'s' * (family != 1)} and "
+            f"{len(looks)} looks at {', '.join(map(str, looks))} seeds per arm (α {ALPHA:.0%} spent over the looks)"
+        )
+    elif family > 1:
+        jointly = f"verdicts hold jointly over the {family} pairs (Holm–Shaffer, family-wise error {ALPHA:.0%})"
+    else:
+        jointly = f"verdict at {ALPHA:.0%} error"
     better = first["better"]
     return (
         f"paired by seed: A − B, final {metric_label(cmp.metric).split(' (')[0]}{unit}; "
         f"{interval_label(n)}; {jointly}; equivalent: within {margin_text(first['delta'], percent)} (TOST)"
         + (f"; 'A won': seeds where A is {better}" if long else "")
     )
+
+
+def detect_lines(cmp: Comparison, paired, difference: float) -> list[str]:
+    """`plot --seeds-needed X`: per pair, the seeds per arm that would decide a true difference of X."""
+    from sharebench.compare.paired import seeds_to_detect
+
+    percent = cmp.metric.endswith("acc")
+    what = f"{format_number(difference, percent)}{' points' if percent else ''}"
+    rows = [
+        [f"{r['a']} − {r['b']}", _need_text(need, r["n"]), format_number(r["sd_diff"], percent)]
+        for (_, r), need in zip(paired.iterrows(), seeds_to_detect(paired, difference))
+    ]
+    caption = (
+        f"seeds per arm that would decide a true difference of {what} (power {POWER:.0%}, at this table's "
+        f"level per pair, if each pair's observed spread is the truth):"
+    )
+    return ["", *_wrap(caption), *fit_columns(["A − B", "seeds per arm", "sd of A − B"], rows)]
+
+
+def _need_text(need: int | None, n: int) -> str:
+    if n < 2:
+        return "— (n<2: no spread)"
+    return "> 1,000" if need is None else str(need)
 
 
 def _terminal_rows(cmp: Comparison, table) -> tuple[list[str], list[list[str]]]:
@@ -149,7 +177,7 @@ def _terminal_rows(cmp: Comparison, table) -> tuple[list[str], list[list[str]]]:
     return [short.get(i, head[i]) for i in keep], [[r[i] for i in keep] for r in rows]
 
 
-def terminal_table(cmp: Comparison, table, paired=None) -> str:
+def terminal_table(cmp: Comparison, table, paired=None, detect: float | None = None) -> str:
     head, rows = _terminal_rows(cmp, table)
     statuses = status_counts(cmp)
     by = f"by {', '.join(cmp.keys)}" if cmp.keys else "nothing differs but the seed"
@@ -160,6 +188,8 @@ def terminal_table(cmp: Comparison, table, paired=None) -> str:
     lines += fit_columns(head, rows, drop=("train s", "eff. params"))
     if paired is not None and len(paired):
         lines += ["", *_wrap(paired_caption(cmp, paired)), *fit_columns(*paired_rows(cmp, paired))]
+        if detect is not None:
+            lines += detect_lines(cmp, paired, detect)
     return "\n".join(lines)
 
 

@@ -12,13 +12,11 @@ powerful than Holm over 2m and controls the family-wise error at α under any de
 
 An undecided pair gets a power calculation (power 0.8, from the observed mean and spread of its
 differences, at the per-claim level α/m): the seeds per arm that would decide a difference this size,
-or show equivalence within ±δ, whichever needs fewer. No torch, no Hydra; scipy imported on use.
+or show equivalence within ±δ, whichever needs fewer. No torch, no Hydra; numpy and scipy imported on use.
 """
 
 import math
 from dataclasses import dataclass
-
-import numpy as np
 
 ALPHA = 0.05
 POWER = 0.8
@@ -44,6 +42,8 @@ class PairTest:
 
 def pair_test(diffs, higher_is_better: bool = True, delta: float = DELTA) -> PairTest:
     """The two tests of one pair from its differences A − B (one per seed)."""
+    import numpy as np  # here, not above: the command line reads DELTA for its --help
+
     d = np.asarray([float(x) for x in diffs if math.isfinite(float(x))], dtype=float)
     n = len(d)
     better = d if higher_is_better else -d
@@ -113,7 +113,7 @@ def seeds_to_differ(mean: float, sd: float, level: float, power: float = POWER) 
         crit, ncp = t.ppf(1 - level / 2, n - 1), effect * math.sqrt(n)
         return nct.sf(crit, n - 1, ncp) + nct.cdf(-crit, n - 1, ncp)
 
-    return _fewest(chance, power)
+    return _fewest(chance, _normal_guess(effect, level / 2, power), power)
 
 
 def seeds_to_match(mean: float, sd: float, delta: float, level: float, power: float = POWER) -> int | None:
@@ -130,20 +130,30 @@ def seeds_to_match(mean: float, sd: float, delta: float, level: float, power: fl
         crit, se = t.ppf(1 - level, n - 1), sd / math.sqrt(n)
         return nct.cdf(-crit, n - 1, (mean - delta) / se) - nct.cdf(crit, n - 1, (mean + delta) / se)
 
-    return _fewest(chance, power)
+    # the nearer margin dominates: a one-sided test of distance δ − |mean| at `level`
+    return _fewest(chance, _normal_guess((delta - abs(mean)) / sd, level, power), power)
 
 
-def _fewest(chance, power: float) -> int | None:
-    """The least n in [2, MOST_SEEDS] with chance(n) ≥ power (chance grows with n): bisection."""
-    if chance(MOST_SEEDS) < power:
+def _fewest(chance, guess: float, power: float) -> int | None:
+    """The least n ≥ 2 with chance(n) ≥ power, searched from the normal approximation `guess` (there the
+    noncentral t is well inside what scipy computes accurately; far above it, it returns nan)."""
+    if not math.isfinite(guess) or guess > MOST_SEEDS:
         return None
-    low, high = 2, MOST_SEEDS  # chance(high) >= power throughout
-    if chance(low) >= power:
-        return low
-    while high - low > 1:
-        mid = (low + high) // 2
-        low, high = (low, mid) if chance(mid) >= power else (mid, high)
-    return high
+    n = max(2, int(guess))
+    while n > 2 and chance(n - 1) >= power:
+        n -= 1
+    while chance(n) < power:
+        n += 1
+        if n > MOST_SEEDS:
+            return None
+    return n
+
+
+def _normal_guess(effect: float, level: float, power: float) -> float:
+    """n from the normal approximation ((z_level + z_power) / effect)²: a t-test needs a little more."""
+    from scipy.stats import norm
+
+    return ((norm.ppf(1 - level) + norm.ppf(power)) / effect) ** 2 if effect > 0 else math.inf
 
 
 def seeds_needed(test: PairTest, level: float, delta: float) -> tuple[int | None, str]:
