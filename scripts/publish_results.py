@@ -28,6 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 PUBLISHED = Path("results/published")  # relative to REPO: pages name their records by this path
 DOCS = Path("docs/results")
 KEEP = ("summary.json", "metrics.csv", ".hydra/config.yaml", ".hydra/overrides.yaml")
+SWEEP_FILES = ("multirun.yaml", "until_decided.json", "until_decided.csv")
 INDEX_HEAD = """# Results
 
 Every page here is written by `sharebench report --page` from the records of one experiment that are
@@ -71,8 +72,9 @@ def copy_records(sweep: Path, name: str) -> Path:
             if (run / rel).exists():
                 (stage / run.relative_to(sweep) / rel).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(run / rel, stage / run.relative_to(sweep) / rel)
-    if (sweep / "multirun.yaml").exists():
-        shutil.copy2(sweep / "multirun.yaml", stage / "multirun.yaml")
+    for name_ in SWEEP_FILES:  # the command, and a seeds-until-decided sweep's design and outcome
+        if (sweep / name_).exists():
+            shutil.copy2(sweep / name_, stage / name_)
     if dest.exists():
         shutil.rmtree(dest)
     stage.rename(dest)
