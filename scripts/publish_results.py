@@ -150,14 +150,16 @@ def headline(page: str, name: str) -> str:
     command = next(line for line in page.splitlines() if line.startswith("- command:"))
     figure = next(line for line in page.splitlines() if line.startswith("![") and "_vs_params" in line)
     figure = re.sub(r"\]\(", "](docs/results/", figure, count=1)
+    interval = re.search(r"95% t-interval, n = [\d–]+", page).group(0)
+    pairs = page[page.index("### Paired by seed") :].split("\n\n")[1]  # the page's caption of the pairs
     return "\n".join(
         [
-            f"The twins on MNIST-1D, 3 seeds each ({command[2:]}); final test accuracy, mean and 95%",
-            f"bootstrap interval over seeds. {machine} From [its results page](docs/results/{name}.md):",
+            f"The twins on MNIST-1D ({command[2:]}); final test accuracy over seeds, mean and {interval}.",
+            f"{machine} From [its results page](docs/results/{name}.md):",
             "",
             table_after("## Comparison"),
             "",
-            "Paired by seed (A − B, percentage points):",
+            pairs,
             "",
             table_after("### Paired by seed"),
             "",

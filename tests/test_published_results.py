@@ -20,7 +20,15 @@ from sharebench.compare.run_index import INDEX_NAME
 REPO = Path(__file__).resolve().parents[1]
 PUBLISHED = REPO / "results" / "published"
 DOCS = REPO / "docs" / "results"
-RECORD_FILES = {"summary.json", "metrics.csv", "config.yaml", "overrides.yaml", "multirun.yaml"}
+RECORD_FILES = {
+    "summary.json",
+    "metrics.csv",
+    "config.yaml",
+    "overrides.yaml",
+    "multirun.yaml",
+    "until_decided.json",
+    "until_decided.csv",
+}
 FIGURE = re.compile(r"!\[[^\]]*\]\(([^)]+\.png)\)")
 
 

@@ -60,3 +60,22 @@ def test_a_pair_keeps_its_first_verdict_and_seed_order_rules():
     assert d.decision.verdict == "A better" and d.look == 0 and d.seeds == 2
     (d,) = replay([{"1": -5.0, "3": -5.0, "2": 5.0, "0": 5.1}], True, Design(["1", "3", "2", "0"], [2, 4], delta=0))
     assert d.decision.verdict == "B better"
+
+
+@pytest.mark.slow
+def test_docs_sequential_table_is_what_the_script_gives(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    out = tmp_path / "table.md"
+    subprocess.run([sys.executable, "scripts/sequential_error.py", "--out", str(out)], cwd=repo, check=True)
+    rows = lambda text: [line for line in text.splitlines() if line.startswith("| ") and line[2].isdigit()]  # noqa: E731
+    fresh, committed = rows(out.read_text()), rows((repo / "docs/guide/sequential_error.md").read_text())
+    assert len(fresh) == 4 and len(committed) == 4
+    for a, b in zip(fresh, committed):  # another CPU may round one sweep of 2,000 differently
+        x, y = (np.array(r.strip("| ").split(" | "), dtype=float) for r in (a, b))
+        assert x == pytest.approx(y, abs=0.002), "docs/guide/sequential_error.md is stale: run the script"
+    false = [float(c) for c in committed[0].strip("| ").split(" | ")[1:3]]
+    assert sum(false) <= 0.05, "equal arms: the documented false-difference rate holds α"

@@ -90,3 +90,10 @@ def test_bad_delta_is_refused(value):
     with pytest.raises(ValueError):
         check_delta(value)
     assert check_delta("0") == 0.0 and check_delta(0.02) == 0.02
+
+
+def test_seeds_needed_at_a_strict_level_never_undercounts():
+    """At α/14 a pair of 2 seeds has t(0.9982, 1) = 178 to beat: 2 is never enough, even for a huge
+    effect (scipy's noncentral t is nan in those tails; they count as 0)."""
+    assert seeds_to_differ(0.53, 0.068, 0.05 / 14) == 4
+    assert seeds_to_differ(0.53, 0.068, 0.05) == 3

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sharebench.compare.run_index import read_runs
 from sharebench.compare.run_record import Run, override_dict
+from sharebench.compare.sequential import DESIGN_FILE
 from sharebench.configs import FREE_KEYS, GROUPS
 from sharebench.errors import UserError
 
@@ -50,6 +51,8 @@ def _sweep_job_dirs(found: set[Path]) -> set[Path]:
     never started or killed early, or a dir deleted by hand, is reported instead of silently missing."""
     extra = set()
     for sweep in {d.parent for d in found if (d.parent / "multirun.yaml").exists()}:
+        if (sweep / DESIGN_FILE).exists():  # seeds until decided leaves the jobs of decided arms out by design
+            continue
         try:
             jobs = {int(d.name) for d in sweep.iterdir() if d.name.isdigit() and d.is_dir()}
         except OSError:  # the sweep dir went away while we read it

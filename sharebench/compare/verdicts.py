@@ -111,7 +111,7 @@ def seeds_to_differ(mean: float, sd: float, level: float, power: float = POWER) 
 
     def chance(n: int) -> float:
         crit, ncp = t.ppf(1 - level / 2, n - 1), effect * math.sqrt(n)
-        return nct.sf(crit, n - 1, ncp) + nct.cdf(-crit, n - 1, ncp)
+        return _tail(nct.sf(crit, n - 1, ncp)) + _tail(nct.cdf(-crit, n - 1, ncp))
 
     return _fewest(chance, _normal_guess(effect, level / 2, power), power)
 
@@ -128,10 +128,15 @@ def seeds_to_match(mean: float, sd: float, delta: float, level: float, power: fl
     def chance(n: int) -> float:
         # reject both one-sided nulls: (mean + δ)/se > crit and (mean − δ)/se < −crit
         crit, se = t.ppf(1 - level, n - 1), sd / math.sqrt(n)
-        return nct.cdf(-crit, n - 1, (mean - delta) / se) - nct.cdf(crit, n - 1, (mean + delta) / se)
+        return _tail(nct.cdf(-crit, n - 1, (mean - delta) / se)) - _tail(nct.cdf(crit, n - 1, (mean + delta) / se))
 
     # the nearer margin dominates: a one-sided test of distance δ − |mean| at `level`
     return _fewest(chance, _normal_guess((delta - abs(mean)) / sd, level, power), power)
+
+
+def _tail(p: float) -> float:
+    """scipy's noncentral t gives nan for some tails far below 1e-10: they are 0 here."""
+    return 0.0 if math.isnan(p) else float(p)
 
 
 def _fewest(chance, guess: float, power: float) -> int | None:
