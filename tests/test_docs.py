@@ -1,9 +1,13 @@
-"""The docs site builds with --strict (a broken link, anchor or included table fails), and the
-README stays a short front page whose links lead into the site."""
+"""The docs site builds with --strict (a broken link, anchor or included table fails), the
+configuration reference says what conf/ says (every comment on its own key, visible, inherited keys
+listed), and the README stays a short front page whose links lead into the site."""
 
+import html
+import importlib.util
 import re
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -38,6 +42,10 @@ def test_docs_build_strict(tmp_path):
     # a command example marked in a page was run at build time, not left as a marker
     html = (site / "guide" / "run" / "index.html").read_text()
     assert "output:" not in html and "unknown optim" in html
+    # the reference's keys sit in a block whose stylesheet rule keeps each key on one line
+    assert '<div class="conf-keys">' in (site / "reference" / "model" / "index.html").read_text()
+    css = (site / "stylesheets" / "extra.css").read_text()
+    assert re.search(r"\.conf-keys td:first-child code,[^}]*\{ white-space: nowrap; \}", css)
 
 
 def test_readme_is_a_short_front_page():
@@ -47,3 +55,151 @@ def test_readme_is_a_short_front_page():
     assert links, "the README links into the docs"
     for link in links:
         assert (REPO / link).exists(), link
+
+
+# --- the configuration reference (docs/hooks/reference.py), read as Markdown and as rendered text ---
+
+
+@pytest.fixture(scope="module")
+def hook():
+    pytest.importorskip("mkdocs", reason="the docs hooks import mkdocs: pip install -e '.[docs]'")
+    spec = importlib.util.spec_from_file_location("reference_hook", REPO / "docs" / "hooks" / "reference.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def pages(hook):
+    return hook.pages()
+
+
+def render(markdown_text: str) -> str:
+    import markdown
+
+    return markdown.markdown(markdown_text, extensions=["tables", "md_in_html", "attr_list", "fenced_code"])
+
+
+def visible(markdown_text: str) -> str:
+    """The text a reader sees: tags dropped, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", render(markdown_text)))
+
+
+def section(page: str, option: str) -> str:
+    """One option's section of a group page: from its heading to the next."""
+    start = page.index(f"## `{option}`")
+    end = page.find("\n## ", start + 1)
+    return page[start : end if end > 0 else None]
+
+
+def rows(text: str) -> dict[str, list[str]]:
+    """The table rows of a section, by key: {key: [default, (set in,) meaning]}."""
+    found = {}
+    for line in text.splitlines():
+        m = re.match(r"^\| `([^`]+)` \|(.*)\|$", line)
+        if m:
+            found[m[1]] = [c.strip() for c in re.split(r"(?<!\\)\|", m[2])]
+    return found
+
+
+def test_reference_placeholders_are_escaped_and_visible(pages):
+    index = visible(pages["reference/index.md"])
+    assert "resume=<run dir>: continue that run" in index
+    assert "experiment=<preset in conf/experiment/>" in index
+    assert "test_acc_shift<k>" in index
+
+    class Tags(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.tags = set()
+
+        def handle_starttag(self, tag, attrs):
+            self.tags.add(tag)
+
+    allowed = set("h1 h2 p div table thead tbody tr th td code span wbr a pre em strong".split())
+    for uri, text in pages.items():
+        parser = Tags()
+        parser.feed(render(text))
+        # a comment's <run dir>, <sweep dir>, <class> … would come out as an unknown HTML tag, unseen
+        assert parser.tags <= allowed, (uri, parser.tags - allowed)
+    assert "sharebench report <sweep dir>" in visible(pages["reference/experiment.md"])
+    assert "results/runs/<date>/<run>" in visible(pages["reference/model.md"])
+
+
+def test_reference_defaults_read_as_in_the_file(pages):
+    """A default is the file's text, character for character, though a long sweep list may wrap."""
+    text = (REPO / "conf" / "experiment" / "sharing_spectrum.yaml").read_text()
+    swept = re.search(r"^\s+spectrum: (.+)$", text, re.MULTILINE)[1]
+    cells = rows(section(pages["reference/experiment.md"], "experiment=sharing_spectrum"))
+    assert visible(cells["hydra.sweeper.params.spectrum"][0]) == swept
+    assert "<wbr>" in cells["hydra.sweeper.params.spectrum"][0]  # it may break after a comma
+    assert visible(rows(section(pages["reference/dataset.md"], "dataset=mnist1d"))["subset_seed"][0]) == "${seed}"
+
+
+def test_reference_lists_no_hydra_internal_rows(pages):
+    for uri, text in pages.items():
+        for key in rows(text):
+            assert not re.search(r"(^|\.)_\w+_($|\.)", key), (uri, key)  # _target_, _recursive_, …
+            assert "@" not in key and not key.startswith(("/", "defaults")), (uri, key)
+    # what _target_ says is said in words
+    assert "Builds `sharebench.models.cnn.ConvNet`." in section(pages["reference/model.md"], "model=local_cnn")
+
+
+def test_reference_puts_each_comment_on_its_own_key(pages):
+    shared = rows(section(pages["reference/model.md"], "model=shared_cnn"))
+    assert "kernel size" in shared["kernel_size"][-1]
+    assert "kernel" not in shared["stride"][-1] and "stride" in shared["stride"][-1]
+    assert shared["padding"][-1] and shared["dilation"][-1]
+    assert all(cells[-1] for cells in shared.values()), shared  # every key of the base CNN says what it is
+    # every key of every page says what it is: its own comment, or the key's meaning where it is defined
+    for uri, text in pages.items():
+        assert all(cells[-1] for cells in rows(text).values()), uri
+    preset = rows(section(pages["reference/experiment.md"], "experiment=dynamic_net_noise_regression"))
+    trainer = rows(section(pages["reference/trainer.md"], "trainer=default"))
+    assert preset["trainer.eval_every"][-1] == trainer["eval_every"][-1]
+    # a comment on the lines above a key belongs to that key (the paper references of a preset)
+    benchmark = rows(section(pages["reference/experiment.md"], "experiment=mnist1d_benchmark"))
+    assert "test accuracies" in benchmark["paper"][-1]
+
+
+def test_reference_shows_the_keys_an_option_inherits(pages):
+    model = pages["reference/model.md"]
+    local = section(model, "model=local_cnn")
+    assert "inherits every key of [`shared_cnn`](#option-shared-cnn)" in local
+    local_rows, shared_rows = rows(local), rows(section(model, "model=shared_cnn"))
+    assert set(shared_rows) <= set(local_rows)
+    default, origin, meaning = local_rows["layer"]
+    assert visible(default) == "local" and "spectrum=local" in origin and meaning == shared_rows["layer"][-1]
+    assert visible(local_rows["kernel_size"][0]) == "3"
+    assert local_rows["kernel_size"][1] == "[`shared_cnn`](#option-shared-cnn)"
+    # two levels down, and a base net under its own key
+    assert visible(rows(section(model, "model=mnist1d_local_cnn"))["kernel_size"][0]) == "[5, 3, 3]"
+    assert "base.channels" in rows(section(model, "model=tied_pair"))
+
+
+def test_reference_pairs_comments_with_keys(hook, tmp_path):
+    path = tmp_path / "option.yaml"
+    path.write_text(
+        "# The option.\n"
+        "a: 1        # about a,\n"
+        "            # continued\n"
+        "b: 2\n"
+        "# about c, on the line above it\n"
+        "c: 3\n"
+        "\n"
+        "# a section comment, a blank line away from any key\n"
+        "\n"
+        "d:\n"
+        "  e: 4      # about d.e\n"
+        "  # about d.f\n"
+        "  f: 5\n"
+    )
+    conf = hook.parse(path)
+    assert conf.header == ["The option."]
+    assert {k: c for k, _, c in conf.rows} == {
+        "a": "about a, continued",
+        "b": "",
+        "c": "about c, on the line above it",
+        "d.e": "about d.e",
+        "d.f": "about d.f",
+    }
