@@ -42,6 +42,15 @@ def test_docs_build_strict(tmp_path):
     # a command example marked in a page was run at build time, not left as a marker
     html = (site / "guide" / "run" / "index.html").read_text()
     assert "output:" not in html and "unknown optim" in html
+    # the command-line page holds every subcommand's help, run at build time
+    from sharebench.cli import build_parser
+
+    cli = (REPO / "docs" / "reference" / "cli.md").read_text()
+    subcommands = next(a for a in build_parser()._actions if a.dest == "command").choices
+    for name in subcommands:
+        assert f"<!-- output: sharebench {name} --help -->" in cli or f"<!-- output: sharebench {name} -->" in cli, name
+    html = (site / "reference" / "cli" / "index.html").read_text()
+    assert "output:" not in html and "usage: sharebench report" in html and "== Config groups" in html
     # the reference's keys sit in a block whose stylesheet rule keeps each key on one line
     assert '<div class="conf-keys">' in (site / "reference" / "model" / "index.html").read_text()
     css = (site / "stylesheets" / "extra.css").read_text()

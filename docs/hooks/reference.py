@@ -317,6 +317,8 @@ def index_page() -> str:
         "",
         "Generated from `conf/` at every docs build: each meaning below is the comment",
         "beside its key in the YAML file, so this page and the files cannot disagree.",
+        "The commands themselves (`sharebench run`, `params`, `list`, `plot`, `report`) are in",
+        "[Command line](cli.md).",
         "",
         "## Config groups",
         "",
