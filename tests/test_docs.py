@@ -212,3 +212,67 @@ def test_reference_pairs_comments_with_keys(hook, tmp_path):
         "d.e": "about d.e",
         "d.f": "about d.f",
     }
+
+
+# --- references: the source posts and the papers, each named once and linked wherever cited ---
+
+
+def prose(text: str) -> str:
+    """A page without its code (fenced blocks, inline spans) and without the text of links into the
+    References page: what is left names a post or a paper without linking it."""
+    text = re.sub(r"^```.*?^```", "", text, flags=re.MULTILINE | re.DOTALL)
+    text = re.sub(r"`[^`\n]*`", "", text)
+    return re.sub(r"\[[^\]]*\]\((?:\.\./)*(?:docs/)?references\.md#[\w-]+\)", "", text)
+
+
+def docs_pages():
+    """Every hand-written page whose prose these checks read: docs/ (not the generated results, not the
+    References page itself) and the README outside its generated headline block."""
+    pages = {p: p.read_text() for p in (REPO / "docs").rglob("*.md") if "results" not in p.parts}
+    pages.pop(REPO / "docs" / "references.md")
+    readme = (REPO / "README.md").read_text()
+    pages[REPO / "README.md"] = re.sub(r"<!-- headline: begin.*?<!-- headline: end -->", "", readme, flags=re.DOTALL)
+    return pages
+
+
+def reference_entries() -> dict[str, str]:
+    """{anchor: its section} of every entry of docs/references.md."""
+    text = (REPO / "docs" / "references.md").read_text()
+    parts = re.split(r"^### ", text, flags=re.MULTILINE)[1:]
+    return {re.search(r"\{ #([\w-]+) \}", part)[1]: part for part in parts}
+
+
+def test_references_page_describes_the_posts_and_links_every_paper():
+    entries = reference_entries()
+    for post in ("post-sharing", "post-cnn", "post-tying"):
+        assert "shared/seeds/" in entries[post] and "**In sharebench**" in entries[post], post
+    papers = ["elsayed2020", "pogodin2021", "dascoli2019", "ott2020", "le2010", "lasserre2006", "greydanus2020"]
+    for key in [*papers, "goodfellow2016"]:
+        assert re.search(r"\]\(https://[^)]+\)", entries[key]), key  # a link to the paper itself
+    seeds = REPO.parent / "shared" / "seeds"
+    if seeds.is_dir():  # every source post is described, by its file name
+        for post in seeds.glob("*.txt"):
+            assert any(post.name in entry for entry in entries.values()), post.name
+
+
+def test_no_page_mentions_a_source_post_without_linking_it():
+    for path, text in docs_pages().items():
+        assert not re.search(r"source posts?\b", prose(text)), path
+
+
+def test_every_paper_is_linked_where_it_is_cited():
+    text = (REPO / "docs" / "references.md").read_text()
+    cited = re.findall(r"^### (\S+)[^{\n]*?(\d{4}) \{ #(\w+) \}$", text, flags=re.MULTILINE)
+    assert len(cited) >= 8
+    for path, page in docs_pages().items():
+        left = prose(page)
+        for name, year, key in cited:
+            assert not re.search(rf"(?<![\w']){re.escape(name)}\b[^;()\n]{{0,40}}?\b{year}\b", left), (path, key)
+        assert "MNIST-1D paper" not in left or path.name == "compare.md", path
+
+
+def test_reference_pages_link_the_papers_their_comments_cite(pages):
+    model = pages["reference/model.md"]
+    for key in ("elsayed2020", "pogodin2021", "dascoli2019", "ott2020", "le2010", "lasserre2006", "greydanus2020"):
+        assert f"](../references.md#{key})" in model, key
+    assert "](../references.md#post-sharing)" in section(model, "model=shared_cnn")

@@ -17,11 +17,13 @@ with every key it ends up with, each with the file that set its default; Hydra's
 import html
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from mkdocs.structure.files import File
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
+REFERENCES = CONF.parent / "docs" / "references.md"
 KEY = re.compile(
     r'^(?P<indent>\s*)(?P<dash>-\s+)?(?P<key>"[^"]+"|[\w@./-]+):(?P<value>(?:[^#]|(?<!\s)#)*?)\s*(?:\s#\s?(?P<comment>.*))?$'
 )
@@ -130,7 +132,8 @@ def hydra_internal(key: str) -> bool:
 
 def escape(text: str) -> str:
     """Comment text as Markdown that shows every character: `<run dir>` stays visible, code spans stay code,
-    `docs/….md` becomes a link from the reference pages (all one level below docs/)."""
+    `docs/….md` becomes a link named by that page's title (the reference pages are one level below
+    docs/), and a paper cited as on the References page links to its entry there."""
     out = []
     for i, part in enumerate(re.split(r"(`[^`]*`)", text)):
         if i % 2:  # a code span
@@ -138,16 +141,37 @@ def escape(text: str) -> str:
             continue
         links = []
 
-        def link(m):
-            links.append(f"[`docs/{m['page']}{m['anchor'] or ''}`](../{m['page']}{m['anchor'] or ''})")
+        def link(m, text=None):
+            target = f"../{m['page']}{m['anchor'] or ''}" if text is None else f"../references.md#{m}"
+            links.append(f"[{text or page_title(m['page'])}]({target})")
             return f"\x00{len(links) - 1}\x00"
 
         part = DOCS_PATH.sub(link, part)
+        for pattern, key in citations():
+            part = pattern.sub(lambda c, key=key: link(key, c[0]), part)
         part = part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("*", r"\*")
         part = re.sub(r"(?<!\w)_|_(?!\w)", r"\_", part)
         part = part.replace("|", "\\|")
         out.append(re.sub("\x00(\\d+)\x00", lambda m: links[int(m[1])], part))
     return "".join(out)
+
+
+def page_title(page: str) -> str:
+    """The title of a page of docs/ (its first `# ` line), to name a link to it; its path if it has none."""
+    path = CONF.parent / "docs" / page
+    lines = path.read_text().splitlines() if path.exists() else []
+    return next((line[2:].strip() for line in lines if line.startswith("# ")), f"`docs/{page}`")
+
+
+@cache
+def citations() -> list[tuple[re.Pattern, str]]:
+    """How a comment cites each entry of docs/references.md (`### Elsayed et al. 2020 { #elsayed2020 }`):
+    its first author's name, then its year within a few words ("Ott, Linstead, LaHaye & Baldi 2020")."""
+    found = []
+    for heading in re.finditer(r"^### (\S+)[^{\n]*?(\d{4}) \{ #(\w+) \}$", REFERENCES.read_text(), re.MULTILINE):
+        name, year, key = heading.groups()
+        found.append((re.compile(rf"(?<![\w']){re.escape(name)}\b[^;()\n\x00]{{0,40}}?\b{year}\b"), key))
+    return found
 
 
 def code(text: str) -> str:
