@@ -276,3 +276,43 @@ def test_reference_pages_link_the_papers_their_comments_cite(pages):
     for key in ("elsayed2020", "pogodin2021", "dascoli2019", "ott2020", "le2010", "lasserre2006", "greydanus2020"):
         assert f"](../references.md#{key})" in model, key
     assert "](../references.md#post-sharing)" in section(model, "model=shared_cnn")
+
+
+MEASURED = re.compile(
+    r"\d+\.\d+\s*%"  # 93.0%
+    r"|\d+(\.\d+)?\s*[–-]\s*\d+(\.\d+)?\s*%"  # 93–95%
+    r"|\d\.\d+\s*(→|->)\s*\d"  # 0.89 → 0.85
+    r"|≈\s*\d"  # ≈ 8
+    r"|\d+(\.\d+)?\s*×\s*(faster|slower)"  # 2.3× faster
+    r"|\bpass(es)? \d+%"  # pass 95%
+    r"|\bSNR \d"
+)
+
+
+def comment_blocks(path: Path):
+    """Runs of comment text in a conf file (a trailing comment and its continuation lines, or
+    consecutive comment lines), with the line each starts on."""
+    block, start = [], 0
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        comment = line.split(" #", 1)[1] if " #" in line else line[1:] if line.startswith("#") else None
+        if comment is None or (not line.lstrip().startswith("#") and block):
+            if block:
+                yield start, " ".join(block)
+            block, start = ([comment], number) if comment is not None else ([], 0)
+            continue
+        block, start = block + [comment], start or number
+    if block:
+        yield start, " ".join(block)
+
+
+def test_conf_comments_quote_no_measured_number():
+    """A number we measured lives in the records and the results pages they regenerate; a comment in
+    conf/ points there. A paper's numbers (quoted as `paper: …`, or the authors' own runs: `their …`)
+    are inputs, not measurements, and may be quoted."""
+    for path in sorted((REPO / "conf").rglob("*.yaml")):
+        for line, text in comment_blocks(path):
+            for sentence in re.split(r"(?<=\.)\s+", text):
+                if re.search(r"\bpaper:|\btheir\b|\bthe paper reports\b", sentence):
+                    continue
+                found = MEASURED.search(sentence)
+                assert not found, f"{path.relative_to(REPO)}:{line}: {found[0]!r} in {sentence!r}"
