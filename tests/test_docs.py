@@ -51,9 +51,16 @@ def test_docs_build_strict(tmp_path):
         assert f"<!-- output: sharebench {name} --help -->" in cli or f"<!-- output: sharebench {name} -->" in cli, name
     html = (site / "reference" / "cli" / "index.html").read_text()
     assert "output:" not in html and "usage: sharebench report" in html and "== Config groups" in html
+    # every page in the navigation, "How it is built" too (a section's index page would hide its title)
+    nav = re.findall(r'<span class="md-ellipsis">\s*(.*?)\s*</span>', (site / "index.html").read_text(), re.DOTALL)
+    assert {"How it is built", "Change recipes", "Command line", "References"} <= set(nav)
+    # a numbered step after a nested list and its paragraph is still a step of its own
+    recipes = (site / "contributing" / "recipes" / "index.html").read_text()
+    assert re.search(r"<li>\s*<p><strong>Tests</strong>", recipes) and "4. <strong>Tests" not in recipes
     # the reference's keys sit in a block whose stylesheet rule keeps each key on one line
     assert '<div class="conf-keys">' in (site / "reference" / "model" / "index.html").read_text()
     css = (site / "stylesheets" / "extra.css").read_text()
+    assert ".md-typeset pre > code { white-space: pre-wrap;" in css  # code blocks wrap, nothing is cut
     assert re.search(r"\.conf-keys td:first-child code,[^}]*\{ white-space: nowrap; \}", css)
 
 
@@ -316,3 +323,10 @@ def test_conf_comments_quote_no_measured_number():
                     continue
                 found = MEASURED.search(sentence)
                 assert not found, f"{path.relative_to(REPO)}:{line}: {found[0]!r} in {sentence!r}"
+
+
+def test_gpu_pages_say_what_has_run_on_a_gpu():
+    gpu = (REPO / "docs" / "gpu.md").read_text()
+    assert "table above" not in gpu and "table below" not in gpu  # the check's file is a table only after a GPU run
+    if (REPO / "results" / "gpu" / "gpu_check.md").read_text().startswith("No GPU run has been made yet"):
+        assert "No GPU run has been made yet" in (REPO / "docs" / "clusters.md").read_text()
