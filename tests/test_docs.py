@@ -274,7 +274,8 @@ def test_every_paper_is_linked_where_it_is_cited():
     for path, page in docs_pages().items():
         left = prose(page)
         for name, year, key in cited:
-            assert not re.search(rf"(?<![\w']){re.escape(name)}\b[^;()\n]{{0,40}}?\b{year}\b", left), (path, key)
+            cite = re.search(rf"(?<![\w']){re.escape(name)}\b[^;()\n]{{0,40}}?\b{year}\b", left)
+            assert not cite, f"{path.relative_to(REPO)} cites {cite[0]!r} unlinked: link it to references.md#{key}"
         assert "MNIST-1D paper" not in left or path.name == "compare.md", path
 
 
