@@ -217,7 +217,7 @@ def no_gpu_note(command: str) -> str:
     return (
         f"No GPU run has been made yet: `{command}` was last run on {machine(False)} "
         f"({time.strftime('%Y-%m-%d', time.gmtime())}) and measured nothing there. "
-        f"Run it on a machine with a GPU to fill this table.\n"
+        f"Run it on a machine with a GPU: it then writes its table of checks here.\n"
     )
 
 

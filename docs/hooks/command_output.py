@@ -33,7 +33,8 @@ def output(command: str, tail: int | None = None) -> str:
             capture_output=True,
             text=True,
             timeout=300,
-            env={**os.environ, "COLUMNS": "100", "SHAREBENCH_DATA": os.environ.get("SHAREBENCH_DATA", cwd)},
+            # 80 columns: argparse wraps its help there, within a code block's width at 1280 px
+            env={**os.environ, "COLUMNS": "80", "SHAREBENCH_DATA": os.environ.get("SHAREBENCH_DATA", cwd)},
         )
     text = (done.stdout + done.stderr).rstrip()
     if tail:  # the end of a long printout: say so, so the reader knows lines were left out
