@@ -82,7 +82,7 @@ def test_three_seeds_say_95_ci(tmp_path):
         make_run(tmp_path, f"a{seed}", "shared_cnn", seed, 0.5 + 0.01 * seed)
         make_run(tmp_path, f"b{seed}", "local_cnn", seed, 0.4 + 0.02 * seed)
     _, fig = figures.accuracy_vs_params(compare([tmp_path]))
-    assert "mean ± 95% CI over 3 seeds" in fig.axes[0].get_title() and len(_errorbars(fig.axes[0])) == 2
+    assert "mean ± 95% t-interval over 3 seeds" in fig.axes[0].get_title() and len(_errorbars(fig.axes[0])) == 2
 
 
 def test_params_axis_has_readable_ticks_and_a_legend_for_hollow_markers(tmp_path):
@@ -161,7 +161,10 @@ def test_forest_plot_has_one_row_per_pair_and_a_zero_line(tmp_path):
     _, fig = figures.paired_differences(cmp, paired_table(cmp, "final_test_acc"))
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels == ["shared_cnn − local_cnn (n=3)", "tiled_cnn − local_cnn (n=3)"]
+    assert labels == ["shared_cnn − local_cnn (n=3)\nshared_cnn better", "tiled_cnn − local_cnn (n=3)\ntiled_cnn better"]
+    band = [p for p in ax.patches if p.get_label().startswith("equivalent")]
+    assert len(band) == 1 and band[0].get_x() == pytest.approx(-1.0), "the ±δ band, in points"
+    assert "jointly" in ax.get_title(), "two pairs: the verdicts hold jointly, and the title says so"
     assert any(list(line.get_xdata()) == [0, 0] for line in ax.get_lines()), "a vertical line at 0"
     means = [c.lines[0].get_xdata()[0] for c in ax.containers]
     assert means == pytest.approx([10.0, 6.0])

@@ -45,7 +45,7 @@ def test_the_spectrum_is_one_curve_in_sweep_order_with_intervals(spectrum_sweep)
     assert list(curve.get_xdata()) == [5_000, 17_000, 32_000]
     assert [round(y, 2) for y in curve.get_ydata()] == [93.1, 91.1, 88.1]
     assert [t.get_text() for t in ax.texts] == ["conv", "lowrank_k4", "local"]
-    assert ax.get_xscale() == "log" and "95% CI over 3 seeds" in ax.get_title()
+    assert ax.get_xscale() == "log" and "95% t-interval over 3 seeds" in ax.get_title()
     assert len(ax.collections) == 3  # an error bar for every point
 
 
