@@ -2,8 +2,8 @@
 value or a test shift, and the paired differences (a forest plot). No torch here.
 
 Each figure is built by a function that returns (stem, Figure) or None, so that tests can look at
-what is drawn; plot_comparison saves them. Error bars are 95% bootstrap intervals of the mean where a
-group has n >= 3 seeds and are absent otherwise; curve bands are ±1 std over seeds; every title says
+what is drawn; plot_comparison saves them. Error bars are 95% t-intervals of the mean
+(statistics.interval) where a group has n >= 2 seeds and are absent otherwise; curve bands are ±1 std over seeds; every title says
 which. Files are byte-identical when re-made from the same runs: no dates or random ids in SVG/PDF/PNG.
 """
 
