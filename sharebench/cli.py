@@ -81,6 +81,15 @@ def build_parser() -> argparse.ArgumentParser:
                 "(PAGE/), linked relative to the page, with no absolute path or date "
                 "(scripts/publish_results.py writes docs/results/ with it)",
             )
+            p.add_argument("--title", help="with --page: the page's title (default: PAGE's name)")
+            p.add_argument("--question", help="with --page: the question the experiment asks, opening the page")
+            p.add_argument(
+                "--protocol-steps",
+                type=int,
+                metavar="N",
+                help="with --page: the steps a run of the experiment's protocol takes; runs that stopped "
+                "earlier are called shortened in the title's first line",
+            )
         p.add_argument(
             "--by",
             nargs="+",
@@ -226,7 +235,10 @@ def compare_command(args: argparse.Namespace) -> int:
         if args.command == "report":
             from sharebench.compare.report import write_report
 
-            files.append(write_report(args.dirs, cmp, table, files, paired, page=page and Path(page)))
+            from sharebench.compare.page_head import PageHead
+
+            head = PageHead(args.title, args.question, args.protocol_steps) if page else None
+            files.append(write_report(args.dirs, cmp, table, files, paired, page=page and Path(page), head=head))
     except UserError as err:
         return user_error(err)
     print(terminal_table(cmp, table, paired, detect))

@@ -161,7 +161,10 @@ def test_forest_plot_has_one_row_per_pair_and_a_zero_line(tmp_path):
     _, fig = figures.paired_differences(cmp, paired_table(cmp, "final_test_acc"))
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels == ["shared_cnn − local_cnn (n=3)\nshared_cnn better", "tiled_cnn − local_cnn (n=3)\ntiled_cnn better"]
+    assert labels == [
+        "shared_cnn − local_cnn (n=3)\nshared_cnn better",
+        "tiled_cnn − local_cnn (n=3)\ntiled_cnn better",
+    ]
     band = [p for p in ax.patches if p.get_label().startswith("equivalent")]
     assert len(band) == 1 and band[0].get_x() == pytest.approx(-1.0), "the ±δ band, in points"
     assert "jointly" in ax.get_title(), "two pairs: the verdicts hold jointly, and the title says so"

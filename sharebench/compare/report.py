@@ -30,6 +30,8 @@ import yaml
 
 from sharebench.compare.common import machine, other_differences, recorded, shared_settings
 from sharebench.compare.figures import metric_label
+from sharebench.compare.findings import findings
+from sharebench.compare.page_head import PageHead, cpu_hours, shortened, steps_line
 from sharebench.compare.paper import paper_node, paper_rows, problem
 from sharebench.compare.runs import Comparison, shift_keys
 from sharebench.compare.statistics import MIN_N, NO_INTERVAL, group_values, interval, interval_label, spread
@@ -81,7 +83,14 @@ def sweep_command(path: str | Path) -> str | None:
     return " ".join(["sharebench run -m", *(str(t) for t in task if not str(t).lstrip("+~").startswith("hydra."))])
 
 
-def _what_was_run(paths: list[str], cmp: Comparison) -> list[str]:
+def _fold(title: str, lines: list[str], fold: bool) -> list[str]:
+    """A block a page folds away (pymdownx.details: `??? info`), shown as it is in a plain report."""
+    if not fold:
+        return ["", f"{title}:", "", *lines]
+    return ["", f'??? info "{title}"', "", *(f"    {line}" if line else "" for line in lines)]
+
+
+def _what_was_run(paths: list[str], cmp: Comparison, head: PageHead | None = None) -> list[str]:
     seeds = sorted({str(r.value("seed")) for r in cmp.runs if r.value("seed") is not None}, key=_seed_order)
     models = sorted({str(r.summary.get("model")) for r in cmp.runs if r.summary.get("model")})
     datasets = sorted({str(r.summary.get("dataset")) for r in cmp.runs if r.summary.get("dataset")})
@@ -93,6 +102,8 @@ def _what_was_run(paths: list[str], cmp: Comparison) -> list[str]:
         f"- differs between groups: {', '.join(f'`{k}`' for k in cmp.keys) or 'nothing (seeds only)'}",
         f"- seeds: {', '.join(seeds) or '—'}",
         f"- models: {', '.join(models) or '—'}; datasets: {', '.join(datasets) or '—'}",
+        steps_line(cmp, head.protocol_steps if head else None),
+        cpu_hours(cmp),
     ]
     also = other_differences(cmp)
     if also:
@@ -100,41 +111,22 @@ def _what_was_run(paths: list[str], cmp: Comparison) -> list[str]:
             "- also differs (comes with the groups, or was not held fixed): "
             + "; ".join(f"`{k}`: {v}" for k, v in also)
         )
+    fold = head is not None
     shared = shared_settings(cmp)
     if shared:
-        parts += [
-            "",
-            "Every run shared these settings (from `.hydra/config.yaml`):",
-            "",
-            _md_table(["setting", "value"], [[f"`{k}`", f"`{v}`"] for k, v in shared]),
-        ]
+        table = _md_table(["setting", "value"], [[f"`{k}`", f"`{v}`"] for k, v in shared])
+        parts += _fold("Every run shared these settings (from `.hydra/config.yaml`)", table.splitlines(), fold)
     env = recorded(cmp)
     if env:
-        parts += [
-            "",
-            "Data, versions and machine (from `summary.json`):",
-            "",
-            _md_table(["field", "value"], [[f"`{k}`", v] for k, v in env]),
-        ]
+        table = _md_table(["field", "value"], [[f"`{k}`", v] for k, v in env])
+        parts += _fold("Data, versions and machine (from `summary.json`)", table.splitlines(), fold)
     return parts + [""]
 
 
 def _comparison(cmp: Comparison, table, paired, prefix: str = "") -> list[str]:
+    """The verdicts first (the pairs), then every group's mean and interval."""
     m = metric_label(cmp.metric).split(" (")[0]
-    parts = [
-        "## Comparison",
-        "",
-        f"Final {m} over the completed runs of each group (n){'; in %' if cmp.metric.endswith('acc') else ''}: "
-        f"mean, {interval_label([int(n) for n in table['n']])} of the mean over seeds (Student's t: "
-        f"mean ± t·std/√n; none below {MIN_N} seeds: '{NO_INTERVAL}'), std, min – max. "
-        "Why a t-interval, and how often it holds its 95%: the Statistics page of the docs.",
-        "",
-        _md_table(*table_rows(cmp, table)),
-        "",
-        f"Every number: [comparison.csv]({prefix}comparison.csv)"
-        + ("; every run: [runs.csv](runs.csv)." if not prefix else "."),
-        "",
-    ]
+    parts = ["## Comparison", ""]
     if paired is not None and len(paired):
         parts += [
             "### Paired by seed",
@@ -147,8 +139,29 @@ def _comparison(cmp: Comparison, table, paired, prefix: str = "") -> list[str]:
             "",
             f"Every pair: [paired.csv]({prefix}paired.csv).",
             "",
+            "### Groups",
+            "",
         ]
+    head, rows = _without_empty_columns(*table_rows(cmp, table))
+    parts += [
+        f"Final {m} over the completed runs of each group (n){'; in %' if cmp.metric.endswith('acc') else ''}: "
+        f"mean, {interval_label([int(n) for n in table['n']])} of the mean over seeds (Student's t: "
+        f"mean ± t·std/√n; none below {MIN_N} seeds: '{NO_INTERVAL}'), std, min – max. "
+        "Why a t-interval, and how often it holds its 95%: the Statistics page of the docs.",
+        "",
+        _md_table(head, rows),
+        "",
+        f"Every number: [comparison.csv]({prefix}comparison.csv)"
+        + ("; every run: [runs.csv](runs.csv)." if not prefix else "."),
+        "",
+    ]
     return parts
+
+
+def _without_empty_columns(head: list[str], rows: list[list[str]]) -> tuple[list[str], list[list[str]]]:
+    """Drop the columns that say "—" in every row (but the first: it names the row)."""
+    keep = [0] + [i for i in range(1, len(head)) if any(r[i] not in ("—", "") for r in rows)]
+    return [head[i] for i in keep], [[r[i] for i in keep] for r in rows]
 
 
 def extra_metric_keys(cmp: Comparison) -> list[str]:
@@ -180,7 +193,7 @@ def _more_metrics(cmp: Comparison) -> list[str]:
         "Mean over the completed runs of each group, with its 95% t-interval over seeds (n ≥ "
         f"{MIN_N}){'; accuracies in %' if any('_acc' in k for k in keys) else ''}.",
         "",
-        _md_table(["group", *(f"`{k.removeprefix('final_')}`" for k in keys)], rows),
+        _md_table(*_without_empty_columns(["group", *(f"`{k.removeprefix('final_')}`" for k in keys)], rows)),
         "",
     ]
 
@@ -222,26 +235,40 @@ def _paper(cmp: Comparison) -> list[str]:
 
 
 def write_report(
-    paths: list[str], cmp: Comparison, table, files: list[Path], paired=None, page: Path | None = None
+    paths: list[str],
+    cmp: Comparison,
+    table,
+    files: list[Path],
+    paired=None,
+    page: Path | None = None,
+    head: PageHead | None = None,
 ) -> Path:
-    """report.md beside the files write_comparison made from `paths`; or, with `page`, that page,
-    its files in the folder beside it (page_folder)."""
+    """report.md beside the files write_comparison made from `paths`; or, with `page`, that page, its
+    files in the folder beside it (page_folder), opening with `head` (question, protocol)."""
     out_dir = files[0].parent
     figures = [f for f in files if f.suffix == ".png"] or [f for f in files if f.suffix == ".svg"]
     m = metric_label(cmp.metric).split(" (")[0]
     shown = " ".join(f"`{p}`" for p in paths)
     if page is None:
-        title, intro = "sharebench report", f"Regenerate with `sharebench report {' '.join(map(str, paths))}`."
-        prefix = ""
-    else:
         title, intro, prefix = (
-            Path(page).stem,
-            "Written by `sharebench report --page` from these records.",
-            f"{out_dir.name}/",
+            "sharebench report",
+            f"Regenerate with `sharebench report {' '.join(map(str, paths))}`.",
+            "",
         )
-    parts = [
-        f"# {title}",
-        "",
+    else:
+        head = head or PageHead()
+        title = head.title or Path(page).stem
+        intro, prefix = "Written by `sharebench report --page` from these records.", f"{out_dir.name}/"
+    parts = [f"# {title}", ""]
+    if head and head.question:
+        parts += [f"**Question:** {head.question}", ""]
+    cut = shortened(cmp, head.protocol_steps) if head else None
+    if cut:
+        parts += [f"**{cut[0].upper() + cut[1:]}**: these runs stopped before the protocol's end.", ""]
+    found = findings(cmp, table, paired)
+    if found:
+        parts += ["## Findings", "", *(f"- {line}" for line in found), ""]
+    parts += [
         f"{len(cmp.runs)} runs ({status_counts(cmp)}) in {len(cmp.groups)} group{'s' * (len(cmp.groups) != 1)}, "
         f"read from {shown}. {intro}",
         "",
@@ -250,16 +277,14 @@ def write_report(
     if computer:
         parts += [f"Machine (from `summary.json`): {computer}.", ""]
     parts += (
-        _what_was_run(paths, cmp)
-        + _comparison(cmp, table, paired, prefix)
-        + _more_metrics(cmp)
-        + _paper(cmp)
-        + ["## Figures", ""]
+        _what_was_run(paths, cmp, head) + _comparison(cmp, table, paired, prefix) + _more_metrics(cmp) + _paper(cmp)
     )
+    parts += ["## Figures", ""]
     for fig in figures:
         caption = next((c for k, c in CAPTIONS.items() if k in fig.stem), fig.stem).format(m=m)
         parts += [f"![{caption}]({prefix}{fig.name})", "", f"*{caption}*", ""]
-    parts += ["## Runs", "", _md_table(*_run_rows(cmp, out_dir, paths if page is not None else None)), ""]
+    runs = _md_table(*_run_rows(cmp, out_dir, paths if page is not None else None)).splitlines()
+    parts += ["## Runs", *_fold(f"Every run ({len(cmp.runs)})", runs, page is not None)[1:], ""]
     report = Path(page) if page is not None else out_dir / "report.md"
     write_atomic(report, "\n".join(parts))
     return report
