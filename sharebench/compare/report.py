@@ -143,10 +143,15 @@ def _comparison(cmp: Comparison, table, paired, prefix: str = "") -> list[str]:
             "",
         ]
     head, rows = _without_empty_columns(*table_rows(cmp, table))
+    if "std" in head:  # comparison.csv has it; the page keeps the interval and the range, and fits
+        keep = [i for i, h in enumerate(head) if h != "std"]
+        head, rows = [head[i] for i in keep], [[r[i] for i in keep] for r in rows]
+    short = {"unique params": "params", "effective params": "params if unshared"}  # narrow enough to fit
+    head = [short.get(h, "mean" if h.endswith(" mean") else h) for h in head]
     parts += [
         f"Final {m} over the completed runs of each group (n){'; in %' if cmp.metric.endswith('acc') else ''}: "
         f"mean, {interval_label([int(n) for n in table['n']])} of the mean over seeds (Student's t: "
-        f"mean ± t·std/√n; none below {MIN_N} seeds: '{NO_INTERVAL}'), std, min – max. "
+        f"mean ± t·std/√n; none below {MIN_N} seeds: '{NO_INTERVAL}'), min – max. "
         "Why a t-interval, and how often it holds its 95%: the Statistics page of the docs.",
         "",
         _md_table(head, rows),
@@ -173,6 +178,9 @@ def extra_metric_keys(cmp: Comparison) -> list[str]:
     return shifts + sorted(found - set(shifts))
 
 
+PER_TABLE = 4  # metric columns in one table of "every other final metric"
+
+
 def _more_metrics(cmp: Comparison) -> list[str]:
     keys = extra_metric_keys(cmp)
     if not keys:
@@ -187,15 +195,20 @@ def _more_metrics(cmp: Comparison) -> list[str]:
             mean = format_number(spread(values)["mean"], percent) if values else "—"
             cells.append(mean + (f" {format_interval(low, high, percent)}" if values and math.isfinite(low) else ""))
         rows.append(cells)
-    return [
+    head, rows = _without_empty_columns(["group", *(f"`{k.removeprefix('final_')}`" for k in keys)], rows)
+    parts = [
         "### Every other final metric",
         "",
         "Mean over the completed runs of each group, with its 95% t-interval over seeds (n ≥ "
-        f"{MIN_N}){'; accuracies in %' if any('_acc' in k for k in keys) else ''}.",
-        "",
-        _md_table(*_without_empty_columns(["group", *(f"`{k.removeprefix('final_')}`" for k in keys)], rows)),
-        "",
+        f"{MIN_N}){'; accuracies in %' if any('_acc' in k for k in keys) else ''}; "
+        f"{PER_TABLE} metrics a table, so that each fits a page; a group that recorded none of a table's "
+        "metrics is left out of it.",
     ]
+    for start in range(1, len(head), PER_TABLE):
+        cols = [0, *range(start, min(start + PER_TABLE, len(head)))]
+        shown = [[r[i] for i in cols] for r in rows if any(r[i] != "—" for i in cols[1:])]
+        parts += ["", _md_table([head[i] for i in cols], shown)]
+    return parts + [""]
 
 
 def _paper(cmp: Comparison) -> list[str]:
