@@ -151,12 +151,14 @@ def run_command(args: list[str]) -> int:
     sweep_outcome.py) with its code."""
     from sharebench.checks.arguments import check_run_args
     from sharebench.checks.results_dir import check_results_dir
+    from sharebench.compare.until_decided import check_sweep
     from sharebench.run.resume_args import resolve_args
     from sharebench.run.sweep_batches import in_batches
 
     try:
         args = resolve_args(args)  # resume=…: point Hydra at the run or sweep to continue
         check_run_args(args)
+        check_sweep(args)  # hydra/sweeper=until_decided: its plan, keys and pairs
         check_results_dir(args)  # writable, before Hydra makes anything there
     except UserError as err:
         return user_error(err)
@@ -233,9 +235,8 @@ def compare_command(args: argparse.Namespace) -> int:
             args.dirs, args.out, args.by, args.metric, tuple(args.formats), args.baseline, not page, delta
         )
         if args.command == "report":
-            from sharebench.compare.report import write_report
-
             from sharebench.compare.page_head import PageHead
+            from sharebench.compare.report import write_report
 
             head = PageHead(args.title, args.question, args.protocol_steps) if page else None
             files.append(write_report(args.dirs, cmp, table, files, paired, page=page and Path(page), head=head))
