@@ -18,6 +18,7 @@ import contextlib
 import io
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -108,7 +109,7 @@ def recorded_overrides(name: str) -> list[str]:
         sys.exit(
             f"publish_results: error: {PUBLISHED / name}/multirun.yaml records no command: give the overrides after --"
         )
-    return command.removeprefix("sharebench run -m ").split(" ")
+    return shlex.split(command.removeprefix("sharebench run -m "))
 
 
 def run_experiment(name: str, overrides: list[str]) -> Path:
@@ -148,7 +149,7 @@ def protocol_steps(name: str) -> int | None:
     if not command:
         return None
     cut = ("trainer.max_steps", "trainer.epochs", "trainer.eval_every")
-    overrides = [o for o in command.removeprefix("sharebench run -m ").split(" ") if not o.startswith(cut)]
+    overrides = [o for o in shlex.split(command.removeprefix("sharebench run -m ")) if not o.startswith(cut)]
     first = [o for o in expand_sweep(overrides, multirun=True, limit=1)[0] if not o.startswith("hydra")]
     trainer = compose(first).trainer
     if trainer.max_steps:

@@ -242,7 +242,9 @@ def test_seeds_needed_from_a_pilot_and_delta_changes_the_verdict(twins, capsys):
     assert main(["plot", str(twins), "--seeds-needed", "0.01", "--out", str(twins / "cmp")]) == 0
     out = capsys.readouterr().out
     assert "seeds per arm that would decide a true difference of 1.00 points" in out.replace("\n   ", " ")
-    row = next(line for line in out.splitlines() if line.startswith("shared_cnn − local_cnn") and "A better" not in line)
+    row = next(
+        line for line in out.splitlines() if line.startswith("shared_cnn − local_cnn") and "A better" not in line
+    )
     assert int(row.split()[3]) >= 2, row
     # differences of about 5.7 points: 'equivalent' needs a margin wider than that, and then A is still better
     assert main(["plot", str(twins), "--delta", "0.2", "--out", str(twins / "cmp2")]) == 0

@@ -59,21 +59,21 @@ def _undecided_sentence(paired, total: int) -> list[str]:
     if not len(open_):
         return [f"All {total} pairs are decided."] if total > 1 else []
     need = open_["seeds_needed"].dropna()
-    tail = ""
-    if len(need):
-        closest = open_.loc[need.idxmin()]
-        tail = (
-            f"; the nearest to a verdict, {closest['a']} − {closest['b']}, would need about "
-            f"{int(closest['seeds_needed'])} seeds per arm"
+    if total == 1:
+        r = open_.iloc[0]
+        what = (
+            f"about {int(r['seeds_needed'])} seeds per arm would decide it if its observed difference held"
+            if len(need)
+            else "more than 1,000 seeds per arm would be needed to decide it"
         )
-    elif len(open_):
-        tail = "; more than 1,000 seeds per arm would be needed to decide them"
-    head = (
-        f"{len(open_)} of {total} pairs are undecided"
-        if total > 1
-        else f"{open_.iloc[0]['a']} − {open_.iloc[0]['b']} is undecided"
-    )
-    return [f"{head}{tail}."]
+        return [f"{r['a']} − {r['b']} is undecided: {what}."]
+    if not len(need):
+        return [f"{len(open_)} of {total} pairs are undecided; more than 1,000 seeds per arm would decide them."]
+    closest = open_.loc[need.idxmin()]
+    return [
+        f"{len(open_)} of {total} pairs are undecided; the nearest to a verdict, {closest['a']} − "
+        f"{closest['b']}, would need about {int(closest['seeds_needed'])} seeds per arm."
+    ]
 
 
 def _best_group(cmp: Comparison, table) -> str | None:

@@ -24,6 +24,7 @@ text. No torch, no Hydra.
 
 import math
 import os
+import shlex
 from pathlib import Path
 
 import yaml
@@ -73,14 +74,26 @@ CAPTIONS = {  # the first key found in a figure's name gives its caption
 
 
 def sweep_command(path: str | Path) -> str | None:
-    """`sharebench run -m …` as the sweep in `path` was started (its multirun.yaml), without the
-    hydra.* overrides that only say where it wrote; None when `path` is not a sweep dir."""
+    """`sharebench run -m …` as the sweep in `path` was started (its multirun.yaml), quoted for a shell:
+    its task overrides and the sweeper it chose with its keys, without the hydra.* overrides that only
+    say where it wrote; None when `path` is not a sweep dir."""
     try:
         node = yaml.safe_load((Path(path) / "multirun.yaml").read_text()) or {}
         task = node["hydra"]["overrides"]["task"] or []
-    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        hydra = node["hydra"]["overrides"].get("hydra") or []
+    except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError):
         return None
-    return " ".join(["sharebench run -m", *(str(t) for t in task if not str(t).lstrip("+~").startswith("hydra."))])
+    kept = [str(t) for t in task if not str(t).lstrip("+~").startswith("hydra.")]
+    kept += [str(h) for h in hydra if _chooses_the_sweeper(str(h).lstrip("+~"))]
+    return " ".join(["sharebench run -m", *map(shlex.quote, kept)])
+
+
+def _chooses_the_sweeper(override: str) -> bool:
+    """hydra/sweeper=… and hydra.sweeper.<key>=… decide which runs a sweep makes; the batch size the
+    command line adds for the basic launcher (and where the sweep wrote) do not."""
+    return override.startswith("hydra/sweeper=") or (
+        override.startswith("hydra.sweeper.") and not override.startswith("hydra.sweeper.max_batch_size")
+    )
 
 
 def _fold(title: str, lines: list[str], fold: bool) -> list[str]:
