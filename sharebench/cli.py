@@ -231,8 +231,9 @@ def compare_command(args: argparse.Namespace) -> int:
             args.out = page_folder(page)
         delta = _number_option("--delta", args.delta)
         detect = _number_option("--seeds-needed", args.seeds_needed, positive=True)
+        protocol = getattr(args, "protocol_steps", None)
         cmp, table, paired, files = write_comparison(
-            args.dirs, args.out, args.by, args.metric, tuple(args.formats), args.baseline, not page, delta
+            args.dirs, args.out, args.by, args.metric, tuple(args.formats), args.baseline, not page, delta, protocol
         )
         if args.command == "report":
             from sharebench.compare.page_head import PageHead

@@ -45,3 +45,26 @@ def test_a_page_command_keeps_the_sweeper_and_quotes_for_a_shell(tmp_path, overr
         "    task: ['model=a,b', 'seed=range(0,10)']\n"
     )
     assert sweep_command(tmp_path) == f"sharebench run -m model=a,b 'seed=range(0,10)' {override}"
+
+
+def test_a_shortened_page_says_so_in_its_first_lines_and_atop_every_figure(tmp_path):
+    from matplotlib import image
+
+    from sharebench.cli import main
+
+    for seed in range(3):
+        make_run(tmp_path / "runs", f"s{seed}", "shared_cnn", seed, 0.8, summary={"steps": 30})
+        make_run(tmp_path / "runs", f"l{seed}", "local_cnn", seed, 0.7, summary={"steps": 30})
+    page = tmp_path / "page.md"
+    assert main(["report", str(tmp_path / "runs"), "--page", str(page), "--protocol-steps", "6000"]) == 0
+    head = page.read_text().split("## Findings")[0]
+    assert "**Shortened: 30 of 6,000 steps**" in head
+    plain = tmp_path / "plain"
+    assert main(["plot", str(tmp_path / "runs"), "--out", str(plain)]) == 0
+
+    def red_on_top(png):  # tab:red text in the top tenth of the figure
+        pixels = image.imread(png)
+        top = pixels[: pixels.shape[0] // 10, :, :3]
+        return bool(((top[..., 0] > 0.7) & (top[..., 1] < 0.35) & (top[..., 2] < 0.35)).any())
+
+    assert red_on_top(tmp_path / "page" / "test_acc_by_group.png") and not red_on_top(plain / "test_acc_by_group.png")

@@ -438,8 +438,11 @@ def build_figures(cmp: Comparison, paired=None) -> list[tuple[str, object]]:
     return [m for m in made if m is not None] + atlas_figures(cmp)  # from saved weights: torch only if any
 
 
-def plot_comparison(cmp: Comparison, out_dir: Path, formats: list[str], paired=None) -> list[Path]:
-    """Every figure that the runs have data for; returns the files written."""
+def plot_comparison(
+    cmp: Comparison, out_dir: Path, formats: list[str], paired=None, note: str | None = None
+) -> list[Path]:
+    """Every figure that the runs have data for; returns the files written. `note` ("shortened: 500 of
+    6,000 steps") heads every figure, so that none is read without it."""
     import matplotlib
 
     style.plt()
@@ -447,5 +450,7 @@ def plot_comparison(cmp: Comparison, out_dir: Path, formats: list[str], paired=N
     written = []
     with matplotlib.rc_context(style.DETERMINISTIC):
         for stem, fig in build_figures(cmp, paired):
+            if note:
+                fig.suptitle(note, color="tab:red", fontsize=10, fontweight="bold")
             written += style.save(fig, out_dir, stem, formats)
     return written

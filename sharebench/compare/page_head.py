@@ -37,15 +37,25 @@ def steps_line(cmp: Comparison, protocol_steps: int | None) -> str:
     if protocol_steps is None:
         return text
     cut = shortened(cmp, protocol_steps)
-    return f"{text} — **{cut}**" if cut else f"{text}, the protocol's {protocol_steps:,}"
+    if not cut:
+        return f"{text}, the protocol's {protocol_steps:,}"
+    scale = protocol_steps / max(steps)  # training time grows with the steps; the rest is small
+    return (
+        f"{text} — **{cut}**; at the pace these records show, the protocol would take about "
+        f"{_hours(cmp) * scale:.2g} CPU-hours"
+    )
 
 
 def cpu_hours(cmp: Comparison) -> str:
     """Training CPU time: each run's train_seconds times its threads, summed, in hours."""
-    total = sum(
+    return f"- training CPU time: {_hours(cmp):.2g} h (each run's training seconds × its threads, summed)"
+
+
+def _hours(cmp: Comparison) -> float:
+    seconds = (
         (number(r.summary.get("train_seconds")) or 0) * (number(r.summary.get("threads")) or 1) for r in cmp.runs
     )
-    return f"- training CPU time: {total / 3600:.2g} h (each run's training seconds × its threads, summed)"
+    return sum(seconds) / 3600
 
 
 def _steps_text(steps: list[int]) -> str:
