@@ -450,7 +450,7 @@ def plot_comparison(
     written = []
     with matplotlib.rc_context(style.DETERMINISTIC):
         for stem, fig in build_figures(cmp, paired):
-            if note:
-                fig.suptitle(note, color="tab:red", fontsize=10, fontweight="bold")
+            if note:  # above the figure's top edge (the saved bbox grows to hold it): clear of titles and legends
+                fig.text(0.01, 1.0, note, ha="left", va="bottom", color="tab:red", fontsize=10, fontweight="bold")
             written += style.save(fig, out_dir, stem, formats)
     return written
