@@ -62,7 +62,7 @@ def test_a_model_built_from_a_spectrum_point_composes_as_base_plus_point():
 def test_baselines_are_spectrum_points_that_share():
     baselines = configs.spectrum_baselines()
     # the points beside the shared → unshared line today; the dense ones are set against plain dense
-    assert baselines == {"wide_conv", "untie_300", "dense_blasso"}
+    assert baselines == {"wide_conv", "untie_300", "dense_blasso", "dense_from_conv"}
     assert baselines <= set(configs.twins()["spectrum"])
 
 
