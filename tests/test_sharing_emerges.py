@@ -1,7 +1,8 @@
 """The dense points that may learn to share, on MNIST-1D and on the 2-D digits (dataset=mnist5k), as
 short real runs of the MNIST-1D paper's net (mnist1d_cnn): the dense net started from a conv
 (spectrum=dense_from_conv) is the conv until its relax time, then a dense map leaving the conv's
-neighbourhoods; the β-LASSO dense net (spectrum=dense_blasso) prunes its dense blocks."""
+neighbourhoods; the β-LASSO dense net (spectrum=dense_blasso) prunes its dense blocks. And the preset
+that asks whether sharing emerges (experiment=sharing_emerges) composes to the sweep it describes."""
 
 import math
 
@@ -9,6 +10,7 @@ import pytest
 import torch
 from helpers.configs import make_cfg
 
+from sharebench.configs import expand_sweep
 from sharebench.records.run_dir import read_csv
 from sharebench.run import experiment
 
@@ -55,3 +57,14 @@ def test_dense_blasso_prunes_its_dense_blocks(tmp_path, dataset):
         zeros = (weights[f"{block}.weight"] == 0).double().mean().item()
         assert 0 < zeros < 1 and summary[f"final_{block}_zero_fraction"] == pytest.approx(zeros)
         assert 0 < summary[f"final_{block}_locality"] < 1
+
+
+def test_the_preset_sweeps_three_dense_nets_local_and_conv_with_and_without_shuffled_positions():
+    jobs = expand_sweep(["experiment=sharing_emerges"], multirun=True)
+    arms = {tuple(o for o in job if o.startswith(("spectrum=", "dataset.shuffle_seq="))) for job in jobs}
+    points = ("dense", "dense_blasso", "dense_from_conv", "local", "conv")
+    assert arms == {(f"spectrum={p}", f"dataset.shuffle_seq={s}") for p in points for s in ("False", "True")}
+    seeds = {o for job in jobs for o in job if o.startswith("seed=")}
+    assert len(jobs) == 30 and seeds == {"seed=0", "seed=1", "seed=2"}
+    cfg = make_cfg("experiment=sharing_emerges", "spectrum=dense_blasso", "dataset.shuffle_seq=true")
+    assert cfg.dataset.shuffle_seq is True and cfg.model.layer == "dense" and cfg.model.channels == [25, 25, 25]
