@@ -1,6 +1,6 @@
 """The spectrum map (compare/spectrum_map.py), on run dirs written by hand: each group a point at its
 measured (locality, sharing), intervals over seeds, coloured by test accuracy, with its path; and
-`plot` drawing it (locality_vs_sharing) from a tiny real sweep's records."""
+`plot` drawing it (locality_sharing_map) from a tiny real sweep's records."""
 
 import math
 
@@ -123,8 +123,8 @@ def real_sweep(tmp_path_factory):
 
 def test_plot_draws_the_map_from_a_real_sweeps_records(real_sweep):
     figures = dict(build_figures(compare([str(real_sweep)])))
-    assert (real_sweep / "comparison" / "locality_vs_sharing.png").is_file()  # the sweep's own plot
-    ax = figures["locality_vs_sharing"].axes[0]
+    assert (real_sweep / "comparison" / "locality_sharing_map.png").is_file()  # the sweep's own plot
+    ax = figures["locality_sharing_map"].axes[0]
     (conv, conv_label), (local, local_label), (dense, dense_label) = [
         (tuple(o), t) for o, t in zip(ax.collections[-1].get_offsets(), ax.texts)
     ]
@@ -154,4 +154,4 @@ def test_labels_stay_inside_the_axes_at_the_corners(tmp_path):
 def test_no_map_for_a_sweep_without_positions(tmp_path):
     for seed in range(2):
         make_run(tmp_path, f"m{seed}", "mlp", seed, 0.9, summary={"final_linear1_ipr_locality": 0.5})
-    assert "locality_vs_sharing" not in dict(build_figures(compare([str(tmp_path)])))
+    assert "locality_sharing_map" not in dict(build_figures(compare([str(tmp_path)])))

@@ -435,7 +435,7 @@ def build_figures(cmp: Comparison, paired=None) -> list[tuple[str, object]]:
         paired_differences(cmp, paired),
         spectrum_curve(cmp, _summary_key(cmp, cmp.metric), _scale(cmp.metric), metric_label(cmp.metric)),
         diagnostics_curves(cmp),
-        ("locality_vs_sharing", where) if (where := spectrum_map(cmp)) is not None else None,
+        ("locality_sharing_map", where) if (where := spectrum_map(cmp)) is not None else None,
     ]
     return [m for m in made if m is not None] + atlas_figures(cmp)  # from saved weights: torch only if any
 
