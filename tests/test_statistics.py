@@ -141,7 +141,9 @@ def test_twin_table_covers_the_shared_models():
     models = TWINS["model"]
     assert models["shared_cnn"] == "local_cnn" and models["mnist1d_cnn"] == "mnist1d_local_cnn"
     assert models["rnn"] == "unrolled_rnn" and models["ott2020_mnist_cnn"] == "ott2020_mnist_local_cnn"
-    assert set(TWINS["spectrum"].values()) == {"local"} and "dense" not in TWINS["spectrum"]
+    assert set(TWINS["spectrum"].values()) == {"local", "dense"} and "dense" not in TWINS["spectrum"]
+    # β-LASSO, and the dense net started from a conv, against the plain dense net
+    assert TWINS["spectrum"]["dense_blasso"] == TWINS["spectrum"]["dense_from_conv"] == "dense"
 
 
 def test_paired_csv_and_table_fit_80_columns(twins):

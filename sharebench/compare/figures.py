@@ -19,6 +19,7 @@ from sharebench.compare.kernel_atlas import atlas_figures
 from sharebench.compare.paired import axis_values, seed_values
 from sharebench.compare.runs import Comparison, shift_keys
 from sharebench.compare.spectrum import diagnostics_curves, spectrum_curve
+from sharebench.compare.spectrum_map import spectrum_map
 from sharebench.compare.statistics import curves, group_values, interval, number, spread
 from sharebench.records.run_plots import wants_log_scale
 
@@ -434,6 +435,7 @@ def build_figures(cmp: Comparison, paired=None) -> list[tuple[str, object]]:
         paired_differences(cmp, paired),
         spectrum_curve(cmp, _summary_key(cmp, cmp.metric), _scale(cmp.metric), metric_label(cmp.metric)),
         diagnostics_curves(cmp),
+        ("locality_sharing_map", where) if (where := spectrum_map(cmp)) is not None else None,
     ]
     return [m for m in made if m is not None] + atlas_figures(cmp)  # from saved weights: torch only if any
 
