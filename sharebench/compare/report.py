@@ -65,6 +65,9 @@ CAPTIONS = {  # the first key found in a figure's name gives its caption
     "_by_group": "Final {m} per group: bars are the mean, whiskers the 95% t-interval (n ≥ 2), dots single seeds.",
     "curves_loss": "Loss during training, mean over seeds with a ±1 std band; thick test, thin train.",
     "curves_acc": "Test accuracy during training, mean over seeds with a ±1 std band.",
+    "locality_sharing_map": "Where each group's first layers sit between dense and shared: measured locality "
+    "(weight energy inside each position's neighbourhood) against sharing (the share of it one shared kernel "
+    "explains), with 95% t-intervals over seeds; colour is final {m}.",
     "_vs_train_fraction": "Final {m} against the fraction of the training set used.",
     "_vs_shift": "Test accuracy when the test inputs are shifted.",
     "paired_differences": "Paired by seed: A − B per pair, single seeds as dots, the mean with its 95% t-interval; "
