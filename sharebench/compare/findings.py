@@ -68,10 +68,11 @@ def _undecided_sentence(paired, total: int) -> list[str]:
         )
         return [f"{r['a']} − {r['b']} is undecided: {what}."]
     if not len(need):
-        return [f"{len(open_)} of {total} pairs are undecided; more than 1,000 seeds per arm would decide them."]
+        verb = "is" if len(open_) == 1 else "are"
+        return [f"{len(open_)} of {total} pairs {verb} undecided; more than 1,000 seeds per arm would decide them."]
     closest = open_.loc[need.idxmin()]
     return [
-        f"{len(open_)} of {total} pairs are undecided; the nearest to a verdict, {closest['a']} − "
+        f"{len(open_)} of {total} pairs {'is' if len(open_) == 1 else 'are'} undecided; the nearest to a verdict, {closest['a']} − "
         f"{closest['b']}, would need about {int(closest['seeds_needed'])} seeds per arm."
     ]
 
