@@ -202,3 +202,30 @@ def test_hundreds_of_groups_stay_readable(tmp_path):
     assert [round(p.get_width(), 6) for p in ax.patches] == sorted(
         (round(p.get_width(), 6) for p in ax.patches), reverse=True
     )
+
+
+def test_percentages_read_as_percentages(tmp_path):
+    """Sample efficiency: train fractions 1–100% on a log axis read 1%, 10%, 100% (were 10⁰–10²), and
+    accuracies 80%."""
+    for model in ("shared_cnn", "local_cnn"):
+        for fraction in (0.01, 0.1, 1.0):
+            for seed in range(2):
+                make_run(
+                    tmp_path,
+                    f"{model}-{fraction}-{seed}",
+                    model,
+                    seed,
+                    0.5 + fraction / 3 - seed / 100,
+                    extra={"dataset.train_fraction": fraction},
+                )
+    cmp = compare([tmp_path])
+    stem, fig = next(m for m in figures.build_figures(cmp) if m[0] == "test_acc_vs_train_fraction")
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    xs = _labels(ax.xaxis, ax)
+    assert {"1%", "10%", "100%"} <= set(xs) and all(t.endswith("%") and "^" not in t for t in xs), xs
+    ys = _labels(ax.yaxis, ax, "y")
+    assert ys and all(t.endswith("%") and float(t[:-1]) % 1 == 0 for t in ys), ys
+    assert ax.get_xlabel() == "training-set fraction used, log scale" and ax.get_ylabel() == "test accuracy"
+    _, fig = figures.accuracy_vs_params(cmp)
+    assert all(t.endswith("%") for t in _labels(fig.axes[0].yaxis, fig.axes[0], "y"))

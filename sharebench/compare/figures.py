@@ -125,6 +125,13 @@ def _count_axis(ax, xs: list[float]) -> None:
     style.count_ticks(ax.xaxis, lo, hi)
 
 
+def _metric_axis(axis, metric: str) -> None:
+    """The axis of a metric: its name, and tick labels in percent for an accuracy (80%, not 80)."""
+    if _scale(metric) == 100:
+        style.percent_ticks(axis)
+    axis.set_label_text(_short(metric) if _scale(metric) == 100 else metric_label(metric))
+
+
 def accuracy_vs_params(cmp: Comparison):
     key, scale = _summary_key(cmp, cmp.metric), _scale(cmp.metric)
     styles, (fig, ax) = (
@@ -167,9 +174,9 @@ def accuracy_vs_params(cmp: Comparison):
     if hollow:
         ax.plot([], [], "o", color="0.35", ms=7, ls="none", label="filled: unique parameters")
         ax.plot([], [], "o", mfc="none", mec="0.35", ms=12, mew=1.6, ls="none", label="hollow: effective (if unshared)")
+    _metric_axis(ax.yaxis, cmp.metric)
     ax.set(
         xlabel="parameters, log scale",
-        ylabel=metric_label(cmp.metric),
         title=f"{_short(cmp.metric)} vs parameters ({style.shown(ns)}{_title_note(cmp)})",
     )
     ax.grid(alpha=0.3, which="major")
@@ -239,11 +246,13 @@ def curves_figure(cmp: Comparison, kind: str):
         ax.plot([], [], color="0.3", lw=1.0, alpha=0.55, label="train loss (thin)")
         if log:
             ax.set_yscale("log")
-    ylabel = "loss" if kind == "loss" else metric_label(columns[0])
+    if kind == "loss":
+        ax.set_ylabel("loss")
+    else:
+        _metric_axis(ax.yaxis, columns[0])
     ax.set(
         xlabel="optimizer step",
-        ylabel=ylabel,
-        title=f"{ylabel.split(' (')[0]} during training ({_band_text(ns or [1])}{_title_note(cmp)})",
+        title=f"{ax.get_ylabel()} during training ({_band_text(ns or [1])}{_title_note(cmp)})",
     )
     ax.grid(alpha=0.3)
     style.legend(fig, ax, _legend_labels(cmp) + ["test loss (thick)", "train loss (thin)"] * (kind == "loss"))
@@ -279,7 +288,7 @@ def bars(cmp: Comparison):
             ax.errorbar(mean, i, xerr=err, fmt="none", ecolor="black", capsize=4, lw=1.2)
     ax.set_yticks(pos, labels)
     ax.invert_yaxis()
-    ax.set_xlabel(metric_label(cmp.metric))
+    _metric_axis(ax.xaxis, cmp.metric)
     ax.grid(alpha=0.3, axis="x")
     ax.set_title(f"final {_short(cmp.metric)} ({style.shown([len(s[2]) for s in stats])}; dots: seeds{note})")
     return f"{cmp.metric}_by_group", fig
@@ -324,11 +333,14 @@ def accuracy_vs_axis(cmp: Comparison, axis: str, xlabel: str, stem: str, percent
         st = styles[points[0][1]] if len(series) > 1 else {"color": "tab:blue", "marker": "o", "ls": "-"}
         _errorbars(ax, xs, estimates, st, name)
     if min(xs_all) > 0 and max(xs_all) / min(xs_all) >= 20:  # learning rates, widths: a log axis reads better
-        ax.set_xscale("log")
+        ax.set_xscale("log")  # ticks as the values are written: 1%, 10%, 100% or 2, 5, 10 (were 10⁰–10²)
+        style.count_ticks(ax.xaxis, min(xs_all), max(xs_all), text=style.percent if percent else style.human)
         xlabel += ", log scale"
+    elif percent:
+        style.percent_ticks(ax.xaxis)
+    _metric_axis(ax.yaxis, cmp.metric)
     ax.set(
         xlabel=xlabel,
-        ylabel=metric_label(cmp.metric),
         title=f"{_short(cmp.metric)} vs {xlabel.split(' (')[0].split(',')[0]} ({style.shown(ns)})",
     )
     ax.grid(alpha=0.3, which="both")
@@ -360,9 +372,10 @@ def accuracy_vs_shift(cmp: Comparison):
         ax.set_xticks(xs, names)
     ax.set(
         xlabel="test-set shift (positions)" if numeric else "test-set shift",
-        ylabel="test accuracy (%)",
+        ylabel="test accuracy",
         title=f"test accuracy under shifted inputs ({style.shown(ns or [1])})",
     )
+    style.percent_ticks(ax.yaxis)
     ax.grid(alpha=0.3)
     style.legend(fig, ax, cmp.groups)
     return "test_acc_vs_shift", fig
@@ -427,7 +440,7 @@ def build_figures(cmp: Comparison, paired=None) -> list[tuple[str, object]]:
         if None in values or len(values) < (2 if axis.endswith("train_fraction") else 3):
             continue
         leaf = axis.rsplit(".", 1)[-1]
-        label = "training-set fraction used (%)" if leaf == "train_fraction" else axis
+        label = "training-set fraction used" if leaf == "train_fraction" else axis
         made.append(accuracy_vs_axis(cmp, axis, label, f"{cmp.metric}_vs_{leaf}", percent=leaf == "train_fraction"))
     made += [
         accuracy_vs_shift(cmp),

@@ -89,9 +89,11 @@ def spectrum_curve(cmp: Comparison, key: str, scale: float, ylabel: str):
     ax.set_xscale("log")
     ax.set_xlim(min(xs) / 1.3, max(xs) * 1.6)
     style.count_ticks(ax.xaxis, min(xs) / 1.3, max(xs) * 1.6)
+    if scale == 100:  # an accuracy: 80%, not 80
+        style.percent_ticks(ax.yaxis)
     ax.set(
         xlabel="unique parameters, log scale",
-        ylabel=ylabel,
+        ylabel=ylabel.removesuffix(" (%)") if scale == 100 else ylabel,
         title=f"the sharing spectrum ({style.shown([p[4] for p in points])})",
     )
     ax.grid(alpha=0.3)

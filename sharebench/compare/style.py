@@ -105,7 +105,12 @@ def human(x: float) -> str:
     return f"{x:g}"
 
 
-def count_ticks(axis, lo: float, hi: float) -> None:
+def percent(x: float) -> str:
+    """Tick text of a percentage: 1%, 12.5%, 100%."""
+    return f"{x:g}%"
+
+
+def count_ticks(axis, lo: float, hi: float, text=human) -> None:
     """Labelled ticks on a log count axis at 1-2-3-5-7, 1-2-5 or 1 per decade, as the span allows
     (matplotlib's default labels only powers of ten: a 14k–78k axis showed two labels)."""
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
@@ -113,8 +118,15 @@ def count_ticks(axis, lo: float, hi: float) -> None:
     decades = math.log10(hi / lo) if lo > 0 and hi > lo else 0
     subs = (1.0, 2.0, 3.0, 5.0, 7.0) if decades < 1.5 else (1.0, 2.0, 5.0) if decades < 3 else (1.0,)
     axis.set_major_locator(LogLocator(base=10, subs=subs))
-    axis.set_major_formatter(FuncFormatter(lambda x, _: human(x)))
+    axis.set_major_formatter(FuncFormatter(lambda x, _: text(x)))
     axis.set_minor_formatter(NullFormatter())
+
+
+def percent_ticks(axis) -> None:
+    """Tick labels of an axis in percent (accuracy ×100, a training fraction ×100): 80%, not 80 or 10²."""
+    from matplotlib.ticker import FuncFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda x, _: percent(x)))
 
 
 def integer_ticks(axis) -> None:
