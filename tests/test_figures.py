@@ -204,6 +204,54 @@ def test_hundreds_of_groups_stay_readable(tmp_path):
     )
 
 
+def _marker_positions(ax):
+    """Display (x, y) of every point drawn: filled markers and hollow rings."""
+    ax.figure.canvas.draw()
+    filled = [c.lines[0] for c in ax.containers]
+    rings = [line for line in ax.get_lines() if line.get_markerfacecolor() == "none" and len(line.get_xdata())]
+    return [ax.transData.transform(xy) for line in filled + rings for xy in line.get_xydata()]
+
+
+def test_twelve_groups_at_one_place_are_twelve_colours_and_markers_side_by_side(tmp_path):
+    """Ten spectrum points at 32.6k once read as one pale smear: a colour and a marker each, and markers
+    that would sit on one another set apart sideways (rings too), each by at least half a marker."""
+    for g in range(12):
+        for seed in range(2):
+            make_run(
+                tmp_path,
+                f"{g}-{seed}",
+                "shared_cnn",
+                seed,
+                0.8,
+                params=32_600,
+                effective=78_090 if g % 3 else None,
+                extra={"optim.lr": 0.001 * (g + 1)},
+            )
+    cmp = compare([tmp_path])
+    _, fig = figures.accuracy_vs_params(cmp)
+    ax = fig.axes[0]
+    points = [c.lines[0] for c in ax.containers]
+    assert len(points) == 12
+    assert len({line.get_color() for line in points}) == 12 and len({line.get_marker() for line in points}) == 12
+    marks = _marker_positions(ax)
+    half = points[0].get_markersize() * fig.dpi / 72 / 2  # half a filled marker, in pixels
+    assert len(marks) == 12 + 8
+    for i, (x, y) in enumerate(marks):
+        assert all(math.hypot(x - x2, y - y2) >= half for x2, y2 in marks[i + 1 :]), "one marker hides another"
+    xs = [line.get_xdata()[0] for line in points]
+    assert max(xs) / min(xs) < 1.5, "set apart, not moved to another parameter count"
+    lo, hi = ax.get_xlim()
+    assert all(lo < x < hi for x, *_ in (line.get_xydata()[0] for line in ax.get_lines() if len(line.get_xdata())))
+
+
+def test_colours_and_markers_never_repeat_as_a_pair():
+    styles = figures.style.group_styles({f"g{i}": {"g": f"g{i}"} for i in range(figures.MANY_GROUPS)})
+    pairs = [(s["color"], s["marker"]) for s in styles.values()]
+    assert len(set(pairs)) == len(pairs)
+    first = list(styles.values())[:12]
+    assert len({s["color"] for s in first}) == 12 and len({s["marker"] for s in first}) == 12
+
+
 def test_percentages_read_as_percentages(tmp_path):
     """Sample efficiency: train fractions 1–100% on a log axis read 1%, 10%, 100% (were 10⁰–10²), and
     accuracies 80%."""

@@ -116,13 +116,18 @@ def _mean(cmp: Comparison, label: str, key: str) -> float:
 
 def _count_axis(ax, xs: list[float]) -> None:
     """Log x over the counts, at least a decade wide so that three or more ticks carry labels."""
+    lo, hi = _count_span(xs)
+    ax.set_xscale("log")
+    ax.set_xlim(lo, hi)
+    style.count_ticks(ax.xaxis, lo, hi)
+
+
+def _count_span(xs: list[float]) -> tuple[float, float]:
     lo, hi = min(xs) / 1.25, max(xs) * 1.25
     if hi / lo < 11:
         mid = math.sqrt(lo * hi)
         lo, hi = mid / 3.32, mid * 3.32
-    ax.set_xscale("log")
-    ax.set_xlim(lo, hi)
-    style.count_ticks(ax.xaxis, lo, hi)
+    return lo, hi
 
 
 def _metric_axis(axis, metric: str) -> None:
@@ -132,21 +137,57 @@ def _metric_axis(axis, metric: str) -> None:
     axis.set_label_text(_short(metric) if _scale(metric) == 100 else metric_label(metric))
 
 
-def accuracy_vs_params(cmp: Comparison):
-    key, scale = _summary_key(cmp, cmp.metric), _scale(cmp.metric)
-    styles, (fig, ax) = (
-        _styles(cmp),
-        style.plt().subplots(figsize=style.figure_size(_legend_labels(cmp)), layout="constrained"),
-    )
-    xs, ns, hollow = [], [], False
-    for label in cmp.groups:
-        (y, err, values), x, xe = (
-            _estimate(cmp, label, key, scale),
-            _mean(cmp, label, "params_total"),
-            _mean(cmp, label, "params_effective"),
+def _dodge(xs: list[float], ys: list[float], step: float, near: float) -> list[float]:
+    """Log10 x offsets that set apart markers which would sit on one another (closer than `step` in
+    log x and `near` in y): each marker, lowest first, takes the first free slot of 0, +1, −1, +2, …
+    steps, so markers with room stay at their x. The same points always get the same offsets."""
+    slots = [0] + [s for k in range(1, len(xs) + 1) for s in (k, -k)]
+    placed, out = [], [0.0] * len(xs)
+    for i in sorted(range(len(xs)), key=lambda i: (ys[i], xs[i], i)):
+        lx = math.log10(xs[i])
+        free = (s * step for s in slots)
+        out[i] = next(
+            d for d in free if all(abs(lx + d - px) > step * 0.999 or abs(ys[i] - py) >= near for px, py in placed)
         )
-        if not (math.isfinite(y) and math.isfinite(x)):
-            continue
+        placed.append((lx + out[i], ys[i]))
+    return out
+
+
+def _param_points(cmp: Comparison) -> list[tuple]:
+    """(group, unique parameters, effective parameters or None, mean, error bar, n) of each group with a
+    result, the markers set apart where several would sit at one place (ten spectrum points at 32.6k)."""
+    key, scale = _summary_key(cmp, cmp.metric), _scale(cmp.metric)
+    points = []
+    for label in cmp.groups:
+        (y, err, values), x = _estimate(cmp, label, key, scale), _mean(cmp, label, "params_total")
+        xe = _mean(cmp, label, "params_effective")
+        if math.isfinite(y) and math.isfinite(x):
+            points.append([label, x, xe if math.isfinite(xe) and xe != x else None, y, err, len(values)])
+    if not points:
+        return []
+    marks = [(p[1], p[3]) for p in points] + [(p[2], p[3]) for p in points if p[2]]
+    lows = [p[3] - (p[4][0][0] if p[4] else 0) for p in points]
+    highs = [p[3] + (p[4][1][0] if p[4] else 0) for p in points]
+    lo, hi = _count_span([m[0] for m in marks])
+    step, near = 0.012 * math.log10(hi / lo), 0.035 * (max(highs) - min(lows) or 1.0)  # ~ ⅔ and 1 marker
+    shifts = iter(_dodge([m[0] for m in marks], [m[1] for m in marks], step, near))
+    for p in points:
+        p[1] *= 10 ** next(shifts)
+    for p in points:
+        p[2] = p[2] * 10 ** next(shifts) if p[2] else None
+    return [tuple(p) for p in points]
+
+
+HOLLOW = ["filled: unique parameters", "hollow: effective (if unshared)"]
+
+
+def accuracy_vs_params(cmp: Comparison):
+    points = _param_points(cmp)
+    if not points:
+        return None
+    labels = _legend_labels(cmp) + HOLLOW * any(p[2] for p in points)  # the figure is sized for its legend
+    styles, (fig, ax) = _styles(cmp), style.plt().subplots(figsize=style.figure_size(labels), layout="constrained")
+    for label, x, xe, y, err, _ in points:
         st = styles[label]
         other = st.get("other", False)
         ax.errorbar(
@@ -160,30 +201,22 @@ def accuracy_vs_params(cmp: Comparison):
             label=label if not other else None,
             zorder=2 if not other else 1,
         )
-        xs, ns = xs + [x], ns + [len(values)]
-        if math.isfinite(xe) and xe != x:  # drawn on top and larger: a ring around any point beneath
-            hollow, xs = True, xs + [xe]
+        if xe:  # drawn on top and larger: a ring around any point beneath
             ax.plot([xe], [y], st["marker"], mfc="none", mec=st["color"], ms=12, mew=1.6, zorder=3)
             ax.plot([x, xe], [y, y], color=st["color"], lw=0.8, ls=":", zorder=1)
-    if not ns:
-        style.plt().close(fig)
-        return None
-    _count_axis(ax, xs)
+    _count_axis(ax, [p[1] for p in points] + [p[2] for p in points if p[2]])
     if _others(cmp):
         ax.plot([], [], "o", color=OTHER_STYLE["color"], ms=4, ls="none", label=_others(cmp))
-    if hollow:
-        ax.plot([], [], "o", color="0.35", ms=7, ls="none", label="filled: unique parameters")
-        ax.plot([], [], "o", mfc="none", mec="0.35", ms=12, mew=1.6, ls="none", label="hollow: effective (if unshared)")
+    if labels[-1] == HOLLOW[1]:
+        ax.plot([], [], "o", color="0.35", ms=7, ls="none", label=HOLLOW[0])
+        ax.plot([], [], "o", mfc="none", mec="0.35", ms=12, mew=1.6, ls="none", label=HOLLOW[1])
     _metric_axis(ax.yaxis, cmp.metric)
     ax.set(
         xlabel="parameters, log scale",
-        title=f"{_short(cmp.metric)} vs parameters ({style.shown(ns)}{_title_note(cmp)})",
+        title=f"{_short(cmp.metric)} vs parameters ({style.shown([p[5] for p in points])}{_title_note(cmp)})",
     )
     ax.grid(alpha=0.3, which="major")
-    legend = _ranked(cmp, cmp.groups) if _others(cmp) else cmp.groups
-    style.legend(
-        fig, ax, legend + [_others(cmp)] + ["filled: unique parameters", "hollow: effective (if unshared)"] * hollow
-    )
+    style.legend(fig, ax, labels)
     return f"{cmp.metric}_vs_params", fig
 
 

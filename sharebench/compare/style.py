@@ -26,7 +26,15 @@ METADATA = {
 MAX_WIDTH = 12.0  # inches: a folder of unrelated runs once made a 4,603-pixel-wide figure
 WRAP = 36  # characters per legend or tick label line
 FEW_POINTS = 20  # curves with at most this many points get markers (one evaluation is one point)
-MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+# twelve groups, twelve colours and twelve markers: tab10, then tab20b's indigo and gold (tab20's pale
+# halves were near-twins of their neighbours: ten groups at one x read as one smear; black would hide
+# the black seed dots and whiskers of a bar)
+PALETTE = [
+    *("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"),
+    *("tab:brown", "tab:pink", "tab:gray", "tab:olive", "tab:cyan"),
+    *("#393b79", "#e7ba52"),
+]
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "p", "h"]
 LINESTYLES = ["-", "--", ":", "-."]
 
 
@@ -48,28 +56,22 @@ def group_styles(values: dict[str, dict[str, str]]) -> dict[str, dict]:
     and line style per combination of the other keys, so 20 groups read as 5 models × 4 settings."""
     keys = list(next(iter(values.values()), {}))
     lead = "model" if "model" in keys else (keys[0] if keys else None)
-    if lead is None or len(keys) == 1:  # one key: one colour per group
-        colors = _colors(len(values))
+    if lead is None or len(keys) == 1:  # one key: colour and marker both distinct up to 12 groups,
+        n = len(PALETTE)  # then the marker steps on by one per round of colours: no pair comes twice
         return {
-            g: {"color": colors[i % len(colors)], "marker": MARKERS[i // len(colors) % len(MARKERS)], "ls": "-"}
+            g: {"color": PALETTE[i % n], "marker": MARKERS[(i + i // n) % len(MARKERS)], "ls": "-"}
             for i, g in enumerate(values)
         }
     leads = list(dict.fromkeys(v[lead] for v in values.values()))
     rests = list(dict.fromkeys(tuple(v[k] for k in keys if k != lead) for v in values.values()))
-    colors = _colors(len(leads))
     return {
         g: {
-            "color": colors[leads.index(v[lead]) % len(colors)],
+            "color": PALETTE[leads.index(v[lead]) % len(PALETTE)],
             "marker": MARKERS[rests.index(tuple(v[k] for k in keys if k != lead)) % len(MARKERS)],
             "ls": LINESTYLES[rests.index(tuple(v[k] for k in keys if k != lead)) % len(LINESTYLES)],
         }
         for g, v in values.items()
     }
-
-
-def _colors(n: int):
-    cmap = plt().get_cmap("tab10" if n <= 10 else "tab20")
-    return [cmap(i % cmap.N) for i in range(max(n, 1))]
 
 
 def legend_outside(labels: list[str]) -> bool:
