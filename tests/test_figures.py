@@ -252,6 +252,54 @@ def test_colours_and_markers_never_repeat_as_a_pair():
     assert len({s["color"] for s in first}) == 12 and len({s["marker"] for s in first}) == 12
 
 
+def _lam_sweep(tmp_path, hard_loss=lambda seed, lam: 0.3):
+    """model.mode soft/hard × model.lam 0, 0.001, 0.1 × 3 seeds; hard tying does not read lam."""
+    for mode in ("soft", "hard"):
+        for lam in (0, 0.001, 0.1):
+            for seed in range(3):
+                acc = 0.77 + seed / 100 if mode == "hard" else 0.78 - lam - seed / 100
+                summary = {"final_test_loss": hard_loss(seed, lam)} if mode == "hard" else None
+                make_run(
+                    tmp_path,
+                    f"{mode}-{lam}-{seed}",
+                    "tied_pair",
+                    seed,
+                    acc,
+                    extra={"model.mode": mode, "model.lam": lam},
+                    summary=summary,
+                )
+    return compare([tmp_path])
+
+
+def test_a_swept_value_from_zero_across_decades_is_symlog_and_an_arm_that_ignores_it_is_a_band(tmp_path):
+    cmp = _lam_sweep(tmp_path)
+    _, fig = figures.accuracy_vs_axis(cmp, "model.lam", "model.lam", "test_acc_vs_lam")
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "symlog"
+    assert {"0", "0.001", "0.01", "0.1"} <= set(_labels(ax.xaxis, ax)), _labels(ax.xaxis, ax)
+    soft = [line for line in ax.get_lines() if line.get_label() == "soft"][0]
+    x0, x1 = (ax.transData.transform((x, 0))[0] for x in soft.get_xdata()[:2])
+    assert x1 - x0 > 50, "λ = 0 and λ = 0.001 are two points, not one"
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert sorted(legend) == ["hard (identical at every model.lam)", "soft"]
+    band = [p for p in ax.patches if p.get_alpha() == 0.15]
+    assert len(band) == 1
+    low, high = figures.interval([77.0, 78.0, 79.0])
+    (bx0, by0), (bx1, by1) = band[0].get_path().get_extents(band[0].get_patch_transform()).get_points()
+    assert (by0, by1) == pytest.approx((low, high)) and (bx0, bx1) == (0, 1), "the interval, across the axis"
+    hard = [line for line in ax.get_lines() if line.get_label().startswith("hard")]
+    assert len(hard) == 1 and list(hard[0].get_ydata()) == pytest.approx([78.0, 78.0])
+    assert "3 seeds" in ax.get_title()
+
+
+def test_an_arm_whose_runs_differ_at_one_value_stays_a_line(tmp_path):
+    cmp = _lam_sweep(tmp_path, hard_loss=lambda seed, lam: 0.3 + (seed == 1 and lam == 0.1) * 1e-9)
+    _, fig = figures.accuracy_vs_axis(cmp, "model.lam", "model.lam", "test_acc_vs_lam")
+    ax = fig.axes[0]
+    drawn = sorted(line.get_label() for line in ax.get_lines() if not line.get_label().startswith("_"))
+    assert not ax.patches and drawn == ["hard", "soft"]
+
+
 def test_percentages_read_as_percentages(tmp_path):
     """Sample efficiency: train fractions 1–100% on a log axis read 1%, 10%, 100% (were 10⁰–10²), and
     accuracies 80%."""

@@ -17,7 +17,7 @@ import pandas as pd
 from sharebench.compare import style
 from sharebench.compare.kernel_atlas import atlas_figures
 from sharebench.compare.paired import axis_values, seed_values
-from sharebench.compare.runs import Comparison, shift_keys
+from sharebench.compare.runs import Comparison, format_value, shift_keys
 from sharebench.compare.spectrum import diagnostics_curves, spectrum_curve
 from sharebench.compare.statistics import curves, group_values, interval, number, spread
 from sharebench.records.run_plots import wants_log_scale
@@ -352,33 +352,78 @@ def _errorbars(ax, xs, estimates, st, label):
             ax.errorbar(x, mean, yerr=err, fmt="none", ecolor=st["color"], capsize=4)
 
 
+def _unmoved(cmp: Comparison, labels: list[str]) -> bool:
+    """True when a line's groups hold the same results at every swept value: each seed recorded every
+    final_* metric equal to the last bit. A value that a run reads moves some loss of some seed, so
+    these runs did not read it (model.mode=hard ignores model.lam: one set of weights has no distance
+    to penalise), and a line through them would draw a dependence that is not there. Judged from the
+    records, not declared: a run that is not bit-reproducible (a GPU) is drawn as a line, as before."""
+    finals = [
+        {
+            format_value(r.value("seed")): {k: v for k, v in r.summary.items() if k.startswith("final_")}
+            for r in cmp.members(g)
+        }
+        for g in labels
+    ]
+    return len(labels) > 1 and bool(finals[0]) and all(finals[0].values()) and all(f == finals[0] for f in finals[1:])
+
+
+def _band(ax, estimate, st: dict, label: str) -> None:
+    """A result that does not depend on the swept value: its mean across the whole axis, the interval shaded."""
+    mean, err, _ = estimate
+    if err is not None:
+        ax.axhspan(mean - err[0][0], mean + err[1][0], color=st["color"], alpha=0.15, lw=0, zorder=0)
+    ax.axhline(mean, color=st["color"], ls="--", lw=1.5, label=label, zorder=1)
+
+
+def _swept_scale(ax, xs: list[float], xlabel: str, percent: bool) -> str:
+    """Log x where the swept values span more than a decade (learning rates, widths, fractions), symlog
+    where they also hold 0 (λ = 0, 0.001, 0.1: on a linear axis 0 and 0.001 are one point), linear up
+    to the smallest nonzero value; tick labels as the values are written (0.001, 40, 10%). The x label."""
+    nonzero = sorted({abs(x) for x in xs if x != 0})
+    if len(nonzero) < 2 or nonzero[-1] / nonzero[0] < 20 or (min(xs) < 0 and 0 not in xs):
+        if percent:
+            style.percent_ticks(ax.xaxis)
+        return xlabel
+    if min(xs) > 0:
+        ax.set_xscale("log")
+        style.count_ticks(ax.xaxis, min(xs), max(xs), text=style.percent if percent else style.human)
+        return f"{xlabel}, log scale"
+    ax.set_xscale("symlog", linthresh=nonzero[0])
+    to = ax.xaxis.get_transform()  # margins of 5% in the axis's own scale: autoscale left no room at the right
+    lo, hi = to.transform([min(xs), max(xs)])
+    ax.set_xlim(*to.inverted().transform([lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo)]))
+    style.value_ticks(ax.xaxis)
+    return f"{xlabel}, linear to {nonzero[0]:g}, log scale above"
+
+
 def accuracy_vs_axis(cmp: Comparison, axis: str, xlabel: str, stem: str, percent: bool = False):
-    """Final metric against one numeric grouping key, one line per combination of the other keys."""
+    """Final metric against one numeric grouping key, one line per combination of the other keys; a
+    combination whose results do not depend on the key (_unmoved) is a band across the axis."""
     key, scale = _summary_key(cmp, cmp.metric), _scale(cmp.metric)
     series, styles = _lines(cmp, axis), _styles(cmp)
-    fig, ax = style.plt().subplots(figsize=style.figure_size(list(series)), layout="constrained")
+    names = {
+        n: f"{n} (identical at every {axis})" if _unmoved(cmp, [g for _, g in p]) else n for n, p in series.items()
+    }
+    fig, ax = style.plt().subplots(figsize=style.figure_size(list(names.values())), layout="constrained")
     xs_all, ns = [], []
     for name, points in series.items():
         points.sort()
         estimates = [_estimate(cmp, label, key, scale) for _, label in points]
-        xs = [x * (100 if percent else 1) for x, _ in points]
-        xs_all, ns = xs_all + xs, ns + [len(v) for _, _, v in estimates]
+        xs_all += [x * (100 if percent else 1) for x, _ in points]
         st = styles[points[0][1]] if len(series) > 1 else {"color": "tab:blue", "marker": "o", "ls": "-"}
-        _errorbars(ax, xs, estimates, st, name)
-    if min(xs_all) > 0 and max(xs_all) / min(xs_all) >= 20:  # learning rates, widths: a log axis reads better
-        ax.set_xscale("log")  # ticks as the values are written: 1%, 10%, 100% or 2, 5, 10 (were 10⁰–10²)
-        style.count_ticks(ax.xaxis, min(xs_all), max(xs_all), text=style.percent if percent else style.human)
-        xlabel += ", log scale"
-    elif percent:
-        style.percent_ticks(ax.xaxis)
+        if names[name] != name:  # one set of runs, drawn once
+            _band(ax, estimates[0], st, names[name])
+            ns.append(len(estimates[0][2]))
+        else:
+            _errorbars(ax, xs_all[-len(points) :], estimates, st, name)
+            ns += [len(v) for _, _, v in estimates]
+    xlabel = _swept_scale(ax, xs_all, xlabel, percent)
     _metric_axis(ax.yaxis, cmp.metric)
-    ax.set(
-        xlabel=xlabel,
-        title=f"{_short(cmp.metric)} vs {xlabel.split(' (')[0].split(',')[0]} ({style.shown(ns)})",
-    )
+    ax.set(xlabel=xlabel, title=f"{_short(cmp.metric)} vs {xlabel.split(' (')[0].split(',')[0]} ({style.shown(ns)})")
     ax.grid(alpha=0.3, which="both")
-    if len(series) > 1:
-        style.legend(fig, ax, list(series))
+    if len(series) > 1 or list(names.values()) != list(names):
+        style.legend(fig, ax, list(names.values()))
     return stem, fig
 
 

@@ -131,6 +131,13 @@ def percent_ticks(axis) -> None:
     axis.set_major_formatter(FuncFormatter(lambda x, _: percent(x)))
 
 
+def value_ticks(axis) -> None:
+    """Tick labels of a swept value as it is written: 0, 0.001, 0.1 (not 10⁻³)."""
+    from matplotlib.ticker import FuncFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}".replace("-", "−")))
+
+
 def integer_ticks(axis) -> None:
     from matplotlib.ticker import MaxNLocator
 
