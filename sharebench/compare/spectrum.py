@@ -2,7 +2,7 @@
 whose runs recorded sharing diagnostics). No torch.
 
 - spectrum_curve: test accuracy against unique parameters with the spectrum's points joined in sweep
-  order (shared → unshared) as one curve, each point labelled, with 95% intervals where n ≥ 3; the
+  order (shared → unshared) as one curve, each point labelled, with 95% intervals where n ≥ 2; the
   points declared baselines in conf/spectrum/ (`# @baseline: true`: the parameter-matched conv, the
   untied run) are drawn beside the line, not joined;
 - diagnostics_curves: the sharing diagnostics of the unshared layers over training (weight
@@ -10,6 +10,7 @@ whose runs recorded sharing diagnostics). No torch.
   the layers of a run and over its seeds, one line per group.
 """
 
+import itertools
 import math
 
 import numpy as np
@@ -23,18 +24,38 @@ from sharebench.configs import spectrum_baselines
 DIAGNOSTICS = {"snr": "weight SNR across positions (log)", "neighbor_dist": "distance between neighbouring kernels"}
 
 
-def _label_heights(points: list[tuple], gap: float) -> list[float]:
-    """Label y positions: points at about the same x get their labels spread at least `gap` apart."""
-    heights = [p[2] for p in points]
-    columns: dict[float, list[int]] = {}
-    for i, p in enumerate(points):
-        key = next((k for k in columns if abs(math.log(p[1] / k)) < 0.02), p[1])
-        columns.setdefault(key, []).append(i)
-    for members in columns.values():
-        members.sort(key=lambda i: points[i][2])
-        for before, after in zip(members, members[1:]):
-            heights[after] = max(heights[after], heights[before] + gap)
-    return heights
+def label_box(text, renderer):
+    """A point label's box in display pixels, without its leader line."""
+    from matplotlib.text import Text
+
+    text.update_positions(renderer)
+    return Text.get_window_extent(text, renderer)
+
+
+def _spread_labels(fig, texts: list, pad: float = 2.0) -> None:
+    """Moves point labels up or down until no two boxes overlap, in display pixels as the figure is
+    drawn: each overlapping pair is pushed apart by half the overlap (plus `pad`) each, over again until
+    none overlaps; twice, since moving labels can move the layout. A moved label gets a leader line.
+    No randomness and a fixed order: the same points give the same figure."""
+    for _ in range(2):
+        fig.draw_without_rendering()
+        boxes = [label_box(t, fig.canvas.get_renderer()) for t in texts]
+        dy = [0.0] * len(texts)
+        for _ in range(500):
+            pushed = False
+            for i, j in itertools.combinations(range(len(boxes)), 2):
+                a, b = boxes[i].translated(0, dy[i]), boxes[j].translated(0, dy[j])
+                overlap = min(a.y1, b.y1) - max(a.y0, b.y0) + pad
+                if a.x1 <= b.x0 or b.x1 <= a.x0 or overlap <= 0:
+                    continue
+                low, high = (i, j) if (a.y0 + a.y1, i) < (b.y0 + b.y1, j) else (j, i)
+                dy[low], dy[high], pushed = dy[low] - overlap / 2, dy[high] + overlap / 2, True
+            if not pushed:
+                break
+        for text, d in zip(texts, dy):
+            text.xyann = (text.xyann[0], text.xyann[1] + d * 72 / fig.dpi)
+    for text in texts:
+        text.arrow_patch.set_visible(abs(text.xyann[1]) > 3)
 
 
 def spectrum_curve(cmp: Comparison, key: str, scale: float, ylabel: str):
@@ -50,7 +71,7 @@ def spectrum_curve(cmp: Comparison, key: str, scale: float, ylabel: str):
     if len(points) < 2:
         return None
     beside = spectrum_baselines()  # declared `# @baseline: true` in conf/spectrum/: drawn, not joined
-    fig, ax = style.plt().subplots(figsize=(9.5, 5.5), layout="constrained")
+    fig, ax = style.plt().subplots(figsize=(8.0, 5.2), layout="constrained")
     line = [p for p in points if p[0] not in beside]
     ax.plot(
         [p[1] for p in line],
@@ -60,9 +81,8 @@ def spectrum_curve(cmp: Comparison, key: str, scale: float, ylabel: str):
         zorder=1,
         label="shared → unshared, in sweep order",
     )
-    ys = [p[2] for p in points]
-    heights = _label_heights(points, gap=(max(ys) - min(ys) or 1.0) * 0.045)
-    for (label, x, y, (low, high), _), height in zip(points, heights):
+    texts = []
+    for label, x, y, (low, high), _ in points:
         baseline = label in beside
         err = [[y - low], [high - y]] if math.isfinite(low) else None
         ax.errorbar(
@@ -75,14 +95,16 @@ def spectrum_curve(cmp: Comparison, key: str, scale: float, ylabel: str):
             capsize=3,
             zorder=2,
         )
-        ax.annotate(
-            label,
-            (x, y),
-            xytext=(x * 1.06, height),
-            textcoords="data",
-            fontsize=8,
-            va="center",
-            arrowprops={"arrowstyle": "-", "color": "0.7", "lw": 0.6} if height != y else None,
+        texts.append(
+            ax.annotate(
+                label,
+                (x, y),
+                xytext=(6, 0),
+                textcoords="offset points",
+                fontsize=9,
+                va="center",
+                arrowprops={"arrowstyle": "-", "color": "0.6", "lw": 0.6, "shrinkA": 1, "shrinkB": 3},
+            )
         )
     ax.plot([], [], "D", color="tab:orange", ms=5, ls="none", label="baselines beside the line")
     xs = [p[1] for p in points]
@@ -98,6 +120,7 @@ def spectrum_curve(cmp: Comparison, key: str, scale: float, ylabel: str):
     )
     ax.grid(alpha=0.3)
     ax.legend(frameon=False, loc="lower left")
+    _spread_labels(fig, texts)
     return "spectrum", fig
 
 

@@ -35,6 +35,8 @@ PALETTE = [
     *("#393b79", "#e7ba52"),
 ]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "p", "h"]
+PAGE_PX = 740  # a results page's text column at a 1280-px window (Material: 1280 − 2 × 12.1 rem − margins)
+DPI = 150  # the saving dpi; on a page one pixel is shown as one CSS pixel (96 per inch) until scaled to fit
 LINESTYLES = ["-", "--", ":", "-."]
 
 
@@ -144,17 +146,24 @@ def integer_ticks(axis) -> None:
     axis.set_major_locator(MaxNLocator(integer=True))
 
 
+def page_points(fig, points: float) -> float:
+    """The size, in CSS points, at which text of `points` in `fig` is read on a results page: the PNG
+    saved at DPI and cropped tight, shown one pixel per CSS pixel and scaled down to PAGE_PX if wider."""
+    width = fig.get_tightbbox(fig.canvas.get_renderer()).width * DPI
+    return points * DPI / 96 * min(1.0, PAGE_PX / width)
+
+
 def save(fig, out_dir: Path, stem: str, formats: list[str]) -> list[Path]:
     """Every format of one figure, cropped to what is drawn (a legend outside is never clipped)."""
     paths = []
     # the layout solved once, at the saving dpi, then frozen: each save would solve it again from where
     # the last draw left it, and an SVG saved after a PNG could differ in its sixth decimal between runs
-    fig.set_dpi(150)
+    fig.set_dpi(DPI)
     fig.draw_without_rendering()
     fig.set_layout_engine("none")
     for fmt in formats:
         path = out_dir / f"{stem}.{fmt}"
-        fig.savefig(path, format=fmt, dpi=150, metadata=METADATA.get(fmt), bbox_inches="tight")
+        fig.savefig(path, format=fmt, dpi=DPI, metadata=METADATA.get(fmt), bbox_inches="tight")
         paths.append(path)
     plt().close(fig)
     return paths
