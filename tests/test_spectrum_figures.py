@@ -113,3 +113,22 @@ def test_point_labels_do_not_overlap(tmp_path, points):
     assert alone.xyann[1] == 0 and not alone.arrow_patch.get_visible(), "a label with room stays beside its point"
     moved = [t for t in ax.texts if abs(t.xyann[1]) > 3]
     assert moved and all(t.arrow_patch.get_visible() for t in moved), "a moved label points back to its point"
+
+
+def test_diagnostics_are_read_at_page_width_and_two_evaluations_are_two_points(tmp_path):
+    """The diagnostics' legends were 6 pt at page width and two evaluations were drawn as a line: the
+    legend is read at 8 pt or more, and each curve of fewer than 5 evaluations shows its points."""
+    for points in (POINTS, CROWD):
+        cmp = _sweep(tmp_path / str(len(points)), points, seeds=1)
+        with matplotlib.rc_context(style.DETERMINISTIC):
+            _, fig = diagnostics_curves(cmp)
+            fig.draw_without_rendering()
+            texts = fig.legends[0].get_texts()
+            assert len(texts) == len(points) - 1  # the conv records none
+            assert min(style.page_points(fig, t.get_fontsize()) for t in texts) >= 8
+        lines = [line for ax in fig.axes[:2] for line in ax.get_lines()]
+        assert lines and all(len(line.get_xdata()) == 2 for line in lines)
+        assert all(line.get_marker() not in (None, "None", "") and line.get_markersize() >= 5 for line in lines)
+        assert all(line.get_linestyle() == ":" for line in lines), "two points, joined but not drawn as a curve"
+        colours = {(line.get_color(), line.get_marker()) for line in fig.axes[0].get_lines()}
+        assert len(colours) == len(points) - 1

@@ -26,6 +26,7 @@ METADATA = {
 MAX_WIDTH = 12.0  # inches: a folder of unrelated runs once made a 4,603-pixel-wide figure
 WRAP = 36  # characters per legend or tick label line
 FEW_POINTS = 20  # curves with at most this many points get markers (one evaluation is one point)
+FEW_EVALS = 5  # curves with fewer points are their points, joined by a thin dotted line: not a curve
 # twelve groups, twelve colours and twelve markers: tab10, then tab20b's indigo and gold (tab20's pale
 # halves were near-twins of their neighbours: ten groups at one x read as one smear; black would hide
 # the black seed dots and whiskers of a bar)
@@ -99,6 +100,23 @@ def legend(fig, ax, labels: list[str]) -> None:
         fig.legend(handles, texts, loc="outside right upper", frameon=False)
     else:
         ax.legend(handles, texts, frameon=False)
+
+
+def legend_columns(labels: list[str], width: float) -> int:
+    """Columns of a legend below a figure `width` inches wide: as many, up to 4, as its longest entry
+    (wrapped at WRAP characters, so one column always fits) lets fit."""
+    longest = max(len(line) for s in labels for line in wrap(s).splitlines())
+    column = 0.075 * longest + 0.5  # inches: a character of the 9-pt legend, and the handle beside it
+    return max(1, min(4, int(width // column)))
+
+
+def marks(st: dict, n: int) -> dict:
+    """Line keywords of a curve of `n` evaluations: fewer than FEW_EVALS are points, joined by a thin
+    dotted line (two evaluations are not a curve); up to FEW_POINTS a line with small markers; more,
+    a line."""
+    if n < FEW_EVALS:
+        return {"marker": st["marker"], "ms": 6, "ls": ":", "lw": 1.0}
+    return {"marker": "o" if n <= FEW_POINTS else None, "ms": 3, "ls": "-", "lw": 1.5}
 
 
 def human(x: float) -> str:
