@@ -58,6 +58,18 @@ def _spread_labels(fig, texts: list, pad: float = 2.0) -> None:
         text.arrow_patch.set_visible(abs(text.xyann[1]) > 3)
 
 
+def _point(ax, label: str, x: float, y: float, ci: tuple, baseline: bool):
+    """One spectrum point with its interval, and its label beside it (the label returned, to be spread)."""
+    low, high = ci
+    err = [[y - low], [high - y]] if math.isfinite(low) else None
+    color = "tab:orange" if baseline else "tab:blue"
+    ax.errorbar(x, y, yerr=err, fmt="D" if baseline else "o", color=color, ms=5, capsize=3, zorder=2)
+    leader = {"arrowstyle": "-", "color": "0.6", "lw": 0.6, "shrinkA": 1, "shrinkB": 3}
+    return ax.annotate(
+        label, (x, y), xytext=(6, 0), textcoords="offset points", fontsize=9, va="center", arrowprops=leader
+    )
+
+
 def spectrum_curve(cmp: Comparison, key: str, scale: float, ylabel: str):
     """None unless the groups differ by `spectrum` alone."""
     if cmp.keys != ["spectrum"]:
@@ -81,31 +93,7 @@ def spectrum_curve(cmp: Comparison, key: str, scale: float, ylabel: str):
         zorder=1,
         label="shared → unshared, in sweep order",
     )
-    texts = []
-    for label, x, y, (low, high), _ in points:
-        baseline = label in beside
-        err = [[y - low], [high - y]] if math.isfinite(low) else None
-        ax.errorbar(
-            x,
-            y,
-            yerr=err,
-            fmt="D" if baseline else "o",
-            color="tab:orange" if baseline else "tab:blue",
-            ms=5,
-            capsize=3,
-            zorder=2,
-        )
-        texts.append(
-            ax.annotate(
-                label,
-                (x, y),
-                xytext=(6, 0),
-                textcoords="offset points",
-                fontsize=9,
-                va="center",
-                arrowprops={"arrowstyle": "-", "color": "0.6", "lw": 0.6, "shrinkA": 1, "shrinkB": 3},
-            )
-        )
+    texts = [_point(ax, label, x, y, ci, label in beside) for label, x, y, ci, _ in points]
     ax.plot([], [], "D", color="tab:orange", ms=5, ls="none", label="baselines beside the line")
     xs = [p[1] for p in points]
     ax.set_xscale("log")
