@@ -60,19 +60,32 @@ CAPTIONS = {  # the first key found in a figure's name gives its caption
     "training and after it, for the channels named, one colour scale per channel.",
     "kernel_atlas": "Kernel atlas: the first layer's kernel at each output position for the channels named, "
     "their mean over positions and the conv twin's closest kernel, one colour scale per channel.",
-    "_vs_params": "Final {m} against parameter count (log scale); error bars are 95% t-intervals of the mean over "
-    "seeds (n ≥ 2).",
+    "_vs_params": "Final {m} against parameter count (log scale): filled markers at the unique parameters, hollow "
+    "ones at the count the model would have unshared; markers that would sit on one another are set slightly "
+    "apart sideways. Error bars are 95% t-intervals of the mean over seeds (n ≥ 2).",
     "_by_group": "Final {m} per group: bars are the mean, whiskers the 95% t-interval (n ≥ 2), dots single seeds.",
     "curves_loss": "Loss during training, mean over seeds with a ±1 std band; thick test, thin train.",
     "curves_acc": "Test accuracy during training, mean over seeds with a ±1 std band.",
     "locality_sharing_map": "Where each group's first layers sit between dense and shared: measured locality "
     "(weight energy inside each position's neighbourhood) against sharing (the share of it one shared kernel "
     "explains), with 95% t-intervals over seeds; colour is final {m}.",
-    "_vs_train_fraction": "Final {m} against the fraction of the training set used.",
-    "_vs_shift": "Test accuracy when the test inputs are shifted.",
+    "_vs_train_fraction": "Final {m} against the fraction of the training set used (log scale where it spans "
+    "decades), one line per setting; error bars are 95% t-intervals (n ≥ 2).",
+    "_vs_shift": "Test accuracy when the test inputs are shifted by the number of positions on the x axis, one "
+    "line per group; error bars are 95% t-intervals (n ≥ 2).",
     "paired_differences": "Paired by seed: A − B per pair, single seeds as dots, the mean with its 95% t-interval; "
     "each row names its verdict.",
-    "_vs_": "Final {m} against the swept value named on the x axis; error bars are 95% t-intervals (n ≥ 2).",
+    "_vs_": "Final {m} against the swept value named on the x axis (log scale where it spans decades, symlog "
+    "where it also holds 0), one line per setting; error bars are 95% t-intervals (n ≥ 2). A setting whose "
+    "runs recorded the same results at every value (they do not read it) is one band across the axis: its "
+    "mean, and its interval shaded.",
+    "spectrum": "The sharing spectrum: final {m} against unique parameters (log scale), the sweep's points "
+    "joined in order from shared to unshared and the declared baselines (diamonds) beside the line; error "
+    "bars are 95% t-intervals (n ≥ 2).",
+    "sharing_diagnostics": "Sharing diagnostics of the unshared layers during training, mean over layers and "
+    "seeds, one line per group: left, the weights' signal-to-noise across positions (log scale; high where "
+    "the positions' kernels agree, infinite for a convolution); right, the mean distance between "
+    "neighbouring positions' kernels. Curves of fewer than 5 evaluations are their points, dotted between.",
 }
 
 
