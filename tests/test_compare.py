@@ -86,8 +86,10 @@ def test_replot_is_byte_identical(sweep, tmp_path):
     again = sharebench("plot", str(path), "--out", str(tmp_path / "b"), "--format", "png", "svg", "pdf", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     files = sorted(p.name for p in (tmp_path / "a").iterdir())
-    # the figures, plus paired differences, the sharing diagnostics and local_cnn's kernel atlas
-    assert len(files) == 3 + 3 * (len(FIGURES) + 3) and files == sorted(p.name for p in (tmp_path / "b").iterdir())
+    # the figures, plus paired differences, the sharing diagnostics, the locality-sharing map and
+    # local_cnn's kernel atlas
+    assert len(files) == 3 + 3 * (len(FIGURES) + 4) and files == sorted(p.name for p in (tmp_path / "b").iterdir())
+    assert "locality_sharing_map.png" in files
     for name in files:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
