@@ -16,7 +16,8 @@ from sharebench.configs import CONFIG_NAME, compose, is_free, parse_overrides, r
 from sharebench.errors import UserError
 
 
-def _quote(path: Path) -> str:
+def quote(path: Path) -> str:
+    """A path as an override value: quoted for Hydra when it holds more than letters, digits and /._-."""
     text = str(path)
     return text if all(c.isalnum() or c in "/._-" for c in text) else "'" + text.replace("'", "\\'") + "'"
 
@@ -96,7 +97,7 @@ def resolve_args(args: list[str]) -> list[str]:
             ) from None
         keys = {o.split("=", 1)[0] for o in rest if "=" in o}
         kept = [o for o in _without_resume(previous) if o.split("=", 1)[0] not in keys]
-        return [*options, *kept, *rest, "resume=true", f"hydra.run.dir={_quote(run_dir.resolve())}"]
+        return [*options, *kept, *rest, "resume=true", f"hydra.run.dir={quote(run_dir.resolve())}"]
     if dir_key in given:
         return args
     found = _find_previous(flags, overrides)
@@ -107,7 +108,7 @@ def resolve_args(args: list[str]) -> list[str]:
         )
         return args
     print(f"sharebench: resuming {found}", file=sys.stderr)
-    return [*options, *overrides, f"{dir_key}={_quote(found.resolve())}"]
+    return [*options, *overrides, f"{dir_key}={quote(found.resolve())}"]
 
 
 def _find_previous(flags, overrides: list[str]) -> Path | None:
