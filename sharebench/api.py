@@ -61,9 +61,8 @@ def run(*overrides: str, run_dir: str | Path | None = None) -> Finished:
     args = _overrides(overrides) + ([f"hydra.run.dir={quote(Path(run_dir))}"] if run_dir is not None else [])
     args = resolve_args(args)
     if run_flags(args).multirun:  # resume=<sweep dir>
-        raise UserError(
-            f"{' '.join(overrides)}: a sweep continues on the command line: sharebench run {' '.join(args)}"
-        )
+        given = next(o for o in overrides if o.startswith("resume="))
+        raise UserError(f"{given} is a sweep: a sweep continues on the command line: sharebench run -m {given}")
     check_run_args(args)
     check_results_dir(args)
     return _train(args)

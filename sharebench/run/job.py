@@ -5,8 +5,9 @@ its failure goes to summary.json (status `failed`, the error) and its traceback 
 sweep goes on (a failed job returns None). A single run that fails exits non-zero (2 for a user
 mistake, 1 otherwise); a sweep with a failed job exits 1 once every job has had its turn
 (sweep_outcome.py). Ctrl-C/SIGTERM ends the run as `interrupted` with a checkpoint, and then stops
-the whole command (exit 130/143) with the line that continues it: `sharebench run resume=<run dir>`.
-run_in_dir is the job without its exits: what sharebench.run() calls from Python.
+the whole command (exit 130/143) with the line that continues it: `sharebench run resume=<run dir>`,
+or in a sweep `sharebench run -m resume=<sweep dir>`, also when the signal came between two jobs
+(signals.SweepStop). run_in_dir is the job without its exits: what sharebench.run() calls from Python.
 
 Before anything is written, the job locks its run dir (records/lock.py) — a second process meeting it
 is refused in one line (a sweep skips that job) — and every check that can refuse a resume runs.
@@ -40,14 +41,19 @@ def run_job(
     choices: dict,
     multirun: bool,
     hydra_files: dict | None = None,
+    sweep_dir: str | None = None,
 ) -> dict | None:
     """Hydra's job: run_in_dir, its every ending said in one line. In a sweep it never raises (a failed
     job returns None, the sweep goes on); a single run that fails exits 2 (a user mistake) or 1; a
-    stopped run exits 128 + the signal, naming what continues it."""
+    stopped run or sweep exits 128 + the signal, naming what continues it (`sweep_dir`: the sweep's)."""
     from sharebench.run import requeue
-    from sharebench.run.signals import StopRequest
+    from sharebench.run.signals import StopRequest, sweep_stop
 
     run_dir = Path(run_dir)
+    sweep = sweep_stop(sweep_dir) if multirun else None
+    if sweep:  # a signal came between the last job and this one: the sweep stops before it starts
+        _remove_unrecorded(run_dir)
+        _stopped(sweep.exit_code, run_dir, sweep_dir)
     stop = StopRequest()
     try:
         summary = run_in_dir(cfg, run_dir, choices, hydra_files or {}, stop, multirun)
@@ -57,7 +63,7 @@ def run_job(
             return read_summary(run_dir) or {"status": "running", "run_dir": str(run_dir)}
         return _failed(f"sharebench: error: {err}", EXIT_USER_ERROR, multirun)
     except KeyboardInterrupt:  # a second signal: stopped at once
-        raise SystemExit(130) from None
+        _stopped(130, run_dir, sweep_dir if multirun else None, say_it=multirun)
     except UserError as err:  # one line on the terminal (the log would echo it there a second time)
         return _failed(f"sharebench: error: {err}", EXIT_USER_ERROR, multirun)
     except OSError as err:  # a full disk, a read-only filesystem: the world's fault, said in one line
@@ -72,9 +78,9 @@ def run_job(
         return _failed(f"sharebench: error: {line}", EXIT_FAILED, multirun)
     if stop and summary["status"] == "interrupted":  # saved; now stop the command (and a sweep)
         requeue.requeue(stop.signum)  # submitit's preemption signal: it requeues this job and exits
-        _stopped(stop.exit_code, run_dir)
+        _stopped(stop.exit_code, run_dir, sweep_dir if multirun else None)
     if stop and multirun and not requeue.under_submitit():  # came after the last step: the sweep stops
-        raise SystemExit(stop.exit_code)
+        _stopped(stop.exit_code, run_dir, sweep_dir)
     return summary
 
 
@@ -86,9 +92,13 @@ def _failed(line: str, code: int, multirun: bool) -> None:
     return None
 
 
-def _stopped(code: int, run_dir: Path) -> None:
-    """Exit `code` (128 + the signal), naming the command that continues the run."""
-    warn(f"sharebench: interrupted; continue with: sharebench run resume={run_dir}")
+def _stopped(code: int, run_dir: Path, sweep_dir: str | None, say_it: bool = True) -> None:
+    """Exit `code` (128 + the signal), naming the command that continues the run, or with `sweep_dir`
+    the sweep: its records say which jobs are done (resume_args.py)."""
+    from sharebench.run.resume_args import continue_command
+
+    if say_it:
+        warn(f"sharebench: interrupted; continue with: {continue_command(run_dir, sweep_dir)}")
     raise SystemExit(code)
 
 
