@@ -18,6 +18,7 @@ import contextlib
 import io
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -29,25 +30,42 @@ PUBLISHED = Path("results/published")  # relative to REPO: pages name their reco
 DOCS = Path("docs/results")
 KEEP = ("summary.json", "metrics.csv", ".hydra/config.yaml", ".hydra/overrides.yaml")
 SWEEP_FILES = ("multirun.yaml", "until_decided.json", "until_decided.csv")
+PAGE_FILE = "page.yaml"  # written by hand: the page's title and the question its experiment asks
 INDEX_HEAD = """# Results
+
+What each published experiment asks, and what its records answer: the first finding of its page,
+made from its verdicts and intervals (never typed). Each page opens with its question and findings,
+then the command, machine, seeds, steps and CPU time.
+
+| experiment | question | answer | runs |
+|---|---|---|---|
+"""
+INDEX_TAIL = """
+## How these pages are made
 
 Every page here is written by `sharebench report --page` from the records of one experiment that are
 committed in `results/published/<name>/` (for each run: `summary.json`, `metrics.csv` and its Hydra
-config; the sweep's `multirun.yaml`; no weights). Each page names the command that ran its
-experiment and the machine it ran on (CPU model, cores, threads per run, from the records), and
-quotes intervals over seeds. Its numbers are never typed: a test (`tests/test_published_results.py`)
-makes every page again from the records and fails when a committed page differs.
+config; the sweep's `multirun.yaml` and, for a seeds-until-decided sweep, its design and outcome; no
+weights) and its `page.yaml` (title and question). Its numbers are never typed: a test
+(`tests/test_published_results.py`) makes every page again from the records and fails when a
+committed page differs.
 
 - **Regenerate every page** (after a change to `sharebench report`): `python scripts/publish_results.py`
 - **Refresh a result**: `python scripts/publish_results.py --run <name>` re-runs the command recorded in
   `results/published/<name>/multirun.yaml`, replaces the records with the new run's and rewrites the
   pages; commit `results/published/<name>/` and `docs/results/` together.
 - **Publish a new experiment**: `python scripts/publish_results.py --run <name> -- <overrides>` (e.g.
-  `experiment=sharing_mnist1d`), or `--copy <sweep dir> --name <name>` for a sweep already run.
-
-| experiment | command | runs |
-|---|---|---|
+  `experiment=sharing_mnist1d hydra/sweeper=until_decided 'seed=range(0,10)'`), or
+  `--copy <sweep dir> --name <name>` for a sweep already run; then write its `page.yaml`.
 """
+
+
+def page_findings(page: str) -> list[str]:
+    """The bullets under a page's "## Findings"."""
+    if "## Findings" not in page:
+        return []
+    block = page.split("## Findings", 1)[1].split("\n## ", 1)[0]
+    return [line[2:] for line in block.splitlines() if line.startswith("- ")]
 
 
 def published() -> list[str]:
@@ -75,6 +93,8 @@ def copy_records(sweep: Path, name: str) -> Path:
     for name_ in SWEEP_FILES:  # the command, and a seeds-until-decided sweep's design and outcome
         if (sweep / name_).exists():
             shutil.copy2(sweep / name_, stage / name_)
+    if (dest / PAGE_FILE).exists():  # the page's title and question are ours, not the run's: kept
+        shutil.copy2(dest / PAGE_FILE, stage / PAGE_FILE)
     if dest.exists():
         shutil.rmtree(dest)
     stage.rename(dest)
@@ -89,7 +109,7 @@ def recorded_overrides(name: str) -> list[str]:
         sys.exit(
             f"publish_results: error: {PUBLISHED / name}/multirun.yaml records no command: give the overrides after --"
         )
-    return command.removeprefix("sharebench run -m ").split(" ")
+    return shlex.split(command.removeprefix("sharebench run -m "))
 
 
 def run_experiment(name: str, overrides: list[str]) -> Path:
@@ -105,10 +125,42 @@ def run_experiment(name: str, overrides: list[str]) -> Path:
     return copy_records(sweep, name)
 
 
+def page_about(name: str) -> list[str]:
+    """`report --page` options from the experiment's page.yaml (title, question) and its protocol."""
+    import yaml
+
+    path = REPO / PUBLISHED / name / PAGE_FILE
+    about = yaml.safe_load(path.read_text()) if path.exists() else {}
+    out = [f"--{key}={about[key]}" for key in ("title", "question") if about.get(key)]
+    steps = protocol_steps(name)
+    return out + ([f"--protocol-steps={steps}"] if steps else [])
+
+
+def protocol_steps(name: str) -> int | None:
+    """The steps one run of the experiment's protocol takes: its recorded command composed without
+    the overrides that cut a run short (trainer.max_steps, trainer.epochs), as its preset says."""
+    import json
+    import math
+
+    from sharebench.compare.report import sweep_command
+    from sharebench.configs import compose, expand_sweep
+
+    command = sweep_command(REPO / PUBLISHED / name)
+    if not command:
+        return None
+    cut = ("trainer.max_steps", "trainer.epochs", "trainer.eval_every")
+    overrides = [o for o in shlex.split(command.removeprefix("sharebench run -m ")) if not o.startswith(cut)]
+    first = [o for o in expand_sweep(overrides, multirun=True, limit=1)[0] if not o.startswith("hydra")]
+    trainer = compose(first).trainer
+    if trainer.max_steps:
+        return int(trainer.max_steps)
+    summary = json.loads(next((REPO / PUBLISHED / name).rglob("summary.json")).read_text())
+    return int(trainer.epochs * math.ceil(summary["train_size"] / trainer.batch_size))
+
+
 def write_pages(docs: Path) -> list[Path]:
     """docs/<name>.md with its figures in docs/<name>/ for every published experiment, and index.md."""
     from sharebench.cli import main
-    from sharebench.compare.report import sweep_command
     from sharebench.compare.runs import compare
 
     os.chdir(REPO)  # the pages name their records by paths relative to the repository
@@ -118,17 +170,22 @@ def write_pages(docs: Path) -> list[Path]:
         records = str(PUBLISHED / name)
         if (docs / name).exists():
             shutil.rmtree(docs / name)  # figures a new report no longer makes go too
+        about = page_about(name)
         with contextlib.redirect_stdout(io.StringIO()):  # the terminal table: not wanted here
-            code = main(["report", records, "--page", str(docs / f"{name}.md")])
+            code = main(["report", records, "--page", str(docs / f"{name}.md"), *about])
         if code != 0:
             sys.exit(f"publish_results: error: sharebench report {records} failed (exit code {code})")
         cmp = compare([records])
-        command = (sweep_command(records) or "—").replace("|", "\\|")
-        rows.append(
-            f"| [{name}]({name}.md) | `{command}` | {len(cmp.runs)} in {len(cmp.groups)} group{'s' * (len(cmp.groups) != 1)} |"
+        page = (docs / f"{name}.md").read_text()
+        title = page.splitlines()[0].removeprefix("# ")
+        question = next(
+            (line.removeprefix("**Question:** ") for line in page.splitlines() if line.startswith("**Question:**")), "—"
         )
+        answer = (page_findings(page) or ["—"])[0]
+        cells = [f"[{title}]({name}.md)", question, answer, f"{len(cmp.runs)} in {len(cmp.groups)} groups"]
+        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
         pages.append(docs / f"{name}.md")
-    (docs / "index.md").write_text(INDEX_HEAD + "\n".join(rows) + "\n")
+    (docs / "index.md").write_text(INDEX_HEAD + "\n".join(rows) + "\n" + INDEX_TAIL)
     return [docs / "index.md", *pages]
 
 
@@ -150,18 +207,21 @@ def headline(page: str, name: str) -> str:
     command = next(line for line in page.splitlines() if line.startswith("- command:"))
     figure = next(line for line in page.splitlines() if line.startswith("![") and "_vs_params" in line)
     figure = re.sub(r"\]\(", "](docs/results/", figure, count=1)
-    interval = re.search(r"95% t-interval, n = [\d–]+", page).group(0)
     pairs = page[page.index("### Paired by seed") :].split("\n\n")[1]  # the page's caption of the pairs
+    groups = page[page.index("### Groups") :].split("\n\n")[1]
     return "\n".join(
         [
-            f"The twins on MNIST-1D ({command[2:]}); final test accuracy over seeds, mean and {interval}.",
-            f"{machine} From [its results page](docs/results/{name}.md):",
+            *(f"- {line}" for line in page_findings(page)),
             "",
-            table_after("## Comparison"),
+            f"The twins on MNIST-1D ({command[2:]}). {machine} From [its results page](docs/results/{name}.md):",
             "",
             pairs,
             "",
             table_after("### Paired by seed"),
+            "",
+            groups,
+            "",
+            table_after("### Groups"),
             "",
             figure,
             "",

@@ -81,6 +81,15 @@ def build_parser() -> argparse.ArgumentParser:
                 "(PAGE/), linked relative to the page, with no absolute path or date "
                 "(scripts/publish_results.py writes docs/results/ with it)",
             )
+            p.add_argument("--title", help="with --page: the page's title (default: PAGE's name)")
+            p.add_argument("--question", help="with --page: the question the experiment asks, opening the page")
+            p.add_argument(
+                "--protocol-steps",
+                type=int,
+                metavar="N",
+                help="with --page: the steps a run of the experiment's protocol takes; runs that stopped "
+                "earlier are called shortened in the title's first line",
+            )
         p.add_argument(
             "--by",
             nargs="+",
@@ -142,12 +151,14 @@ def run_command(args: list[str]) -> int:
     sweep_outcome.py) with its code."""
     from sharebench.checks.arguments import check_run_args
     from sharebench.checks.results_dir import check_results_dir
+    from sharebench.compare.until_decided import check_sweep
     from sharebench.run.resume_args import resolve_args
     from sharebench.run.sweep_batches import in_batches
 
     try:
         args = resolve_args(args)  # resume=…: point Hydra at the run or sweep to continue
         check_run_args(args)
+        check_sweep(args)  # hydra/sweeper=until_decided: its plan, keys and pairs
         check_results_dir(args)  # writable, before Hydra makes anything there
     except UserError as err:
         return user_error(err)
@@ -236,13 +247,16 @@ def compare_command(args: argparse.Namespace) -> int:
             args.out = page_folder(page)
         delta = _number_option("--delta", args.delta)
         detect = _number_option("--seeds-needed", args.seeds_needed, positive=True)
+        protocol = getattr(args, "protocol_steps", None)
         cmp, table, paired, files = write_comparison(
-            args.dirs, args.out, args.by, args.metric, tuple(args.formats), args.baseline, not page, delta
+            args.dirs, args.out, args.by, args.metric, tuple(args.formats), args.baseline, not page, delta, protocol
         )
         if args.command == "report":
+            from sharebench.compare.page_head import PageHead
             from sharebench.compare.report import write_report
 
-            files.append(write_report(args.dirs, cmp, table, files, paired, page=page and Path(page)))
+            head = PageHead(args.title, args.question, args.protocol_steps) if page else None
+            files.append(write_report(args.dirs, cmp, table, files, paired, page=page and Path(page), head=head))
     except UserError as err:
         return user_error(err)
     print(terminal_table(cmp, table, paired, detect))

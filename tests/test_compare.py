@@ -193,7 +193,7 @@ def test_report_has_table_and_figures(sweep, tmp_path):
     out = sharebench("report", str(sweep[0]), "--out", str(tmp_path / "rep"), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     text = (tmp_path / "rep" / "report.md").read_text()
-    assert "| group | n | test accuracy (%) mean | 95% CI | std |" in text
+    assert "| group | n | mean | 95% CI | min – max | params |" in text and "final test accuracy" in text.lower()
     for model in MODELS:
         assert f"| {model} | 3 |" in text
     for name in FIGURES:

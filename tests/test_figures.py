@@ -161,7 +161,10 @@ def test_forest_plot_has_one_row_per_pair_and_a_zero_line(tmp_path):
     _, fig = figures.paired_differences(cmp, paired_table(cmp, "final_test_acc"))
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels == ["shared_cnn − local_cnn (n=3)\nshared_cnn better", "tiled_cnn − local_cnn (n=3)\ntiled_cnn better"]
+    assert labels == [
+        "shared_cnn − local_cnn (n=3)\nshared_cnn better",
+        "tiled_cnn − local_cnn (n=3)\ntiled_cnn better",
+    ]
     band = [p for p in ax.patches if p.get_label().startswith("equivalent")]
     assert len(band) == 1 and band[0].get_x() == pytest.approx(-1.0), "the ±δ band, in points"
     assert "jointly" in ax.get_title(), "two pairs: the verdicts hold jointly, and the title says so"
@@ -199,3 +202,126 @@ def test_hundreds_of_groups_stay_readable(tmp_path):
     assert [round(p.get_width(), 6) for p in ax.patches] == sorted(
         (round(p.get_width(), 6) for p in ax.patches), reverse=True
     )
+
+
+def _marker_positions(ax):
+    """Display (x, y) of every point drawn: filled markers and hollow rings."""
+    ax.figure.canvas.draw()
+    filled = [c.lines[0] for c in ax.containers]
+    rings = [line for line in ax.get_lines() if line.get_markerfacecolor() == "none" and len(line.get_xdata())]
+    return [ax.transData.transform(xy) for line in filled + rings for xy in line.get_xydata()]
+
+
+def test_twelve_groups_at_one_place_are_twelve_colours_and_markers_side_by_side(tmp_path):
+    """Ten spectrum points at 32.6k once read as one pale smear: a colour and a marker each, and markers
+    that would sit on one another set apart sideways (rings too), each by at least half a marker."""
+    for g in range(12):
+        for seed in range(2):
+            make_run(
+                tmp_path,
+                f"{g}-{seed}",
+                "shared_cnn",
+                seed,
+                0.8,
+                params=32_600,
+                effective=78_090 if g % 3 else None,
+                extra={"optim.lr": 0.001 * (g + 1)},
+            )
+    cmp = compare([tmp_path])
+    _, fig = figures.accuracy_vs_params(cmp)
+    ax = fig.axes[0]
+    points = [c.lines[0] for c in ax.containers]
+    assert len(points) == 12
+    assert len({line.get_color() for line in points}) == 12 and len({line.get_marker() for line in points}) == 12
+    marks = _marker_positions(ax)
+    half = points[0].get_markersize() * fig.dpi / 72 / 2  # half a filled marker, in pixels
+    assert len(marks) == 12 + 8
+    for i, (x, y) in enumerate(marks):
+        assert all(math.hypot(x - x2, y - y2) >= half for x2, y2 in marks[i + 1 :]), "one marker hides another"
+    xs = [line.get_xdata()[0] for line in points]
+    assert max(xs) / min(xs) < 1.5, "set apart, not moved to another parameter count"
+    lo, hi = ax.get_xlim()
+    assert all(lo < x < hi for x, *_ in (line.get_xydata()[0] for line in ax.get_lines() if len(line.get_xdata())))
+
+
+def test_colours_and_markers_never_repeat_as_a_pair():
+    styles = figures.style.group_styles({f"g{i}": {"g": f"g{i}"} for i in range(figures.MANY_GROUPS)})
+    pairs = [(s["color"], s["marker"]) for s in styles.values()]
+    assert len(set(pairs)) == len(pairs)
+    first = list(styles.values())[:12]
+    assert len({s["color"] for s in first}) == 12 and len({s["marker"] for s in first}) == 12
+
+
+def _lam_sweep(tmp_path, hard_loss=lambda seed, lam: 0.3):
+    """model.mode soft/hard × model.lam 0, 0.001, 0.1 × 3 seeds; hard tying does not read lam."""
+    for mode in ("soft", "hard"):
+        for lam in (0, 0.001, 0.1):
+            for seed in range(3):
+                acc = 0.77 + seed / 100 if mode == "hard" else 0.78 - lam - seed / 100
+                summary = {"final_test_loss": hard_loss(seed, lam)} if mode == "hard" else None
+                make_run(
+                    tmp_path,
+                    f"{mode}-{lam}-{seed}",
+                    "tied_pair",
+                    seed,
+                    acc,
+                    extra={"model.mode": mode, "model.lam": lam},
+                    summary=summary,
+                )
+    return compare([tmp_path])
+
+
+def test_a_swept_value_from_zero_across_decades_is_symlog_and_an_arm_that_ignores_it_is_a_band(tmp_path):
+    cmp = _lam_sweep(tmp_path)
+    _, fig = figures.accuracy_vs_axis(cmp, "model.lam", "model.lam", "test_acc_vs_lam")
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "symlog"
+    assert {"0", "0.001", "0.01", "0.1"} <= set(_labels(ax.xaxis, ax)), _labels(ax.xaxis, ax)
+    soft = [line for line in ax.get_lines() if line.get_label() == "soft"][0]
+    x0, x1 = (ax.transData.transform((x, 0))[0] for x in soft.get_xdata()[:2])
+    assert x1 - x0 > 50, "λ = 0 and λ = 0.001 are two points, not one"
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert sorted(legend) == ["hard (identical at every model.lam)", "soft"]
+    band = [p for p in ax.patches if p.get_alpha() == 0.15]
+    assert len(band) == 1
+    low, high = figures.interval([77.0, 78.0, 79.0])
+    (bx0, by0), (bx1, by1) = band[0].get_path().get_extents(band[0].get_patch_transform()).get_points()
+    assert (by0, by1) == pytest.approx((low, high)) and (bx0, bx1) == (0, 1), "the interval, across the axis"
+    hard = [line for line in ax.get_lines() if line.get_label().startswith("hard")]
+    assert len(hard) == 1 and list(hard[0].get_ydata()) == pytest.approx([78.0, 78.0])
+    assert "3 seeds" in ax.get_title()
+
+
+def test_an_arm_whose_runs_differ_at_one_value_stays_a_line(tmp_path):
+    cmp = _lam_sweep(tmp_path, hard_loss=lambda seed, lam: 0.3 + (seed == 1 and lam == 0.1) * 1e-9)
+    _, fig = figures.accuracy_vs_axis(cmp, "model.lam", "model.lam", "test_acc_vs_lam")
+    ax = fig.axes[0]
+    drawn = sorted(line.get_label() for line in ax.get_lines() if not line.get_label().startswith("_"))
+    assert not ax.patches and drawn == ["hard", "soft"]
+
+
+def test_percentages_read_as_percentages(tmp_path):
+    """Sample efficiency: train fractions 1–100% on a log axis read 1%, 10%, 100% (were 10⁰–10²), and
+    accuracies 80%."""
+    for model in ("shared_cnn", "local_cnn"):
+        for fraction in (0.01, 0.1, 1.0):
+            for seed in range(2):
+                make_run(
+                    tmp_path,
+                    f"{model}-{fraction}-{seed}",
+                    model,
+                    seed,
+                    0.5 + fraction / 3 - seed / 100,
+                    extra={"dataset.train_fraction": fraction},
+                )
+    cmp = compare([tmp_path])
+    stem, fig = next(m for m in figures.build_figures(cmp) if m[0] == "test_acc_vs_train_fraction")
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    xs = _labels(ax.xaxis, ax)
+    assert {"1%", "10%", "100%"} <= set(xs) and all(t.endswith("%") and "^" not in t for t in xs), xs
+    ys = _labels(ax.yaxis, ax, "y")
+    assert ys and all(t.endswith("%") and float(t[:-1]) % 1 == 0 for t in ys), ys
+    assert ax.get_xlabel() == "training-set fraction used, log scale" and ax.get_ylabel() == "test accuracy"
+    _, fig = figures.accuracy_vs_params(cmp)
+    assert all(t.endswith("%") for t in _labels(fig.axes[0].yaxis, fig.axes[0], "y"))

@@ -4,20 +4,23 @@ them, and the figures `plot` draws from real (tiny) 1-D and 2-D runs, checked on
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from helpers.commands import sharebench
+from helpers.commands import run_in_process, sharebench
 from helpers.configs import TINY, make_cfg
 from omegaconf import OmegaConf
 
-from sharebench.compare.kernel_atlas import CHANNELS, atlas_figures, mosaic
-from sharebench.compare.kernels import first_layer_grid, is_convnet, position_kernels
+from sharebench.compare.kernel_atlas import CHANNELS, atlas_figures, describe, mosaic
+from sharebench.compare.kernels import dense_units, first_layer_grid, is_convnet, position_kernels
+from sharebench.compare.run_record import Run
 from sharebench.compare.runs import compare
 from sharebench.configs import available_options, flatten
 from sharebench.errors import UserError
 from sharebench.models import build
+from sharebench.models.cnn import DenseMap
 from sharebench.models.layers import LocallyConnected1d, LocallyConnected2d
 from sharebench.models.lowrank import COMBINING, LowRankLocallyConnected1d, LowRankLocallyConnected2d
 from sharebench.models.tiled import TiledConv1d, TiledConv2d
@@ -34,6 +37,15 @@ LAYERS = [
         for c in COMBINING
     ],
 ]
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Each test's figures closed after it: many atlases open at once make matplotlib warn."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
 
 
 @pytest.mark.parametrize("make", [m for _, m in LAYERS], ids=[name for name, _ in LAYERS])
@@ -220,3 +232,79 @@ def test_a_damaged_weights_file_is_one_line_and_the_other_atlases_are_drawn(swee
     assert set(made) == {"kernel_atlas_local_cnn_shape_1_8_8", "kernel_atlas_start_end_local_cnn_shape_1_8_8"}
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and "local_cnn, shape=[1,16]" in lines[0] and "cannot be read" in lines[0]
+
+
+# --- dense layers: each unit's weights on the input grid --------------------------------------
+
+
+@pytest.mark.parametrize("input_size, output_size", [((12,), (6,)), ((5, 4), (3, 2))])
+def test_dense_units_are_what_the_map_applies_to_each_input_position(input_size, output_size):
+    torch.manual_seed(0)
+    layer = DenseMap(2, 3, input_size, output_size)
+    units = dense_units({"weight": layer.weight.detach().numpy()}, (2, *input_size), output_size)
+    assert units.shape == (*output_size, 3, 2, *input_size)
+    with torch.no_grad():  # the response to a one-hot input at (channel c, position p), less the bias
+        for c, *p in np.ndindex(2, *input_size):
+            x = torch.zeros(1, 2, *input_size)
+            x[(0, c, *p)] = 1
+            response = (layer(x) - layer(torch.zeros_like(x)))[0].numpy()  # (out, *output_size)
+            np.testing.assert_allclose(np.moveaxis(units[(..., c, *p)], -1, 0), response, atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def dense_sweep(tmp_path_factory):
+    """A real sweep of the dense net, plain and under β-LASSO, on 1×8×8 images and length-16
+    sequences, with the weights kept at the start and the end."""
+    sweep = tmp_path_factory.mktemp("dense") / "sweep"
+    shapes = "dataset.shape=[1,8,8],[1,16]"
+    run = ("trainer.max_steps=3", "trainer.plots=false", "trainer.save_initial_model=true", "trainer.threads=1")
+    tiny = (o for o in TINY if not o.startswith("dataset.shape="))
+    args = ["-m", *tiny, shapes, *run, "spectrum=dense,dense_blasso", f"hydra.sweep.dir={sweep}"]
+    assert run_in_process([*args, "hydra.callbacks.comparison.enabled=false"]) == 0
+    return sweep
+
+
+@pytest.mark.parametrize("dims", [1, 2])
+def test_a_dense_layer_draws_each_units_weights_on_the_input_grid(dense_sweep, dims):
+    shape = [1, 8, 8] if dims == 2 else [1, 16]
+    made = figures(dense_sweep)
+    suffix = f"shape_{'_'.join(map(str, shape))}"
+    assert {
+        f"kernel_atlas{part}_{suffix}_{g}" for part in ("", "_start_end") for g in ("dense", "dense_blasso")
+    } <= set(made)
+    run = next(
+        r
+        for r in compare([dense_sweep]).runs
+        if r.value("spectrum") == "dense_blasso" and r.config["dataset.shape"] == shape
+    )
+    weight = layer_weights(run.dir)  # (out · positions, in · positions): the DenseMap's own layout
+    size = (8, 8) if dims == 2 else (16,)  # kernel 3, padding 1, stride 1: the output grid is the input's
+    units = weight.reshape(16, *size, 1, *size)  # unit (o, q) over (in, *input), independently of the module
+    fig = made[f"kernel_atlas_{suffix}_dense_blasso"]
+    title = fig._suptitle.get_text()
+    assert "dense, β-LASSO λ=0.0001, β=50" in title and f"each unit over the {'×'.join(map(str, size))} input" in title
+    assert "largest mean unit norm" in title and "conv:" not in title
+    for panel in panels(fig):
+        o = int(panel["title"].split()[1])
+        (_, (image, _)), *others = panel["images"].items()
+        assert not others  # no mean and no twin: a unit is not a kernel
+        for q in np.ndindex(*size):
+            if dims == 1:
+                np.testing.assert_array_equal(image[:, q[0]], units[o, q[0], 0])
+            else:
+                i, j = q
+                np.testing.assert_array_equal(image[i * 9 : i * 9 + 8, j * 9 : j * 9 + 8], units[o, i, j, 0])
+    start_end = panels(made[f"kernel_atlas_start_end_{suffix}_dense"])
+    assert all(list(p["images"])[0] == "start (step 0)" and len(p["images"]) == 2 for p in start_end)
+
+
+def test_a_conv_is_described_as_dense_once_untied_to_dense():
+    def run(config, summary):
+        return Run(
+            Path("r"), "completed", summary, config={"model._target_": "sharebench.models.cnn.ConvNet", **config}
+        )
+
+    untied = run({"model.layer": "conv", "model.untie_to": "dense"}, {"untied_at_step": 300})
+    assert describe(untied) == "conv untied to dense at step 300"
+    assert describe(run({"model.layer": "conv", "model.untie_to": "dense"}, {})) is None  # not untied yet
+    assert describe(run({"model.layer": "dense"}, {})) == "dense"

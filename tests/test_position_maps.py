@@ -172,3 +172,17 @@ def test_lowrank_and_tiled_sit_where_their_kernels_put_them():
     with torch.no_grad():  # the 4 banks i.i.d.: the mean kernel explains about a quarter of the energy
         tiled.weight.normal_()
     assert 0.15 < block_metrics(tiled, (8, 8))["sharing"] < 0.35
+
+
+def test_a_layer_pruned_to_zeros_sits_nowhere_instead_of_failing():
+    """β-LASSO can zero a whole dense block, and its neighbourhoods alone: NaN, not a division by zero."""
+    net = ConvNet((1, 12), 3, layer="dense", channels=[2], kernel_size=3)
+    with torch.no_grad():
+        net.conv1.weight.zero_()
+    found = block_metrics(net.conv1, (12,))
+    assert all(math.isnan(found[k]) for k in ("locality", "sharing", "rf_width", "ipr_locality")), found
+    outside = ~neighbour_pairs((12,), 3, 1, 1, 1)  # (Q, N): weight only where no neighbourhood reads
+    with torch.no_grad():
+        net.conv1.weight.view(2, 12, 1, 12)[:] = outside.double()[None, :, None, :]
+    found = block_metrics(net.conv1, (12,))
+    assert found["locality"] == 0 and math.isnan(found["sharing"])

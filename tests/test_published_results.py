@@ -28,6 +28,7 @@ RECORD_FILES = {
     "multirun.yaml",
     "until_decided.json",
     "until_decided.csv",
+    "page.yaml",  # the title and question, written by hand
 }
 FIGURE = re.compile(r"!\[[^\]]*\]\(([^)]+\.png)\)")
 

@@ -18,6 +18,8 @@ SHARING_KEYS = {
     "untie_at",
     "untie_to",
     "match_params_of",
+    "lasso_strength",
+    "lasso_beta",
 }
 OPTIONS = configs.available_options()
 
@@ -59,7 +61,8 @@ def test_a_model_built_from_a_spectrum_point_composes_as_base_plus_point():
 
 def test_baselines_are_spectrum_points_that_share():
     baselines = configs.spectrum_baselines()
-    assert baselines == {"wide_conv", "untie_300"}  # the points beside the shared → unshared line today
+    # the points beside the shared → unshared line today; the dense ones are set against plain dense
+    assert baselines == {"wide_conv", "untie_300", "dense_blasso", "dense_from_conv"}
     assert baselines <= set(configs.twins()["spectrum"])
 
 

@@ -2,25 +2,39 @@
 sharing diagnostics over training."""
 
 import math
+from itertools import combinations
 
 import matplotlib
 import pytest
 from helpers.runs import make_run
 
+from sharebench.compare import style
 from sharebench.compare.runs import compare
-from sharebench.compare.spectrum import diagnostics_curves, spectrum_curve
+from sharebench.compare.spectrum import diagnostics_curves, label_box, spectrum_curve
 
 matplotlib.use("Agg")
 POINTS = [("conv", 5_000, 0.93), ("lowrank_k4", 17_000, 0.91), ("local", 32_000, 0.88)]
 
 
-@pytest.fixture()
-def spectrum_sweep(tmp_path):
+# the published sharing_spectrum sweep's crowd: nine points at 32.6k, three at 5.2k (accuracies rounded)
+CROWD = [
+    *(("conv", 5_200, 0.865), ("lowrank_k1", 5_200, 0.865), ("untie_300", 5_200, 0.841)),
+    *(("lowrank_k2", 9_300, 0.848), ("tiled_2", 9_300, 0.839), ("lowrank_k4", 17_000, 0.871)),
+    *(("wide_conv", 32_600, 0.93), ("lowrank_k8", 32_600, 0.861), ("local", 32_600, 0.795)),
+    *(("soft_tied_1e-3", 32_600, 0.722), ("dynamic_1", 32_600, 0.687), ("dynamic_10", 32_600, 0.677)),
+    *(("soft_tied_1e-2", 32_600, 0.635), ("soft_tied_1e-1", 32_600, 0.52), ("dynamic_100", 32_600, 0.265)),
+    ("dense", 170_000, 0.63),
+]
+# points a few percent apart in parameters and at one accuracy: columns apart, labels on one another
+NEAR = [("conv", 5_200, 0.9), ("lowrank_k8", 32_600, 0.70), ("local", 33_400, 0.70), ("dynamic_1", 34_300, 0.705)]
+
+
+def _sweep(root, points, seeds=3):
     job = 0
-    for name, params, acc in POINTS:
-        for seed in range(3):
+    for name, params, acc in points:
+        for seed in range(seeds):
             run = make_run(
-                tmp_path,
+                root,
                 str(job),
                 "mnist1d_cnn",
                 seed,
@@ -35,7 +49,12 @@ def spectrum_sweep(tmp_path):
                     f"100,1.0,1.0,0.5,0.1,2.0,0.3,4.0\n200,0.8,0.8,{acc},0.2,1.0,0.4,2.0\n"
                 )
             job += 1
-    return compare([str(tmp_path)])
+    return compare([str(root)])
+
+
+@pytest.fixture()
+def spectrum_sweep(tmp_path):
+    return _sweep(tmp_path, POINTS)
 
 
 def test_the_spectrum_is_one_curve_in_sweep_order_with_intervals(spectrum_sweep):
@@ -70,3 +89,46 @@ def test_a_spectrum_sweep_pairs_every_shared_point_with_the_locally_connected_ne
     from sharebench.compare.paired import twin_pairs
 
     assert sorted(twin_pairs(spectrum_sweep)) == [("conv", "local"), ("lowrank_k4", "local")]
+
+
+@pytest.mark.parametrize("points", [CROWD, NEAR], ids=["published", "near"])
+def test_point_labels_do_not_overlap(tmp_path, points):
+    """Labels of points at one or nearby parameter counts overlapped: as built and as saved (style.save
+    lays the figure out again at its dpi), no two label boxes meet, and they are read at page width at
+    8 pt or more."""
+    cmp = _sweep(tmp_path, points, seeds=2)
+    with matplotlib.rc_context(style.DETERMINISTIC):
+        _, fig = spectrum_curve(cmp, "final_test_acc", 100.0, "test accuracy (%)")
+        ax = fig.axes[0]
+        assert sorted(t.get_text() for t in ax.texts) == sorted(p[0] for p in points)
+        for dpi in (fig.dpi, style.DPI):
+            fig.set_dpi(dpi)
+            fig.draw_without_rendering()
+            boxes = {t.get_text(): label_box(t, fig.canvas.get_renderer()) for t in ax.texts}
+            met = [(a, b) for (a, box), (b, other) in combinations(boxes.items(), 2) if box.overlaps(other)]
+            assert not met, met
+        texts = ax.texts + ax.get_legend().get_texts()
+        assert min(style.page_points(fig, t.get_fontsize()) for t in texts) >= 8
+    alone = next(t for t in ax.texts if t.get_text() == "conv" and len(points) == len(NEAR) or t.get_text() == "dense")
+    assert alone.xyann[1] == 0 and not alone.arrow_patch.get_visible(), "a label with room stays beside its point"
+    moved = [t for t in ax.texts if abs(t.xyann[1]) > 3]
+    assert moved and all(t.arrow_patch.get_visible() for t in moved), "a moved label points back to its point"
+
+
+def test_diagnostics_are_read_at_page_width_and_two_evaluations_are_two_points(tmp_path):
+    """The diagnostics' legends were 6 pt at page width and two evaluations were drawn as a line: the
+    legend is read at 8 pt or more, and each curve of fewer than 5 evaluations shows its points."""
+    for points in (POINTS, CROWD):
+        cmp = _sweep(tmp_path / str(len(points)), points, seeds=1)
+        with matplotlib.rc_context(style.DETERMINISTIC):
+            _, fig = diagnostics_curves(cmp)
+            fig.draw_without_rendering()
+            texts = fig.legends[0].get_texts()
+            assert len(texts) == len(points) - 1  # the conv records none
+            assert min(style.page_points(fig, t.get_fontsize()) for t in texts) >= 8
+        lines = [line for ax in fig.axes[:2] for line in ax.get_lines()]
+        assert lines and all(len(line.get_xdata()) == 2 for line in lines)
+        assert all(line.get_marker() not in (None, "None", "") and line.get_markersize() >= 5 for line in lines)
+        assert all(line.get_linestyle() == ":" for line in lines), "two points, joined but not drawn as a curve"
+        colours = {(line.get_color(), line.get_marker()) for line in fig.axes[0].get_lines()}
+        assert len(colours) == len(points) - 1

@@ -1,13 +1,17 @@
 """The spectrum map (compare/spectrum_map.py), on run dirs written by hand: each group a point at its
-measured (locality, sharing), intervals over seeds, coloured by test accuracy, with its path."""
+measured (locality, sharing), intervals over seeds, coloured by test accuracy, with its path; and
+`plot` drawing it (locality_sharing_map) from a tiny real sweep's records."""
 
 import math
 
 import matplotlib
 import pytest
+from helpers.commands import run_in_process
+from helpers.configs import TINY
 from helpers.runs import make_run
 
 from sharebench.compare import style
+from sharebench.compare.figures import build_figures
 from sharebench.compare.runs import compare
 from sharebench.compare.spectrum_map import spectrum_map
 from sharebench.compare.statistics import interval
@@ -105,3 +109,49 @@ def test_no_map_without_the_columns_and_no_path_without_curves(tmp_path):
     assert [tuple(o) for o in ax.collections[-1].get_offsets()] == [(1.0, 0.5)]
     assert not [line for line in ax.get_lines() if line.get_label().startswith("path: ")]
     assert "1 seed" in ax.get_title()
+
+
+@pytest.fixture(scope="module")
+def real_sweep(tmp_path_factory):
+    """A tiny real sweep of conv, local and dense (2 seeds) whose runs logged locality and sharing."""
+    sweep = tmp_path_factory.mktemp("real") / "sweep"
+    run = ("trainer.max_steps=4", "trainer.eval_every=2", "trainer.threads=1", "trainer.plots=false")
+    code = run_in_process(["-m", *TINY, *run, "spectrum=conv,local,dense", "seed=0,1", f"hydra.sweep.dir={sweep}"])
+    assert code == 0
+    return sweep
+
+
+def test_plot_draws_the_map_from_a_real_sweeps_records(real_sweep):
+    figures = dict(build_figures(compare([str(real_sweep)])))
+    assert (real_sweep / "comparison" / "locality_sharing_map.png").is_file()  # the sweep's own plot
+    ax = figures["locality_sharing_map"].axes[0]
+    (conv, conv_label), (local, local_label), (dense, dense_label) = [
+        (tuple(o), t) for o, t in zip(ax.collections[-1].get_offsets(), ax.texts)
+    ]
+    assert conv == (1.0, 1.0) and conv_label.get_text() == "conv"
+    assert local[0] == 1.0 and local[1] < 1 and dense[0] < 0.5  # a kernel per position; weight everywhere
+    assert "2 seeds" in ax.get_title()
+
+
+def test_labels_stay_inside_the_axes_at_the_corners(tmp_path):
+    """Groups of two keys (the preset's spectrum × shuffle_seq) make long shared labels, at (1, 1) too."""
+    places = {"conv": (1.0, 1.0), "local": (1.0, 0.1), "dense": (0.1, 0.1)}
+    for i, (name, (locality, sharing)) in enumerate(places.items()):
+        for shuffled in (False, True):
+            summary = {"final_conv1_locality": locality, "final_conv1_sharing": sharing}
+            extra = {"spectrum": name, "dataset.shuffle_seq": shuffled}
+            make_run(tmp_path, f"{i}{shuffled}", "mnist1d_cnn", 0, 0.9, extra=extra, summary=summary)
+    fig = spectrum_map(compare([str(tmp_path)]))
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    box = ax.get_window_extent()
+    assert len(ax.texts) == 3 and all("\n" in t.get_text() for t in ax.texts)  # one per place, wrapped
+    for text in ax.texts:  # none runs out of the axes into the title or the colour bar
+        inside = text.get_window_extent()
+        assert box.x0 <= inside.x0 and inside.x1 <= box.x1 and box.y0 <= inside.y0 and inside.y1 <= box.y1, text
+
+
+def test_no_map_for_a_sweep_without_positions(tmp_path):
+    for seed in range(2):
+        make_run(tmp_path, f"m{seed}", "mlp", seed, 0.9, summary={"final_linear1_ipr_locality": 0.5})
+    assert "locality_sharing_map" not in dict(build_figures(compare([str(tmp_path)])))

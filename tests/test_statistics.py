@@ -141,7 +141,9 @@ def test_twin_table_covers_the_shared_models():
     models = TWINS["model"]
     assert models["shared_cnn"] == "local_cnn" and models["mnist1d_cnn"] == "mnist1d_local_cnn"
     assert models["rnn"] == "unrolled_rnn" and models["ott2020_mnist_cnn"] == "ott2020_mnist_local_cnn"
-    assert set(TWINS["spectrum"].values()) == {"local"} and "dense" not in TWINS["spectrum"]
+    assert set(TWINS["spectrum"].values()) == {"local", "dense"} and "dense" not in TWINS["spectrum"]
+    # β-LASSO, and the dense net started from a conv, against the plain dense net
+    assert TWINS["spectrum"]["dense_blasso"] == TWINS["spectrum"]["dense_from_conv"] == "dense"
 
 
 def test_paired_csv_and_table_fit_80_columns(twins):
@@ -219,3 +221,34 @@ def test_report_states_what_runs_share_and_the_paper(twins):
     assert "| within tolerance |" in text
     assert "| shared_cnn − local_cnn | A better | +5.67 |" in text and "](paired_differences.png)" in text
     assert "95% t-interval, n = 3" in text and "percentile" not in text and "bootstrap" not in text
+
+
+@pytest.mark.parametrize(
+    "flag, value, needle",
+    [
+        ("--delta", "-0.1", "finite number ≥ 0"),
+        ("--delta", "abc", "is not a number"),
+        ("--delta", "nan", "finite number ≥ 0"),
+        ("--seeds-needed", "0", "cannot be decided"),
+        ("--seeds-needed", "x", "is not a number"),
+    ],
+)
+def test_bad_delta_or_difference_is_one_line_and_writes_nothing(twins, flag, value, needle, capsys):
+    assert main(["plot", str(twins), flag, value, "--out", str(twins / "cmp")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle in err[0] and flag in err[0], err
+    assert not (twins / "cmp").exists()
+
+
+def test_seeds_needed_from_a_pilot_and_delta_changes_the_verdict(twins, capsys):
+    assert main(["plot", str(twins), "--seeds-needed", "0.01", "--out", str(twins / "cmp")]) == 0
+    out = capsys.readouterr().out
+    assert "seeds per arm that would decide a true difference of 1.00 points" in out.replace("\n   ", " ")
+    row = next(
+        line for line in out.splitlines() if line.startswith("shared_cnn − local_cnn") and "A better" not in line
+    )
+    assert int(row.split()[3]) >= 2, row
+    # differences of about 5.7 points: 'equivalent' needs a margin wider than that, and then A is still better
+    assert main(["plot", str(twins), "--delta", "0.2", "--out", str(twins / "cmp2")]) == 0
+    paired = pd.read_csv(twins / "cmp2" / "paired.csv")
+    assert paired["delta"].tolist() == [0.2] and paired["verdict"].tolist() == ["A better"]

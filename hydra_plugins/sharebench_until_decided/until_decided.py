@@ -1,6 +1,6 @@
 """The `until_decided` sweeper, through Hydra's public plugin classes: a Sweeper that asks the
 configured launcher for each round's jobs and reads their summaries. The plan, the checks, the
-rounds and the verdicts are sharebench's (sharebench/run/until_decided.py, compare/sequential.py)."""
+rounds and the verdicts are sharebench's (sharebench/compare/until_decided.py, compare/sequential.py)."""
 
 from pathlib import Path
 from typing import Any
@@ -42,8 +42,8 @@ class UntilDecidedSweeper(Sweeper):
         )
 
     def sweep(self, arguments: list[str]) -> Any:
+        from sharebench.compare import until_decided as ud
         from sharebench.compare.paired import higher_is_better
-        from sharebench.run import until_decided as ud
 
         parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
         plan = ud.make_plan(parser.parse_overrides([*(f"{k}={v}" for k, v in self.params.items()), *arguments]))

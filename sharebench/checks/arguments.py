@@ -17,7 +17,6 @@ from omegaconf.errors import OmegaConfBaseException
 
 from sharebench.checks.dry_build import check_device, dry_build
 from sharebench.checks.hydra_targets import check_hydra_targets
-from sharebench.checks.until_decided import check_until_decided
 from sharebench.checks.values import check_config, check_seed
 from sharebench.configs import (
     BUILT_GROUPS,
@@ -90,7 +89,6 @@ def check_run_args(args: list[str]) -> None:
         check_seed(seed.value())
     if flags.multirun:  # after the jobs' own checks, which name typos better
         _check_sweep_base([o for o in overrides if not o.is_sweep_override()], config_name)
-        check_until_decided(flags.overrides, config_name)
 
 
 def _dry_build(cfg, combo: list[str]) -> None:

@@ -5,6 +5,7 @@ figures, from run dirs on disk. No torch, no Hydra.
 from pathlib import Path
 
 from sharebench.compare.figures import plot_comparison
+from sharebench.compare.page_head import shortened
 from sharebench.compare.paired import paired_table
 from sharebench.compare.runs import compare
 from sharebench.compare.sequential import load_design
@@ -30,11 +31,13 @@ def write_comparison(
     baseline: str | None = None,
     run_list: bool = True,
     delta: float | None = None,
+    protocol_steps: int | None = None,
 ):
     """Read the runs, write comparison.csv, runs.csv (unless not run_list: it names each run's
     absolute dir), paired.csv (when there are pairs) and the figures; returns (comparison, table,
     paired table, files). A sweep run until decided (its design beside it) keeps its sweeper's
-    verdicts: the same looks are replayed on the records, with the design's δ unless `delta` is given."""
+    verdicts: the same looks are replayed on the records, with the design's δ unless `delta` is given.
+    Runs that stopped short of `protocol_steps` say "shortened" atop every figure."""
     bad = [f for f in formats if f not in FORMATS]
     if bad:
         raise UserError(f"unknown figure format {bad[0]!r}: choose from {', '.join(FORMATS)} (e.g. --format png svg)")
@@ -56,5 +59,5 @@ def write_comparison(
     if len(paired):
         files.append(out_dir / "paired.csv")
         write_atomic(files[-1], paired.to_csv(index=False, lineterminator="\n"))
-    figures = plot_comparison(cmp, out_dir, list(formats), paired)
+    figures = plot_comparison(cmp, out_dir, list(formats), paired, note=shortened(cmp, protocol_steps))
     return cmp, table, paired, [*files, *figures]

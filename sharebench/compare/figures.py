@@ -17,8 +17,9 @@ import pandas as pd
 from sharebench.compare import style
 from sharebench.compare.kernel_atlas import atlas_figures
 from sharebench.compare.paired import axis_values, seed_values
-from sharebench.compare.runs import Comparison, shift_keys
+from sharebench.compare.runs import Comparison, format_value, shift_keys
 from sharebench.compare.spectrum import diagnostics_curves, spectrum_curve
+from sharebench.compare.spectrum_map import spectrum_map
 from sharebench.compare.statistics import curves, group_values, interval, number, spread
 from sharebench.records.run_plots import wants_log_scale
 
@@ -116,30 +117,78 @@ def _mean(cmp: Comparison, label: str, key: str) -> float:
 
 def _count_axis(ax, xs: list[float]) -> None:
     """Log x over the counts, at least a decade wide so that three or more ticks carry labels."""
-    lo, hi = min(xs) / 1.25, max(xs) * 1.25
-    if hi / lo < 11:
-        mid = math.sqrt(lo * hi)
-        lo, hi = mid / 3.32, mid * 3.32
+    lo, hi = _count_span(xs)
     ax.set_xscale("log")
     ax.set_xlim(lo, hi)
     style.count_ticks(ax.xaxis, lo, hi)
 
 
-def accuracy_vs_params(cmp: Comparison):
-    key, scale = _summary_key(cmp, cmp.metric), _scale(cmp.metric)
-    styles, (fig, ax) = (
-        _styles(cmp),
-        style.plt().subplots(figsize=style.figure_size(_legend_labels(cmp)), layout="constrained"),
-    )
-    xs, ns, hollow = [], [], False
-    for label in cmp.groups:
-        (y, err, values), x, xe = (
-            _estimate(cmp, label, key, scale),
-            _mean(cmp, label, "params_total"),
-            _mean(cmp, label, "params_effective"),
+def _count_span(xs: list[float]) -> tuple[float, float]:
+    lo, hi = min(xs) / 1.25, max(xs) * 1.25
+    if hi / lo < 11:
+        mid = math.sqrt(lo * hi)
+        lo, hi = mid / 3.32, mid * 3.32
+    return lo, hi
+
+
+def _metric_axis(axis, metric: str) -> None:
+    """The axis of a metric: its name, and tick labels in percent for an accuracy (80%, not 80)."""
+    if _scale(metric) == 100:
+        style.percent_ticks(axis)
+    axis.set_label_text(_short(metric) if _scale(metric) == 100 else metric_label(metric))
+
+
+def _dodge(xs: list[float], ys: list[float], step: float, near: float) -> list[float]:
+    """Log10 x offsets that set apart markers which would sit on one another (closer than `step` in
+    log x and `near` in y): each marker, lowest first, takes the first free slot of 0, +1, −1, +2, …
+    steps, so markers with room stay at their x. The same points always get the same offsets."""
+    slots = [0] + [s for k in range(1, len(xs) + 1) for s in (k, -k)]
+    placed, out = [], [0.0] * len(xs)
+    for i in sorted(range(len(xs)), key=lambda i: (ys[i], xs[i], i)):
+        lx = math.log10(xs[i])
+        free = (s * step for s in slots)
+        out[i] = next(
+            d for d in free if all(abs(lx + d - px) > step * 0.999 or abs(ys[i] - py) >= near for px, py in placed)
         )
-        if not (math.isfinite(y) and math.isfinite(x)):
-            continue
+        placed.append((lx + out[i], ys[i]))
+    return out
+
+
+def _param_points(cmp: Comparison) -> list[tuple]:
+    """(group, unique parameters, effective parameters or None, mean, error bar, n) of each group with a
+    result, the markers set apart where several would sit at one place (ten spectrum points at 32.6k)."""
+    key, scale = _summary_key(cmp, cmp.metric), _scale(cmp.metric)
+    points = []
+    for label in cmp.groups:
+        (y, err, values), x = _estimate(cmp, label, key, scale), _mean(cmp, label, "params_total")
+        xe = _mean(cmp, label, "params_effective")
+        if math.isfinite(y) and math.isfinite(x):
+            points.append([label, x, xe if math.isfinite(xe) and xe != x else None, y, err, len(values)])
+    if not points:
+        return []
+    marks = [(p[1], p[3]) for p in points] + [(p[2], p[3]) for p in points if p[2]]
+    lows = [p[3] - (p[4][0][0] if p[4] else 0) for p in points]
+    highs = [p[3] + (p[4][1][0] if p[4] else 0) for p in points]
+    lo, hi = _count_span([m[0] for m in marks])
+    step, near = 0.012 * math.log10(hi / lo), 0.035 * (max(highs) - min(lows) or 1.0)  # ~ ⅔ and 1 marker
+    shifts = iter(_dodge([m[0] for m in marks], [m[1] for m in marks], step, near))
+    for p in points:
+        p[1] *= 10 ** next(shifts)
+    for p in points:
+        p[2] = p[2] * 10 ** next(shifts) if p[2] else None
+    return [tuple(p) for p in points]
+
+
+HOLLOW = ["filled: unique parameters", "hollow: effective (if unshared)"]
+
+
+def accuracy_vs_params(cmp: Comparison):
+    points = _param_points(cmp)
+    if not points:
+        return None
+    labels = _legend_labels(cmp) + HOLLOW * any(p[2] for p in points)  # the figure is sized for its legend
+    styles, (fig, ax) = _styles(cmp), style.plt().subplots(figsize=style.figure_size(labels), layout="constrained")
+    for label, x, xe, y, err, _ in points:
         st = styles[label]
         other = st.get("other", False)
         ax.errorbar(
@@ -153,30 +202,22 @@ def accuracy_vs_params(cmp: Comparison):
             label=label if not other else None,
             zorder=2 if not other else 1,
         )
-        xs, ns = xs + [x], ns + [len(values)]
-        if math.isfinite(xe) and xe != x:  # drawn on top and larger: a ring around any point beneath
-            hollow, xs = True, xs + [xe]
+        if xe:  # drawn on top and larger: a ring around any point beneath
             ax.plot([xe], [y], st["marker"], mfc="none", mec=st["color"], ms=12, mew=1.6, zorder=3)
             ax.plot([x, xe], [y, y], color=st["color"], lw=0.8, ls=":", zorder=1)
-    if not ns:
-        style.plt().close(fig)
-        return None
-    _count_axis(ax, xs)
+    _count_axis(ax, [p[1] for p in points] + [p[2] for p in points if p[2]])
     if _others(cmp):
         ax.plot([], [], "o", color=OTHER_STYLE["color"], ms=4, ls="none", label=_others(cmp))
-    if hollow:
-        ax.plot([], [], "o", color="0.35", ms=7, ls="none", label="filled: unique parameters")
-        ax.plot([], [], "o", mfc="none", mec="0.35", ms=12, mew=1.6, ls="none", label="hollow: effective (if unshared)")
+    if labels[-1] == HOLLOW[1]:
+        ax.plot([], [], "o", color="0.35", ms=7, ls="none", label=HOLLOW[0])
+        ax.plot([], [], "o", mfc="none", mec="0.35", ms=12, mew=1.6, ls="none", label=HOLLOW[1])
+    _metric_axis(ax.yaxis, cmp.metric)
     ax.set(
         xlabel="parameters, log scale",
-        ylabel=metric_label(cmp.metric),
-        title=f"{_short(cmp.metric)} vs parameters ({style.shown(ns)}{_title_note(cmp)})",
+        title=f"{_short(cmp.metric)} vs parameters ({style.shown([p[5] for p in points])}{_title_note(cmp)})",
     )
     ax.grid(alpha=0.3, which="major")
-    legend = _ranked(cmp, cmp.groups) if _others(cmp) else cmp.groups
-    style.legend(
-        fig, ax, legend + [_others(cmp)] + ["filled: unique parameters", "hollow: effective (if unshared)"] * hollow
-    )
+    style.legend(fig, ax, labels)
     return f"{cmp.metric}_vs_params", fig
 
 
@@ -239,11 +280,13 @@ def curves_figure(cmp: Comparison, kind: str):
         ax.plot([], [], color="0.3", lw=1.0, alpha=0.55, label="train loss (thin)")
         if log:
             ax.set_yscale("log")
-    ylabel = "loss" if kind == "loss" else metric_label(columns[0])
+    if kind == "loss":
+        ax.set_ylabel("loss")
+    else:
+        _metric_axis(ax.yaxis, columns[0])
     ax.set(
         xlabel="optimizer step",
-        ylabel=ylabel,
-        title=f"{ylabel.split(' (')[0]} during training ({_band_text(ns or [1])}{_title_note(cmp)})",
+        title=f"{ax.get_ylabel()} during training ({_band_text(ns or [1])}{_title_note(cmp)})",
     )
     ax.grid(alpha=0.3)
     style.legend(fig, ax, _legend_labels(cmp) + ["test loss (thick)", "train loss (thin)"] * (kind == "loss"))
@@ -279,7 +322,7 @@ def bars(cmp: Comparison):
             ax.errorbar(mean, i, xerr=err, fmt="none", ecolor="black", capsize=4, lw=1.2)
     ax.set_yticks(pos, labels)
     ax.invert_yaxis()
-    ax.set_xlabel(metric_label(cmp.metric))
+    _metric_axis(ax.xaxis, cmp.metric)
     ax.grid(alpha=0.3, axis="x")
     ax.set_title(f"final {_short(cmp.metric)} ({style.shown([len(s[2]) for s in stats])}; dots: seeds{note})")
     return f"{cmp.metric}_by_group", fig
@@ -310,30 +353,78 @@ def _errorbars(ax, xs, estimates, st, label):
             ax.errorbar(x, mean, yerr=err, fmt="none", ecolor=st["color"], capsize=4)
 
 
+def _unmoved(cmp: Comparison, labels: list[str]) -> bool:
+    """True when a line's groups hold the same results at every swept value: each seed recorded every
+    final_* metric equal to the last bit. A value that a run reads moves some loss of some seed, so
+    these runs did not read it (model.mode=hard ignores model.lam: one set of weights has no distance
+    to penalise), and a line through them would draw a dependence that is not there. Judged from the
+    records, not declared: a run that is not bit-reproducible (a GPU) is drawn as a line, as before."""
+    finals = [
+        {
+            format_value(r.value("seed")): {k: v for k, v in r.summary.items() if k.startswith("final_")}
+            for r in cmp.members(g)
+        }
+        for g in labels
+    ]
+    return len(labels) > 1 and bool(finals[0]) and all(finals[0].values()) and all(f == finals[0] for f in finals[1:])
+
+
+def _band(ax, estimate, st: dict, label: str) -> None:
+    """A result that does not depend on the swept value: its mean across the whole axis, the interval shaded."""
+    mean, err, _ = estimate
+    if err is not None:
+        ax.axhspan(mean - err[0][0], mean + err[1][0], color=st["color"], alpha=0.15, lw=0, zorder=0)
+    ax.axhline(mean, color=st["color"], ls="--", lw=1.5, label=label, zorder=1)
+
+
+def _swept_scale(ax, xs: list[float], xlabel: str, percent: bool) -> str:
+    """Log x where the swept values span more than a decade (learning rates, widths, fractions), symlog
+    where they also hold 0 (λ = 0, 0.001, 0.1: on a linear axis 0 and 0.001 are one point), linear up
+    to the smallest nonzero value; tick labels as the values are written (0.001, 40, 10%). The x label."""
+    nonzero = sorted({abs(x) for x in xs if x != 0})
+    if len(nonzero) < 2 or nonzero[-1] / nonzero[0] < 20 or (min(xs) < 0 and 0 not in xs):
+        if percent:
+            style.percent_ticks(ax.xaxis)
+        return xlabel
+    if min(xs) > 0:
+        ax.set_xscale("log")
+        style.count_ticks(ax.xaxis, min(xs), max(xs), text=style.percent if percent else style.human)
+        return f"{xlabel}, log scale"
+    ax.set_xscale("symlog", linthresh=nonzero[0])
+    to = ax.xaxis.get_transform()  # margins of 5% in the axis's own scale: autoscale left no room at the right
+    lo, hi = to.transform([min(xs), max(xs)])
+    ax.set_xlim(*to.inverted().transform([lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo)]))
+    style.value_ticks(ax.xaxis)
+    return f"{xlabel}, linear to {nonzero[0]:g}, log scale above"
+
+
 def accuracy_vs_axis(cmp: Comparison, axis: str, xlabel: str, stem: str, percent: bool = False):
-    """Final metric against one numeric grouping key, one line per combination of the other keys."""
+    """Final metric against one numeric grouping key, one line per combination of the other keys; a
+    combination whose results do not depend on the key (_unmoved) is a band across the axis."""
     key, scale = _summary_key(cmp, cmp.metric), _scale(cmp.metric)
     series, styles = _lines(cmp, axis), _styles(cmp)
-    fig, ax = style.plt().subplots(figsize=style.figure_size(list(series)), layout="constrained")
+    names = {
+        n: f"{n} (identical at every {axis})" if _unmoved(cmp, [g for _, g in p]) else n for n, p in series.items()
+    }
+    fig, ax = style.plt().subplots(figsize=style.figure_size(list(names.values())), layout="constrained")
     xs_all, ns = [], []
     for name, points in series.items():
         points.sort()
         estimates = [_estimate(cmp, label, key, scale) for _, label in points]
-        xs = [x * (100 if percent else 1) for x, _ in points]
-        xs_all, ns = xs_all + xs, ns + [len(v) for _, _, v in estimates]
+        xs_all += [x * (100 if percent else 1) for x, _ in points]
         st = styles[points[0][1]] if len(series) > 1 else {"color": "tab:blue", "marker": "o", "ls": "-"}
-        _errorbars(ax, xs, estimates, st, name)
-    if min(xs_all) > 0 and max(xs_all) / min(xs_all) >= 20:  # learning rates, widths: a log axis reads better
-        ax.set_xscale("log")
-        xlabel += ", log scale"
-    ax.set(
-        xlabel=xlabel,
-        ylabel=metric_label(cmp.metric),
-        title=f"{_short(cmp.metric)} vs {xlabel.split(' (')[0].split(',')[0]} ({style.shown(ns)})",
-    )
+        if names[name] != name:  # one set of runs, drawn once
+            _band(ax, estimates[0], st, names[name])
+            ns.append(len(estimates[0][2]))
+        else:
+            _errorbars(ax, xs_all[-len(points) :], estimates, st, name)
+            ns += [len(v) for _, _, v in estimates]
+    xlabel = _swept_scale(ax, xs_all, xlabel, percent)
+    _metric_axis(ax.yaxis, cmp.metric)
+    ax.set(xlabel=xlabel, title=f"{_short(cmp.metric)} vs {xlabel.split(' (')[0].split(',')[0]} ({style.shown(ns)})")
     ax.grid(alpha=0.3, which="both")
-    if len(series) > 1:
-        style.legend(fig, ax, list(series))
+    if len(series) > 1 or list(names.values()) != list(names):
+        style.legend(fig, ax, list(names.values()))
     return stem, fig
 
 
@@ -360,9 +451,10 @@ def accuracy_vs_shift(cmp: Comparison):
         ax.set_xticks(xs, names)
     ax.set(
         xlabel="test-set shift (positions)" if numeric else "test-set shift",
-        ylabel="test accuracy (%)",
+        ylabel="test accuracy",
         title=f"test accuracy under shifted inputs ({style.shown(ns or [1])})",
     )
+    style.percent_ticks(ax.yaxis)
     ax.grid(alpha=0.3)
     style.legend(fig, ax, cmp.groups)
     return "test_acc_vs_shift", fig
@@ -427,19 +519,23 @@ def build_figures(cmp: Comparison, paired=None) -> list[tuple[str, object]]:
         if None in values or len(values) < (2 if axis.endswith("train_fraction") else 3):
             continue
         leaf = axis.rsplit(".", 1)[-1]
-        label = "training-set fraction used (%)" if leaf == "train_fraction" else axis
+        label = "training-set fraction used" if leaf == "train_fraction" else axis
         made.append(accuracy_vs_axis(cmp, axis, label, f"{cmp.metric}_vs_{leaf}", percent=leaf == "train_fraction"))
     made += [
         accuracy_vs_shift(cmp),
         paired_differences(cmp, paired),
         spectrum_curve(cmp, _summary_key(cmp, cmp.metric), _scale(cmp.metric), metric_label(cmp.metric)),
         diagnostics_curves(cmp),
+        ("locality_sharing_map", where) if (where := spectrum_map(cmp)) is not None else None,
     ]
     return [m for m in made if m is not None] + atlas_figures(cmp)  # from saved weights: torch only if any
 
 
-def plot_comparison(cmp: Comparison, out_dir: Path, formats: list[str], paired=None) -> list[Path]:
-    """Every figure that the runs have data for; returns the files written."""
+def plot_comparison(
+    cmp: Comparison, out_dir: Path, formats: list[str], paired=None, note: str | None = None
+) -> list[Path]:
+    """Every figure that the runs have data for; returns the files written. `note` ("shortened: 500 of
+    6,000 steps") heads every figure, so that none is read without it."""
     import matplotlib
 
     style.plt()
@@ -447,5 +543,7 @@ def plot_comparison(cmp: Comparison, out_dir: Path, formats: list[str], paired=N
     written = []
     with matplotlib.rc_context(style.DETERMINISTIC):
         for stem, fig in build_figures(cmp, paired):
+            if note:  # above the figure's top edge (the saved bbox grows to hold it): clear of titles and legends
+                fig.text(0.01, 1.0, note, ha="left", va="bottom", color="tab:red", fontsize=10, fontweight="bold")
             written += style.save(fig, out_dir, stem, formats)
     return written

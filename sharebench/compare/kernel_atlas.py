@@ -2,8 +2,8 @@
 output grid, beside their mean and the shared kernel of the run's convolutional twin.
 
 For each group whose ConvNet's first layer is unshared or partly shared (locally connected,
-soft-tied, dynamic, low-rank, tiled, untied to local) — one run per group, its lowest seed whose
-weights were saved — two figures:
+soft-tied, dynamic, low-rank, tiled, untied to local) or dense (plain, β-LASSO, untied to dense) —
+one run per group, its lowest seed whose weights were saved — two figures:
 
 - kernel_atlas_<group>: for the CHANNELS output channels with the largest mean kernel norm over
   positions, each position's kernel at its place (1-D: a strip whose column p is position p's
@@ -12,7 +12,9 @@ weights were saved — two figures:
   run with the same seed whose settings differ in one key and whose first layer is a conv of the
   same kernel shape), the twin's kernel most like that mean (cosine): a conv's channels are not
   those of another net, so matching by index would pair unrelated kernels. One symmetric colour
-  scale per channel over all its images;
+  scale per channel over all its images. A dense layer has no kernel per position: in its place,
+  each output unit's weights on the whole input grid (1-D: column q is unit q's weights over the
+  input positions; 2-D: cell (i, j) an input-sized image), with no mean or twin beside them;
 - kernel_atlas_start_end_<group>, when the run kept its initial weights (trainer.save_initial_model):
   the same channels at step 0 and at the end, on one colour scale per channel.
 
@@ -27,7 +29,15 @@ from pathlib import Path
 import numpy as np
 
 from sharebench.compare import style
-from sharebench.compare.kernels import FIRST_LAYER, first_layer_grid, is_convnet, load_layer, position_kernels
+from sharebench.compare.kernels import (
+    FIRST_LAYER,
+    convnet_input,
+    dense_units,
+    first_layer_grid,
+    is_convnet,
+    load_layer,
+    position_kernels,
+)
 from sharebench.compare.run_record import Run
 from sharebench.compare.runs import Comparison, format_value
 from sharebench.terminal import warn
@@ -48,11 +58,12 @@ class Subject:
     end: np.ndarray  # (*output_size, out, in, *kernel)
     start: np.ndarray | None
     twin: tuple[Run, np.ndarray] | None  # the twin run and its conv kernels (out, in, *kernel)
+    dense: bool = False  # end holds each unit's weights on the input grid, (*output_size, out, in, *input_size)
 
 
 def describe(run: Run) -> str | None:
-    """The first layer's sharing in words, or None when it has no per-position kernels to draw
-    (a convolution, a dense map, or a model that is not a ConvNet)."""
+    """The first layer's sharing in words, or None when it has neither per-position kernels nor dense
+    units to draw (a convolution, or a model that is not a ConvNet)."""
     c = run.config
     if not is_convnet(c):
         return None
@@ -67,8 +78,12 @@ def describe(run: Run) -> str | None:
         return f"low-rank locally connected, K={c.get('model.rank')} ({c.get('model.combining', 'full')})"
     if layer == "tiled":
         return f"tiled convolution, tile {format_value(c.get('model.tile'))}"
-    if layer == "conv" and c.get("model.untie_to") == "local" and run.summary.get("untied_at_step"):
-        return f"conv untied to locally connected at step {run.summary['untied_at_step']}"
+    if layer == "dense":
+        lam = c.get("model.lasso_strength")
+        return f"dense, β-LASSO λ={format_value(lam)}, β={format_value(c.get('model.lasso_beta'))}" if lam else "dense"
+    if layer == "conv" and run.summary.get("untied_at_step"):
+        to = {"local": "locally connected", "dense": "dense"}.get(c.get("model.untie_to", "local"))
+        return f"conv untied to {to} at step {run.summary['untied_at_step']}" if to else None
     return None
 
 
@@ -126,25 +141,32 @@ def subjects(cmp: Comparison) -> tuple[list[tuple[str, Run, str]], list[str]]:
     return chosen, notes
 
 
-def _read(run: Run, field: str, dims: int, size: tuple) -> np.ndarray | None:
+def _read(run: Run, field: str, dims: int, size: tuple) -> tuple[str | None, np.ndarray | None]:
+    """(layer kind, its kernels at each position — a dense layer's units on the input grid)."""
     path = weights_file(run, field)
     if path is None:
-        return None
-    _, kernels = position_kernels(load_layer(path, FIRST_LAYER), dims, size)
-    return kernels
+        return None, None
+    params = load_layer(path, FIRST_LAYER)
+    kind, kernels = position_kernels(params, dims, size)
+    if kind == "dense":
+        return kind, dense_units(params, convnet_input(run.summary.get("input_shape") or []), size)
+    return kind, kernels
 
 
 def load_subject(cmp: Comparison, group: str, run: Run, what: str) -> Subject | None:
     dims, size = first_layer_grid(run.config, run.summary.get("input_shape") or [])
-    end = _read(run, "model_file", dims, size)
+    kind, end = _read(run, "model_file", dims, size)
     if end is None:
         return None
-    start = _read(run, "initial_model_file", dims, size)
-    twin, twin_kernels = _twin(cmp, run), None
+    start = _read(run, "initial_model_file", dims, size)[1]
+    if start is not None and start.shape != end.shape:  # a conv at the start, dense once untied: not one picture
+        start = None
+    twin, twin_kernels = _twin(cmp, run) if kind != "dense" else None, None
     if twin is not None:
         w = load_layer(weights_file(twin), FIRST_LAYER).get("weight")
         twin_kernels = w if w is not None and w.shape == end.shape[dims:] else None
-    return Subject(group, run, what, dims, end, start, (twin, twin_kernels) if twin_kernels is not None else None)
+    twin = (twin, twin_kernels) if twin_kernels is not None else None
+    return Subject(group, run, what, dims, end, start, twin, dense=kind == "dense")
 
 
 def chosen_channels(kernels: np.ndarray, dims: int, n: int = CHANNELS) -> list[int]:
@@ -198,7 +220,7 @@ def _channel_panel(sub, rows: list[tuple[str, np.ndarray, list[tuple[str, np.nda
     ncells = max(len(cells) for _, _, cells in rows)
     width = rows[0][1].shape[1]
     bar = 0.04 * width if dims == 2 else 0.5  # the colour bar's column, last
-    if dims == 1:  # small images beside the strip, each about as wide as its label
+    if dims == 1 or not ncells:  # small images beside the strip, each about as wide as its label
         grid = sub.add_gridspec(len(rows), 2 + ncells, width_ratios=[width] + [1.6] * ncells + [bar])
     else:  # small images stacked in a column beside the grid
         grid = sub.add_gridspec(len(rows), 3, width_ratios=[width, 0.3 * width, bar])
@@ -208,7 +230,8 @@ def _channel_panel(sub, rows: list[tuple[str, np.ndarray, list[tuple[str, np.nda
         drawn.append(ax.imshow(image, **draw))
         _position_ticks(ax, image.shape, dims, last=r == len(rows) - 1)
         ax.set_title(label, fontsize=8, loc="left")
-        slots = [grid[r, 1 + c] for c in range(len(cells))] if dims == 1 else list(grid[r, 1].subgridspec(ncells, 1))
+        beside = dims == 1 or not ncells
+        slots = [grid[r, 1 + c] for c in range(len(cells))] if beside else list(grid[r, 1].subgridspec(ncells, 1))
         for slot, (text, img) in zip(slots, cells):
             small = sub.add_subplot(slot)
             small.imshow(img, **draw)
@@ -265,11 +288,12 @@ def _figure(s: Subject, rows_of, when: str, note: str = ""):
         sub.set_visible(False)
     out, inputs = s.end.shape[s.dims], s.end.shape[s.dims + 1]
     grid, kernel = "×".join(map(str, s.end.shape[: s.dims])), "×".join(map(str, s.end.shape[s.dims + 2 :]))
+    reach, part = (f"each unit over the {kernel} input", "unit") if s.dense else (f"kernel {kernel}", "kernel")
     fig.suptitle(
         f"kernel atlas of {s.group}, {when}: run {_name(s.run)}, seed {format_value(s.run.value('seed'))}\n"
         f"layer {FIRST_LAYER} ({s.what}): {grid} output positions, {inputs} input channel"
-        f"{'s' * (inputs != 1)}, kernel {kernel}\n"
-        f"channels {', '.join(map(str, channels))}: the {len(channels)} of {out} with the largest mean kernel "
+        f"{'s' * (inputs != 1)}, {reach}\n"
+        f"channels {', '.join(map(str, channels))}: the {len(channels)} of {out} with the largest mean {part} "
         f"norm over positions{note}",
         fontsize=10,
     )
@@ -281,6 +305,11 @@ def atlas_figure(s: Subject):
 
     def rows_of(o):
         kernels = np.take(s.end, o, axis=s.dims)  # (*positions, in, *kernel)
+        if s.dense:  # units over the whole input: no kernel for a mean or a twin to stand for
+            label = (
+                "each unit's weights, input positions top to bottom" if s.dims == 1 else "each unit on the input grid"
+            )
+            return [(label, mosaic(kernels, s.dims), [])], f"channel {o}"
         mean = kernels.reshape(-1, *kernels.shape[s.dims :]).mean(0)
         cells, title = [("mean", cell(mean, s.dims))], f"channel {o}"
         if s.twin is not None:
@@ -305,7 +334,8 @@ def start_end_figure(s: Subject):
         rows = []
         for label, kernels in (("start (step 0)", s.start), (f"end (step {_steps(s.run)})", s.end)):
             k = np.take(kernels, o, axis=s.dims)
-            rows.append((label, mosaic(k, s.dims), [("mean", cell(k.reshape(-1, *k.shape[s.dims :]).mean(0), s.dims))]))
+            mean = [] if s.dense else [("mean", cell(k.reshape(-1, *k.shape[s.dims :]).mean(0), s.dims))]
+            rows.append((label, mosaic(k, s.dims), mean))
         return rows, f"channel {o}"
 
     fig = _figure(s, rows_of, "start and end of training")

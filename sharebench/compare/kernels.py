@@ -11,7 +11,8 @@ output grid); each gives an array (*output_size, out, in, *kernel):
   the bank at p mod the weight's leading shape (for a local layer, its own);
 - lowrank (LowRankLocallyConnected: basis (K, out, in, *kernel) and combining* logits, summed and
   broadcast to (K, *output_size)): Σ_k softmax_k(logits at p) · basis_k;
-- dense (DenseMap: a 2-D weight): no kernel per position, None.
+- dense (DenseMap: a 2-D weight): no kernel per position, None; `dense_units` gives each output unit's
+  weights on the input grid instead, (*output_size, out, in, *input_size).
 
 Weights are read with torch.load(weights_only=True), so loading runs no code; torch is imported
 only by `load_layer`, i.e. only when there is a kernel atlas to draw. The rest is NumPy.
@@ -71,6 +72,14 @@ def position_kernels(params: dict, dims: int, output_size) -> tuple[str, np.ndar
     return kind, KERNELS[kind](params, tuple(output_size))
 
 
+def dense_units(params: dict, input_shape, output_size) -> np.ndarray:
+    """A DenseMap's weight (out·Q, in·N) as (*output_size, out, in, *input_size): row o·Q + q is unit
+    (o, q), its columns the flattened (in, *input_size) input, as DenseMap.forward reads them."""
+    dims = len(output_size)
+    w = params["weight"].reshape(-1, *output_size, *input_shape)
+    return np.moveaxis(w, 0, dims)
+
+
 def is_convnet(config: dict) -> bool:
     return config.get("model._target_") == CONVNET
 
@@ -82,12 +91,15 @@ def _first(value, dims: int) -> tuple[int, ...]:
     return tuple(value) if isinstance(value, (list, tuple)) else (value,) * dims
 
 
+def convnet_input(input_shape: list) -> list[int]:
+    """(channels, *size) as a ConvNet reads it: a flat vector is a 1-channel sequence."""
+    return [1, *input_shape] if len(input_shape) == 1 else list(input_shape)
+
+
 def first_layer_grid(config: dict, input_shape: list) -> tuple[int, tuple[int, ...]]:
     """(position dims, output size) of a ConvNet's first block, from its flat config and the
-    input shape summary.json recorded (a flat vector is a 1-channel sequence, as ConvNet reads it)."""
-    shape = list(input_shape)
-    if len(shape) == 1:
-        shape = [1, *shape]
+    input shape summary.json recorded."""
+    shape = convnet_input(input_shape)
     dims = len(shape) - 1
     k, s, p, d = (_first(config.get(f"model.{name}", default), dims) for name, default in GEOMETRY.items())
     size = tuple((n + 2 * pi - di * (ki - 1) - 1) // si + 1 for n, ki, si, pi, di in zip(shape[1:], k, s, p, d))

@@ -70,8 +70,16 @@ def _labels(ax, points: list[dict]) -> None:
         (here.append(p) if here is not None else places.append([p]))
     for group in places:
         text = style.wrap(", ".join(p["label"] for p in group), 28)
+        x, y = group[0]["locality"], group[0]["sharing"]
+        right, top = x > 0.7, y > 0.7  # near the right or top edge (a conv at (1, 1)): the label goes inside
         ax.annotate(
-            text, (group[0]["locality"], group[0]["sharing"]), xytext=(6, 4), textcoords="offset points", fontsize=8
+            text,
+            (x, y),
+            xytext=(-6 if right else 6, -6 if top else 4),
+            textcoords="offset points",
+            fontsize=8,
+            ha="right" if right else "left",
+            va="top" if top else "bottom",
         )
 
 

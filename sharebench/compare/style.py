@@ -26,7 +26,18 @@ METADATA = {
 MAX_WIDTH = 12.0  # inches: a folder of unrelated runs once made a 4,603-pixel-wide figure
 WRAP = 36  # characters per legend or tick label line
 FEW_POINTS = 20  # curves with at most this many points get markers (one evaluation is one point)
-MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+FEW_EVALS = 5  # curves with fewer points are their points, joined by a thin dotted line: not a curve
+# twelve groups, twelve colours and twelve markers: tab10, then tab20b's indigo and gold (tab20's pale
+# halves were near-twins of their neighbours: ten groups at one x read as one smear; black would hide
+# the black seed dots and whiskers of a bar)
+PALETTE = [
+    *("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"),
+    *("tab:brown", "tab:pink", "tab:gray", "tab:olive", "tab:cyan"),
+    *("#393b79", "#e7ba52"),
+]
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "p", "h"]
+PAGE_PX = 740  # a results page's text column at a 1280-px window (Material: 1280 − 2 × 12.1 rem − margins)
+DPI = 150  # the saving dpi; on a page one pixel is shown as one CSS pixel (96 per inch) until scaled to fit
 LINESTYLES = ["-", "--", ":", "-."]
 
 
@@ -48,28 +59,22 @@ def group_styles(values: dict[str, dict[str, str]]) -> dict[str, dict]:
     and line style per combination of the other keys, so 20 groups read as 5 models × 4 settings."""
     keys = list(next(iter(values.values()), {}))
     lead = "model" if "model" in keys else (keys[0] if keys else None)
-    if lead is None or len(keys) == 1:  # one key: one colour per group
-        colors = _colors(len(values))
+    if lead is None or len(keys) == 1:  # one key: colour and marker both distinct up to 12 groups,
+        n = len(PALETTE)  # then the marker steps on by one per round of colours: no pair comes twice
         return {
-            g: {"color": colors[i % len(colors)], "marker": MARKERS[i // len(colors) % len(MARKERS)], "ls": "-"}
+            g: {"color": PALETTE[i % n], "marker": MARKERS[(i + i // n) % len(MARKERS)], "ls": "-"}
             for i, g in enumerate(values)
         }
     leads = list(dict.fromkeys(v[lead] for v in values.values()))
     rests = list(dict.fromkeys(tuple(v[k] for k in keys if k != lead) for v in values.values()))
-    colors = _colors(len(leads))
     return {
         g: {
-            "color": colors[leads.index(v[lead]) % len(colors)],
+            "color": PALETTE[leads.index(v[lead]) % len(PALETTE)],
             "marker": MARKERS[rests.index(tuple(v[k] for k in keys if k != lead)) % len(MARKERS)],
             "ls": LINESTYLES[rests.index(tuple(v[k] for k in keys if k != lead)) % len(LINESTYLES)],
         }
         for g, v in values.items()
     }
-
-
-def _colors(n: int):
-    cmap = plt().get_cmap("tab10" if n <= 10 else "tab20")
-    return [cmap(i % cmap.N) for i in range(max(n, 1))]
 
 
 def legend_outside(labels: list[str]) -> bool:
@@ -97,6 +102,23 @@ def legend(fig, ax, labels: list[str]) -> None:
         ax.legend(handles, texts, frameon=False)
 
 
+def legend_columns(labels: list[str], width: float) -> int:
+    """Columns of a legend below a figure `width` inches wide: as many, up to 4, as its longest entry
+    (wrapped at WRAP characters, so one column always fits) lets fit."""
+    longest = max(len(line) for s in labels for line in wrap(s).splitlines())
+    column = 0.075 * longest + 0.5  # inches: a character of the 9-pt legend, and the handle beside it
+    return max(1, min(4, int(width // column)))
+
+
+def marks(st: dict, n: int) -> dict:
+    """Line keywords of a curve of `n` evaluations: fewer than FEW_EVALS are points, joined by a thin
+    dotted line (two evaluations are not a curve); up to FEW_POINTS a line with small markers; more,
+    a line."""
+    if n < FEW_EVALS:
+        return {"marker": st["marker"], "ms": 6, "ls": ":", "lw": 1.0}
+    return {"marker": "o" if n <= FEW_POINTS else None, "ms": 3, "ls": "-", "lw": 1.5}
+
+
 def human(x: float) -> str:
     """Tick text of a count: 500, 20k, 1.5M."""
     for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
@@ -105,7 +127,12 @@ def human(x: float) -> str:
     return f"{x:g}"
 
 
-def count_ticks(axis, lo: float, hi: float) -> None:
+def percent(x: float) -> str:
+    """Tick text of a percentage: 1%, 12.5%, 100%."""
+    return f"{x:g}%"
+
+
+def count_ticks(axis, lo: float, hi: float, text=human) -> None:
     """Labelled ticks on a log count axis at 1-2-3-5-7, 1-2-5 or 1 per decade, as the span allows
     (matplotlib's default labels only powers of ten: a 14k–78k axis showed two labels)."""
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
@@ -113,8 +140,22 @@ def count_ticks(axis, lo: float, hi: float) -> None:
     decades = math.log10(hi / lo) if lo > 0 and hi > lo else 0
     subs = (1.0, 2.0, 3.0, 5.0, 7.0) if decades < 1.5 else (1.0, 2.0, 5.0) if decades < 3 else (1.0,)
     axis.set_major_locator(LogLocator(base=10, subs=subs))
-    axis.set_major_formatter(FuncFormatter(lambda x, _: human(x)))
+    axis.set_major_formatter(FuncFormatter(lambda x, _: text(x)))
     axis.set_minor_formatter(NullFormatter())
+
+
+def percent_ticks(axis) -> None:
+    """Tick labels of an axis in percent (accuracy ×100, a training fraction ×100): 80%, not 80 or 10²."""
+    from matplotlib.ticker import FuncFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda x, _: percent(x)))
+
+
+def value_ticks(axis) -> None:
+    """Tick labels of a swept value as it is written: 0, 0.001, 0.1 (not 10⁻³)."""
+    from matplotlib.ticker import FuncFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}".replace("-", "−")))
 
 
 def integer_ticks(axis) -> None:
@@ -123,17 +164,24 @@ def integer_ticks(axis) -> None:
     axis.set_major_locator(MaxNLocator(integer=True))
 
 
+def page_points(fig, points: float) -> float:
+    """The size, in CSS points, at which text of `points` in `fig` is read on a results page: the PNG
+    saved at DPI and cropped tight, shown one pixel per CSS pixel and scaled down to PAGE_PX if wider."""
+    width = fig.get_tightbbox(fig.canvas.get_renderer()).width * DPI
+    return points * DPI / 96 * min(1.0, PAGE_PX / width)
+
+
 def save(fig, out_dir: Path, stem: str, formats: list[str]) -> list[Path]:
     """Every format of one figure, cropped to what is drawn (a legend outside is never clipped)."""
     paths = []
     # the layout solved once, at the saving dpi, then frozen: each save would solve it again from where
     # the last draw left it, and an SVG saved after a PNG could differ in its sixth decimal between runs
-    fig.set_dpi(150)
+    fig.set_dpi(DPI)
     fig.draw_without_rendering()
     fig.set_layout_engine("none")
     for fmt in formats:
         path = out_dir / f"{stem}.{fmt}"
-        fig.savefig(path, format=fmt, dpi=150, metadata=METADATA.get(fmt), bbox_inches="tight")
+        fig.savefig(path, format=fmt, dpi=DPI, metadata=METADATA.get(fmt), bbox_inches="tight")
         paths.append(path)
     plt().close(fig)
     return paths

@@ -15,6 +15,10 @@ More of the spectrum, as options (all off by default):
 - untie_at t (layer conv): train as a conv, then at step t swap each conv for its untie_to (local |
   dense) twin holding the same function (after d'Ascoli et al. 2019). Accounting before training counts
   the conv; what it becomes is the same config with layer=<untie_to> (`sharebench params`);
+- lasso_strength λ, lasso_beta β (layer dense): β-LASSO (Neyshabur 2020, Algorithm 1) on the dense
+  blocks' weights: λ·Σ|w| joins the loss, so the step is w − lr·(∇L + λ·sign(w)) (exactly so under
+  optim=sgd without momentum; another optimizer transforms the λ·sign(w) term as it does ∇L), and after
+  every step each weight with |w| < β·λ is set to 0. Biases and the head are trained as usual;
 - match_params_of (layer conv): widen every block by one factor until the unique parameter count is
   closest to the twin's with that layer (widen.py).
 
@@ -132,7 +136,9 @@ def _number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def check_spectrum_options(layer, tie_strength, share_every, untie_at, untie_to, match_params_of) -> None:
+def check_spectrum_options(
+    layer, tie_strength, share_every, untie_at, untie_to, match_params_of, lasso_strength=0.0, lasso_beta=0.0
+) -> None:
     """UserErrors for the ConvNet's own options of the sharing spectrum, each naming the fix (a layer's
     own options — rank and combining, tile — are checked by the layer: lowrank.py, tiled.py)."""
 
@@ -163,6 +169,11 @@ def check_spectrum_options(layer, tie_strength, share_every, untie_at, untie_to,
                 f"model.match_params_of={match_params_of!r} is not valid: use {' | '.join(LAYER_NAMES[1:])}, or null"
             )
         needs("match_params_of", match_params_of, "conv")
+    for option, value in (("lasso_strength", lasso_strength), ("lasso_beta", lasso_beta)):
+        if not _number(value) or value < 0:
+            raise OptionError(f"model.{option}={value!r} is not valid: use a number >= 0 (0: off), e.g. 0.0001")
+        if value:
+            needs(option, value, "dense")
 
 
 class ConvNet(nn.Module):
@@ -186,6 +197,8 @@ class ConvNet(nn.Module):
         untie_at=None,
         untie_to="local",
         match_params_of=None,
+        lasso_strength=0.0,
+        lasso_beta=0.0,
     ):
         super().__init__()
         # what LAYERS' classes may take; made first, before any local name could shadow an option's
@@ -202,7 +215,9 @@ class ConvNet(nn.Module):
         if pool not in (None, *{p for p, _ in POOLS}):
             raise invalid("model.pool", pool, "null, max or avg", "max")
         dims = len(input_shape) - 1
-        check_spectrum_options(layer, tie_strength, share_every, untie_at, untie_to, match_params_of)
+        check_spectrum_options(
+            layer, tie_strength, share_every, untie_at, untie_to, match_params_of, lasso_strength, lasso_beta
+        )
         blocks = len(channels)
         geometry = {
             name: _per_block(name, value, blocks, dims)
@@ -234,6 +249,7 @@ class ConvNet(nn.Module):
         self.dims, self.pool, self.pool_size, self.num_blocks = dims, pool, _tuple(pool_size, dims), blocks
         self.channels, self.input_sizes = list(channels), []
         self.tie_strength, self.share_every = tie_strength, share_every
+        self.lasso_strength, self.lasso_beta = lasso_strength, lasso_beta
         self.untie_at, self.untie_to, self.untied = untie_at, untie_to, False
         size, in_ch = tuple(input_shape[1:]), input_shape[0]
         for i, out_ch in enumerate(channels, start=1):
@@ -268,18 +284,42 @@ class ConvNet(nn.Module):
     def blocks(self) -> list[nn.Module]:
         return [getattr(self, f"conv{i}") for i in range(1, self.num_blocks + 1)]
 
+    def dense_blocks(self) -> list[DenseMap]:
+        return [m for m in self.blocks() if isinstance(m, DenseMap)]
+
     def penalty(self) -> torch.Tensor | None:
-        """Soft positional tying: λ·Σ_p ‖w_p − w̄‖² summed over the locally connected layers."""
-        if not self.tie_strength:
-            return None
-        spreads = [
-            (w - w.mean(0)).pow(2).sum()
-            for w in (m.weight.flatten(0, self.dims - 1) for m in self.blocks() if isinstance(m, _LocallyConnectedNd))
-        ]
-        return self.tie_strength * torch.stack(spreads).sum()
+        """Soft positional tying, λ·Σ_p ‖w_p − w̄‖² over the locally connected layers, and β-LASSO's
+        λ·Σ|w| over the dense blocks' weights; None when both are off."""
+        terms = []
+        if self.tie_strength:
+            local = [m.weight.flatten(0, self.dims - 1) for m in self.blocks() if isinstance(m, _LocallyConnectedNd)]
+            terms.append(self.tie_strength * torch.stack([(w - w.mean(0)).pow(2).sum() for w in local]).sum())
+        if self.lasso_strength:  # the gradient of |w| is sign(w): 0 at 0, so a zeroed weight feels no pull
+            terms.append(self.lasso_strength * torch.stack([m.weight.abs().sum() for m in self.dense_blocks()]).sum())
+        return sum(terms) if terms else None
+
+    def threshold(self) -> None:
+        """β-LASSO's second half: every dense weight with |w| < β·λ set to exactly 0."""
+        cut = self.lasso_beta * self.lasso_strength
+        with torch.no_grad():
+            for m in self.dense_blocks():
+                m.weight.masked_fill_(m.weight.abs() < cut, 0.0)
+
+    def evaluation_metrics(self, splits, evaluate) -> dict[str, float]:
+        """β-LASSO runs: `conv<i>_zero_fraction`, the share of each dense block's weights that are exactly 0."""
+        if not self.lasso_strength:
+            return {}
+        return {
+            f"conv{i}_zero_fraction": (m.weight == 0).float().mean().item()
+            for i, m in enumerate(self.blocks(), start=1)
+            if isinstance(m, DenseMap)
+        }
 
     def after_step(self, step: int) -> bool:
-        """Dynamic sharing and untying, by the 1-based global step; True when the parameters changed."""
+        """β-LASSO's threshold, dynamic sharing and untying, by the 1-based global step; True when the
+        parameters changed."""
+        if self.lasso_strength and self.lasso_beta:
+            self.threshold()
         if self.share_every and step % self.share_every == 0:
             with torch.no_grad():
                 for m in self.blocks():

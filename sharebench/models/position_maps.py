@@ -55,7 +55,12 @@ def locality_and_sharing(kernels: torch.Tensor, inside: torch.Tensor, total: flo
     local = (w.pow(2).sum(-1) * uses).sum().item()
     shared = (w * uses[..., None]).sum(0) / inside.sum(0).clamp(min=1)[:, None]  # w̄[t]: least squares
     residual = ((w - shared).pow(2).sum(-1) * uses).sum().item()
-    return {"locality": local / (local if total is None else total), "sharing": 1 - residual / local}
+    total = local if total is None else total
+    # a map of zeros (β-LASSO can zero a whole layer) sits nowhere: NaN, not a division by zero
+    return {
+        "locality": local / total if total else math.nan,
+        "sharing": 1 - residual / local if local else math.nan,
+    }
 
 
 def position_energy(weight: torch.Tensor, channels: int, positions: int) -> torch.Tensor:

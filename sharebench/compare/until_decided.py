@@ -10,7 +10,7 @@ seeds are added. Round one runs every arm on the first `first_round` seeds; each
 
 Job numbers are fixed by the plan (seed position × arms + arm), so a sweep continued with
 `resume=true` finds every finished job where it left it. The Hydra plugin that runs this is
-hydra_plugins/sharebench_until_decided; the checks here also run before Hydra starts (checks/).
+hydra_plugins/sharebench_until_decided; check_sweep runs the same checks before Hydra starts (cli).
 """
 
 import csv
@@ -22,12 +22,37 @@ from pathlib import Path
 
 from sharebench.compare.sequential import Design, replay, schedule
 from sharebench.compare.verdicts import UNDECIDED, check_delta
+from sharebench.configs import CONFIG_NAME, compose, parse_overrides, run_flags
 from sharebench.errors import UserError
 
 SWEEPER = "hydra_plugins.sharebench_until_decided.until_decided.UntilDecidedSweeper"
 NAME = "hydra/sweeper=until_decided"
 RESULT_FILE = "until_decided.csv"
 KEYS = ("first_round", "step", "budget", "alpha", "delta", "metric", "baseline")  # its config's, params aside
+
+
+def check_sweep(args: list[str]) -> None:
+    """`sharebench run` arguments: nothing for any other sweeper; a UserError, before Hydra starts, for
+    a sweep the until_decided sweeper would refuse (its plan, keys and pairs)."""
+    from omegaconf import OmegaConf
+
+    flags = run_flags(args)
+    if not flags.multirun or flags.help or flags.cfg or flags.config_dir or flags.config_path:
+        return
+    parsed = parse_overrides(flags.overrides)
+    fixed = [o.input_line for o in parsed if not o.is_sweep_override()]
+    hydra = compose(fixed, flags.config_name or CONFIG_NAME, with_hydra=True).hydra
+    if OmegaConf.select(hydra, "sweeper._target_") != SWEEPER:
+        return
+    keys = OmegaConf.to_container(hydra.sweeper, resolve=True)
+    keys.pop("_target_")
+    params = keys.pop("params", None) or {}
+    task = [o for o in flags.overrides if not o.lstrip("+~").startswith("hydra")]
+    plan = make_plan(parse_overrides([*(f"{k}={v}" for k, v in params.items()), *task]))
+    unknown = sorted(set(keys) - set(KEYS))
+    if unknown:
+        raise UserError(f"hydra.sweeper.{unknown[0]} is not a key of {NAME}; its keys: {', '.join(KEYS)}")
+    arm_pairs(plan, make_design(plan, **keys).baseline)
 
 
 @dataclass(frozen=True)
