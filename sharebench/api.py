@@ -106,7 +106,7 @@ def _run_log(run_dir: Path):
     console.addFilter(lambda record: record.name != "sharebench.detail" and not record.exc_info)
     file = RunLogHandler(run_dir / "sharebench.log", delay=True)  # opened at its first line
     file.setFormatter(logging.Formatter("[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"))
-    saved = logger.level, logger.propagate
+    level, propagate = logger.level, logger.propagate
     logger.setLevel(logging.INFO)
     logger.propagate = False  # each line once, whatever the notebook's root logger does
     logger.addHandler(console)
@@ -117,7 +117,8 @@ def _run_log(run_dir: Path):
         logger.removeHandler(console)
         logger.removeHandler(file)
         file.close()
-        logger.level, logger.propagate = saved
+        logger.setLevel(level)
+        logger.propagate = propagate
 
 
 def assemble(cfg):
