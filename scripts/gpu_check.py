@@ -97,17 +97,12 @@ def check_amp(model: str, dry: bool, workdir: Path) -> dict:
 
 def check_no_sync(dry: bool, workdir: Path) -> dict:
     """One epoch with augmentation under CUDA's sync debug mode, flush excepted."""
-    from sharebench import data, models
-    from sharebench.data.augment import make_augment
+    from sharebench import assemble
     from sharebench.train import loop
-    from sharebench.train.optimizers import build_optimizer
 
     cfg = config(dry, "model=local_cnn", "augment.translate=1", "trainer.epochs=1")
-    device = torch.device(cfg.device)
-    splits = data.load(cfg.dataset).to(device)
-    model = models.build(cfg.model, splits.input_shape, splits.num_outputs).to(device)
-    optimizer = build_optimizer(cfg.optim, model.parameters())
-    augment = make_augment(1, False, splits.fill, 0, device)
+    parts = assemble(cfg)  # data → model → optimizer → augmentation, on the device, as a run makes them
+    device = parts.device
     cuda = device.type == "cuda"
     mode = (lambda m: torch.cuda.set_sync_debug_mode(m)) if cuda else (lambda m: None)
     plain_clock = loop.device_clock
@@ -130,7 +125,7 @@ def check_no_sync(dry: bool, workdir: Path) -> dict:
     loop.device_clock = flush_clock
     try:
         mode("error")
-        result = loop.fit(model, splits, optimizer, cfg.trainer, device, 0, on_evaluation, lambda s: None, augment)
+        result = parts.fit(on_evaluation)
     finally:
         mode(0)
         loop.device_clock = plain_clock

@@ -163,14 +163,30 @@ def run_command(args: list[str]) -> int:
     except UserError as err:
         return user_error(err)
     args = in_batches(args)  # the basic launcher's first job starts in seconds
+    from contextlib import nullcontext
+
+    from sharebench.configs import run_flags
     from sharebench.run import app
+    from sharebench.run.signals import sweep_in_this_process
 
     sys.argv = ["sharebench run", *args]  # Hydra reads its overrides and flags from sys.argv
-    try:
-        app.main()
-    except KeyboardInterrupt:  # outside a run (e.g. while Hydra starts): nothing to save
-        return 130
-    return 0
+    with sweep_in_this_process() if run_flags(args).multirun else nullcontext() as sweep:
+        try:
+            app.main()
+        except KeyboardInterrupt:  # outside a run (e.g. while Hydra starts): nothing to save
+            return _sweep_stopped(sweep, 130)
+        return _sweep_stopped(sweep, sweep.exit_code) if sweep else 0
+
+
+def _sweep_stopped(sweep, code: int) -> int:
+    """A signal after a sweep's last job (or a second one between jobs): the line that continues it,
+    once a job has run here (the sweep dir exists), and the signal's exit code."""
+    if sweep is not None and sweep.sweep_dir is not None:
+        from sharebench.run.resume_args import continue_command
+        from sharebench.terminal import warn
+
+        warn(f"sharebench: interrupted; continue with: {continue_command(sweep_dir=sweep.sweep_dir)}")
+    return code
 
 
 def params_command(args: list[str]) -> int:

@@ -51,6 +51,15 @@ def compose(overrides=(), config_name: str = CONFIG_NAME, with_hydra: bool = Fal
         return hydra_compose(config_name, overrides=list(overrides), return_hydra_config=with_hydra)
 
 
+def new_run_dir(cfg) -> str:
+    """The run dir Hydra's app would make for a config composed with_hydra: its hydra.run.dir, with
+    the resolvers Hydra registers for a job (`${now:…}`) in place."""
+    from hydra.core.utils import setup_globals
+
+    setup_globals()
+    return str(cfg.hydra.run.dir)
+
+
 class SweepComposer:
     """`compose` for the many jobs of one sweep, each distinct configuration composed once: Hydra's
     slow part (reading the option files and merging the defaults list) runs once per distinct choice of

@@ -31,7 +31,8 @@ def refused_target(key: str, target) -> UserError:
     return UserError(
         f"{key}={target} is refused: Hydra's instantiate blocklist does not let a config build it (it could "
         f"change files or run code); choose a shipped option (`sharebench list`), and if it came from a run's "
-        f".hydra/overrides.yaml (resume=<dir>), that file was edited: restore it or start a new run"
+        f".hydra/overrides.yaml or a sweep's multirun.yaml (resume=<dir>), that file was edited: restore it or "
+        f"start a new run"
     )
 
 

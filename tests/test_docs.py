@@ -42,6 +42,10 @@ def test_docs_build_strict(tmp_path):
     # a command example marked in a page was run at build time, not left as a marker
     html = (site / "guide" / "run" / "index.html").read_text()
     assert "output:" not in html and "unknown optim" in html
+    # the Python page's example ran at build time, and its reference comes from the docstrings
+    html = (site / "guide" / "python" / "index.html").read_text()
+    assert "output:" not in html and "It prints" in html and "final_test_acc_mean" in html
+    assert "sharebench.api.run" in html and "Train one run as" in html and "Parts" in html
     # the command-line page holds every subcommand's help, run at build time
     from sharebench.cli import build_parser
 

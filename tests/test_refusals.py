@@ -1,6 +1,8 @@
 """A refused command changes nothing on disk: every way `sharebench run` can refuse to continue a
 run, tried on a real interrupted run dir, leaves its bytes as they were, and `resume=<dir>` still
-finishes the run afterwards."""
+finishes the run afterwards; and a name Hydra itself would build (a callback, the sweeper, the
+launcher, a logging handler) that it would refuse, or could not import or call, is one line, exit 2,
+before Hydra starts."""
 
 import os
 import shutil
@@ -9,11 +11,13 @@ import threading
 from pathlib import Path
 
 import pytest
-from helpers.commands import run_in_process
+from helpers.commands import run_in_process, sharebench
 from helpers.configs import TINY
 from helpers.runs import dir_bytes, held, training_started, wait_for
 
+from sharebench.checks.hydra_targets import check_hydra_targets
 from sharebench.cli import main as cli_main
+from sharebench.configs import compose
 from sharebench.records.run_dir import read_csv, read_summary
 
 RUN = (*TINY, "model=mlp", "trainer.max_steps=60", "trainer.eval_every=5", "trainer.plots=false")
@@ -117,3 +121,49 @@ def test_a_completed_run_resumed_with_other_overrides_is_refused_and_left_alone(
     assert cli_main(["run", f"resume={run}"]) == 0
     assert "already completed: skipped" in capsys.readouterr().out
     assert dir_bytes(run) == before
+
+
+# ---- what Hydra builds itself ------------------------------------------------------------------
+
+REFUSED = "is refused: Hydra's instantiate blocklist does not let a config build it"
+HYDRA_TARGETS = {
+    "+hydra.callbacks.x._target_=os.system": REFUSED,
+    "+hydra.callbacks.x._target_=subprocess.call": REFUSED,
+    "+hydra.callbacks.x._target_=builtins.eval": REFUSED,
+    "+hydra.callbacks.x._target_=os": "hydra.callbacks.x._target_='os' names a module, not a class or function",
+    "+hydra.callbacks.x._target_=nope.missing": "hydra.callbacks.x._target_='nope.missing' cannot be imported",
+    "+hydra.callbacks.x._target_=os.no_such_name": "cannot be imported",
+    "+hydra.callbacks.x.inner._target_=os.system": "hydra.callbacks.x.inner._target_=os.system " + REFUSED,
+    "hydra.callbacks.comparison._target_=subprocess.Popen": REFUSED,
+    "hydra.launcher._target_=os.system": "hydra.launcher._target_=os.system " + REFUSED,
+    "hydra.launcher._target_=sharebench.run.sweep_outcome.SweepOutcome": "is not a Hydra launcher",
+    "hydra.sweeper._target_=builtins.eval": REFUSED,
+    "hydra.sweeper._target_=hydra_plugins.nope.Sweeper": "is not a Hydra sweeper: choose one with hydra/sweeper=",
+    "hydra.job_logging.handlers.console.class=subprocess.Popen": REFUSED,
+    "hydra.job_logging.handlers.console.class=nope.Handler": "cannot be imported",
+}
+
+
+@pytest.mark.parametrize("multirun", [False, True], ids=["run", "sweep"])
+@pytest.mark.parametrize("override", HYDRA_TARGETS)
+def test_a_name_hydra_builds_is_checked_before_hydra_starts(tmp_path, monkeypatch, capsys, override, multirun):
+    monkeypatch.chdir(tmp_path)
+    flags = ["-m", "seed=0,1"] if multirun else []
+    assert HYDRA_TARGETS[override] in refused([*flags, *RUN, override], capsys)
+    assert not any(tmp_path.iterdir()), "nothing is written"
+
+
+def test_the_command_refuses_a_callback_in_one_line_and_runs_nothing(tmp_path):
+    out = sharebench(
+        "run", *RUN, "+hydra.callbacks.x._target_=os.system", "+hydra.callbacks.x.command=touch x", cwd=tmp_path
+    )
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and REFUSED in out.stderr, out.stderr
+    assert "Traceback" not in out.stdout + out.stderr and not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [[], ["hydra/launcher=joblib"], ["hydra/launcher=submitit_slurm_requeue"], ["hydra/sweeper=until_decided"]],
+)
+def test_the_shipped_callbacks_launchers_and_sweepers_pass(overrides):
+    check_hydra_targets(compose(overrides, with_hydra=True).hydra)

@@ -3,25 +3,15 @@ whole runs and their files, are in test_faults.py."""
 
 import math
 
-import torch
 from helpers.configs import TINY, make_cfg
-from hydra.utils import instantiate
 
-from sharebench import data, models
-from sharebench.run.experiment import seed_everything
-from sharebench.train.loop import fit
+from sharebench import assemble
 
 
 def train(*overrides, **fit_options):
-    cfg = make_cfg(*TINY, *overrides)
-    splits = data.load(cfg.dataset)
-    seed_everything(cfg.seed)
-    model = models.build(cfg.model, splits.input_shape, splits.num_outputs)
-    optimizer = instantiate(cfg.optim, params=model.parameters())
+    parts = assemble(make_cfg(*TINY, "device=cpu", *overrides))  # data → model → optimizer, as a run makes them
     evals, steps = [], []
-    result = fit(
-        model, splits, optimizer, cfg.trainer, torch.device("cpu"), cfg.seed, evals.append, steps.extend, **fit_options
-    )
+    result = parts.fit(evals.append, steps.extend, **fit_options)
     return result, evals, steps
 
 

@@ -4,6 +4,10 @@ A line `<!-- output: sharebench params model=local_cnn -->` (optionally ending `
 command and what it printed, so examples of `params`, `list`, `--help` and error messages are
 always today's. Only deterministic, quick commands belong here (no training: those numbers live in
 committed records, see docs/results/).
+
+A line `<!-- output: python -->` right above a ```python block runs that block in a fresh Python, in
+an empty directory, and shows what it printed below it: an example of the Python calls that cannot
+go stale. Keep such a block to seconds (a tiny synthetic run, trainer.threads=1).
 """
 
 import os
@@ -16,7 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 
-MARKER = re.compile(r"^<!-- output: (?P<command>.+?)(?: \| tail (?P<tail>\d+))? -->$", re.MULTILINE)
+MARKER = re.compile(r"^<!-- output: (?!python -->)(?P<command>.+?)(?: \| tail (?P<tail>\d+))? -->$", re.MULTILINE)
+PYTHON = re.compile(r"^<!-- output: python -->\n```python\n(?P<code>.*?)\n```$", re.MULTILINE | re.DOTALL)
 EXE = Path(sys.executable).with_name("sharebench")
 _pending: dict = {}
 
@@ -44,6 +49,23 @@ def output(command: str, tail: int | None = None) -> str:
     return f"```console\n$ {command}\n{text}\n```"
 
 
+@cache
+def python_output(code: str) -> str:
+    with tempfile.TemporaryDirectory() as cwd:
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**os.environ, "COLUMNS": "80", "SHAREBENCH_DATA": os.environ.get("SHAREBENCH_DATA", cwd)},
+        )
+    text = (done.stdout + done.stderr).rstrip()
+    if done.returncode != 0:
+        raise RuntimeError(f"a Python example failed in the docs build (exit {done.returncode}):\n{text}")
+    return f"```python\n{code}\n```\n\nIt prints (run when these pages were built):\n\n```text\n{text}\n```"
+
+
 def _args(m) -> tuple[str, int | None]:
     return m["command"], int(m["tail"]) if m["tail"] else None
 
@@ -52,11 +74,17 @@ def on_files(files, config):
     """Start every page's commands at once: each pays torch's import, so they run side by side."""
     global _pending
     pool = ThreadPoolExecutor(max_workers=4)
-    wanted = {_args(m) for f in files.documentation_pages() for m in MARKER.finditer(f.content_string)}
+    pages = [f.content_string for f in files.documentation_pages()]
+    wanted = {_args(m) for text in pages for m in MARKER.finditer(text)}
     _pending = {args: pool.submit(output, *args) for args in wanted}
+    _pending |= {m["code"]: pool.submit(python_output, m["code"]) for text in pages for m in PYTHON.finditer(text)}
     pool.shutdown(wait=False)
     return files
 
 
 def on_page_markdown(markdown, page, config, files):
-    return MARKER.sub(lambda m: _pending[_args(m)].result() if _args(m) in _pending else output(*_args(m)), markdown)
+    def done(key, run, *args):  # started by on_files, or now (a page it did not see: mkdocs serve)
+        return _pending[key].result() if key in _pending else run(*args)
+
+    markdown = PYTHON.sub(lambda m: done(m["code"], python_output, m["code"]), markdown)
+    return MARKER.sub(lambda m: done(_args(m), output, *_args(m)), markdown)

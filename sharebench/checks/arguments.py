@@ -1,6 +1,7 @@
 """Check `sharebench run` arguments before Hydra starts any job, so a typo costs one clear line.
 
-Every job a sweep would run (configs.expand_sweep; each value once for a large sweep) is composed
+What Hydra builds itself (callbacks, sweeper, launcher, logging) is checked first (hydra_targets.py);
+then every job a sweep would run (configs.expand_sweep; each value once for a large sweep) is composed
 (configs.SweepComposer: each distinct choice of config groups read from files once), its values
 checked (values.py), and each distinct configuration, seed aside, built once (dry_build.py), so a
 1,000-seed sweep builds one model; nothing is written. Imports Hydra; torch only for the dry build.
@@ -15,6 +16,7 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from sharebench.checks.dry_build import check_device, dry_build
+from sharebench.checks.hydra_targets import check_hydra_targets
 from sharebench.checks.values import check_config, check_seed
 from sharebench.configs import (
     BUILT_GROUPS,
@@ -51,8 +53,11 @@ def check_run_args(args: list[str]) -> None:
     intervals = [o.input_line for o in overrides if flags.multirun and o.is_interval_sweep()]
     config_name = flags.config_name or CONFIG_NAME
     combos = expand_sweep(flags.overrides, flags.multirun, limit=MAX_CHECKED_JOBS, config_name=config_name)
-    if intervals:
-        _check_search_sweeper(config_name, combos[0], intervals[0])
+    hydra = _hydra_node(combos[0], config_name)
+    if hydra is not None:  # what Hydra builds itself, before it starts: callbacks, sweeper, launcher, logging
+        check_hydra_targets(hydra)
+        if intervals:
+            _check_search_sweeper(hydra, intervals[0])
     composer = SweepComposer(config_name)  # each distinct choice of config groups composed once
     built: set[str] = set()  # configurations already built: a sweep over seeds builds one
     checked: set[tuple] = set()  # jobs checked, their seed left out
@@ -132,13 +137,18 @@ def _check_sweep_base(fixed, config_name: str) -> None:
                 ) from None
 
 
-def _check_search_sweeper(config_name: str, combo: list[str], interval: str) -> None:
-    """interval(…) needs a sweeper that searches (optuna); Hydra's basic sweeper only lists values."""
+def _hydra_node(combo: list[str], config_name: str):
+    """The `hydra` node Hydra starts with; None when the config does not compose (the per-combination
+    checks explain why)."""
     try:
-        cfg = compose(combo, config_name, with_hydra=True)
-    except (HydraException, OmegaConfBaseException):
-        return  # the per-combination checks below explain composition errors
-    if "BasicSweeper" in str(OmegaConf.select(cfg, "hydra.sweeper._target_")):
+        return compose(combo, config_name, with_hydra=True).hydra
+    except (HydraException, OmegaConfBaseException, ValueError, TypeError):
+        return None
+
+
+def _check_search_sweeper(hydra, interval: str) -> None:
+    """interval(…) needs a sweeper that searches (optuna); Hydra's basic sweeper only lists values."""
+    if "BasicSweeper" in str(OmegaConf.select(hydra, "sweeper._target_")):
         raise UserError(
             f"{interval} needs a search sweeper: add hydra/sweeper=optuna "
             '(pip install -e ".[optuna]") or list values, e.g. optim.lr=0.001,0.01,0.1'

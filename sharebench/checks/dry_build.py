@@ -31,16 +31,21 @@ FORWARD_ON_CPU_UP_TO = 25_000_000  # parameters (100 MB)
 
 def _target(cfg: DictConfig, group: str):
     name = OmegaConf.select(cfg, f"{group}._target_")
+    return located(f"{group}._target_", name, f"pick a shipped {group} (`sharebench list` shows them)")
+
+
+def located(key: str, name, fix: str):
+    """What `key`'s value names, imported, when it is something to call; else the one line that says
+    why not, ending with `fix`."""
     try:
         target = locate(str(name))
     except Exception:
         raise UserError(
-            f"{group}._target_={name!r} cannot be imported: check the name, or install the package that provides it"
+            f"{key}={name!r} cannot be imported: check the name, or install the package that provides it"
         ) from None
     if not callable(target):  # e.g. a module: there is nothing to call
         raise UserError(
-            f"{group}._target_={name!r} names a {type(target).__name__}, not a class or function to call: "
-            f"check the name, or pick a shipped {group} (`sharebench list` shows them)"
+            f"{key}={name!r} names a {type(target).__name__}, not a class or function to call: check the name, or {fix}"
         )
     return target
 
@@ -62,17 +67,22 @@ def check_arguments(cfg: DictConfig, group: str) -> None:
 def check_targets(cfg: DictConfig) -> None:
     """Every `_target_` of the config (logger included, which is built only in the run) must pass
     Hydra's instantiate policy, where this Hydra has one: refused here, before anything is written."""
-    authorize = target_policy()
-    if authorize is None:
-        return
     for key, target in flatten(OmegaConf.to_container(cfg, resolve=False)).items():
         if (key == "_target_" or key.endswith("._target_")) and isinstance(target, str):
-            try:
-                authorize(target, target, key.rsplit("._target_", 1)[0])
-            except Exception as err:
-                if is_policy_refusal(err):
-                    raise refused_target(key, target) from None
-                raise
+            authorize(key, target)
+
+
+def authorize(key: str, target: str) -> None:
+    """Hydra's instantiate policy asked about one name to build: refused_target when it will not."""
+    policy = target_policy()
+    if policy is None:  # a plain Hydra: nothing to ask
+        return
+    try:
+        policy(target, target, key.rsplit(".", 1)[0])
+    except Exception as err:
+        if is_policy_refusal(err):
+            raise refused_target(key, target) from None
+        raise
 
 
 def dry_build(cfg: DictConfig) -> None:

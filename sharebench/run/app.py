@@ -28,12 +28,14 @@ def main(cfg: DictConfig) -> dict | None:
     # .hydra/ as Hydra would write it (config.yaml sets output_subdir null): the job writes it once its
     # checks have passed, so that a refused command changes nothing in the run dir
     files = {"config.yaml": cfg, "hydra.yaml": {"hydra": hydra_cfg}, "overrides.yaml": hydra_cfg.overrides.task}
+    multirun = hydra_cfg.mode.name == "MULTIRUN"
     summary = run_job(
         cfg,
         hydra_cfg.runtime.output_dir,
         dict(hydra_cfg.runtime.choices),
-        multirun=hydra_cfg.mode.name == "MULTIRUN",
+        multirun=multirun,
         hydra_files=files if hydra_cfg.output_subdir is None else None,
+        sweep_dir=hydra_cfg.sweep.dir if multirun else None,  # a stopped sweep names it, to continue it
     )
     if summary and cfg.get("objective"):  # a search sweeper (optuna) optimises one number
         return summary.get(cfg.objective)

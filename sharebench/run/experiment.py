@@ -1,10 +1,16 @@
-"""run(cfg): data → model → accounting → training → records. A plain function, no Hydra inside."""
+"""run(cfg): data → model → accounting → training → records. A plain function, no Hydra inside.
+
+assemble(cfg) makes the parts of a run — device, data, model, optimizer, augmentation — as run() makes
+them, for training another way (sharebench.assemble; the benchmarks and tests that drive the loop).
+"""
 
 import logging
 import math
 import os
 import random
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +23,6 @@ from sharebench.accounting import account
 from sharebench.checks.values import check_config
 from sharebench.configs import flatten
 from sharebench.data.augment import make_augment
-from sharebench.models import without_pretrained_weights
 from sharebench.models.diagnostics import sharing_diagnostics
 from sharebench.models.position_maps import position_map_metrics
 from sharebench.records.checkpoints import (
@@ -35,7 +40,7 @@ from sharebench.run.resume_plan import resume_key
 from sharebench.terminal import say
 from sharebench.train.devices import pick_device, set_precision
 from sharebench.train.feature_cache import with_cached_features
-from sharebench.train.loop import fit, planned_steps
+from sharebench.train.loop import FitResult, fit, planned_steps
 from sharebench.train.memory import check_fits, largest_parameter_count
 from sharebench.train.optimizers import build_optimizer
 from sharebench.train.shifted_eval import require_positions, shifted_accuracy
@@ -52,6 +57,60 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)  # also seeds every CUDA device
 
 
+@dataclass
+class Parts:
+    """What a run trains, made as run() makes it: `fit()` trains them through the run's loop, or train
+    them your own way. The model is initialised from cfg.seed; data and model sit on the device."""
+
+    cfg: DictConfig
+    device: torch.device
+    precision: dict  # what set_precision chose (float32, tf32, …): the run's summary records it
+    splits: data.Splits  # train/val/test tensors on the device
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer  # over the trainable parameters only
+    augment: Callable | None  # training batch → augmented batch (augment.translate/flip), or None
+
+    def fit(self, on_evaluation=None, on_steps=None, **options) -> FitResult:
+        """Train with the run's loop (train/loop.py fit; `options`: should_stop, resume, …), without
+        writing anything: `on_evaluation(row)` and `on_steps(rows)` receive what a run records."""
+        return fit(
+            self.model,
+            self.splits,
+            self.optimizer,
+            self.cfg.trainer,
+            self.device,
+            self.cfg.seed,
+            on_evaluation or (lambda row: None),
+            on_steps or (lambda rows: None),
+            augment=self.augment,
+            **options,
+        )
+
+
+def assemble(cfg: DictConfig) -> Parts:
+    """Check the config's values, then make a run's parts: device, data, model (built once, from the
+    seed), optimizer, augmentation. What cannot fit the device is refused before it moves there."""
+    check_config(cfg)
+    device = pick_device(cfg.device)
+    precision = set_precision(device, cfg.trainer.amp)  # before anything computes: cuBLAS reads it at start
+    splits = data.load(cfg.dataset)
+    shifts, augment = cfg.get("eval") or {}, cfg.get("augment") or {}
+    require_positions(splits.input_shape, shifts.get("shifts"), augment.get("translate", 0))
+    seed_everything(cfg.seed)
+    model = models.build(cfg.model, splits.input_shape, splits.num_outputs)
+    # on the CPU its weights are a quarter of the floor estimate: a model that cannot train there, or
+    # grows past the device when it unties, is refused before the data or the model move
+    check_fits(device, largest_parameter_count(model), splits.elements())
+    splits, model = splits.to(device), model.to(device)
+    # the trainable parameters only: a frozen backbone (resnet_transfer) trains its head alone, and the
+    # loop continues a run with an optimizer over exactly these (its checkpoint must load into it)
+    optimizer = build_optimizer(cfg.optim, [p for p in model.parameters() if p.requires_grad])
+    translate, flip = augment.get("translate", 0), augment.get("flip", False)
+    return Parts(
+        cfg, device, precision, splits, model, optimizer, make_augment(translate, flip, splits.fill, cfg.seed, device)
+    )
+
+
 def run(
     cfg: DictConfig,
     run_dir: str | Path,
@@ -63,22 +122,10 @@ def run(
 
     `should_stop()` turning true ends the run as `interrupted` with a checkpoint.pt; `resume` (a loaded
     checkpoint) continues such a run."""
-    check_config(cfg)
     choices = choices or {}
     run_dir = Path(run_dir)
-    device = pick_device(cfg.device)
-    precision = set_precision(device, cfg.trainer.amp)  # before anything computes: cuBLAS reads it at start
-
-    splits = data.load(cfg.dataset)
-    with torch.device("meta"):  # shapes only: refuse in one line what cannot fit, before anything is made
-        probe = models.build(without_pretrained_weights(cfg.model), splits.input_shape, splits.num_outputs)
-    check_fits(device, largest_parameter_count(probe), splits.elements())
-    splits = splits.to(device)
-    seed_everything(cfg.seed)
-    model = models.build(cfg.model, splits.input_shape, splits.num_outputs).to(device)
-    # the trainable parameters only: a frozen backbone (resnet_transfer) trains its head alone, and the
-    # loop continues a run with an optimizer over exactly these (its checkpoint must load into it)
-    optimizer = build_optimizer(cfg.optim, [p for p in model.parameters() if p.requires_grad])
+    parts = assemble(cfg)
+    device, splits, model = parts.device, parts.splits, parts.model
     table, totals = account(model, splits.input_shape)  # effective counts, MACs: one forward
 
     config = flatten(OmegaConf.to_container(cfg, resolve=True))  # logger=mlflow logs it as params
@@ -103,7 +150,7 @@ def run(
         "input_shape": list(splits.input_shape),
         **{f"{k}_size": v for k, v in splits.sizes().items()},
         "device": str(device),
-        **precision,
+        **parts.precision,
         "sharebench_version": __version__,
         **environment(),
         "run_dir": str(run_dir),
@@ -125,10 +172,7 @@ def run(
         device,
     )
 
-    shifts, augment = cfg.get("eval") or {}, cfg.get("augment") or {}
-    require_positions(splits.input_shape, shifts.get("shifts"), augment.get("translate", 0))
-    augment = make_augment(augment.get("translate", 0), augment.get("flip", False), splits.fill, cfg.seed, device)
-
+    shifts = cfg.get("eval") or {}
     total_steps = planned_steps(len(splits.train[0]), cfg.trainer)
 
     def on_evaluation(row: dict) -> None:
@@ -173,13 +217,13 @@ def run(
             result = fit(
                 trained,
                 data_in,
-                optimizer,
+                parts.optimizer,
                 cfg.trainer,
                 device,
                 cfg.seed,
                 on_evaluation,
                 recorder.add_steps,
-                augment=augment,
+                augment=parts.augment,
                 should_stop=should_stop,
                 resume=training,
                 on_checkpoint=on_checkpoint,

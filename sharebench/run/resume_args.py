@@ -1,10 +1,11 @@
 """`resume=…` before Hydra starts: which directory should Hydra run in? (No torch.)
 
-`resume=<run dir>` re-uses that run's saved overrides and directory; `resume=true` alone finds the
-latest run dir (or sweep dir, with -m) made with the same overrides, or starts a new one when there
-is none; an explicit hydra.run.dir/hydra.sweep.dir is used as given. Without resume, pointing Hydra
-at a directory that already holds results is refused, so nothing is overwritten by accident.
-resume_plan.py then decides, per job, what resuming means.
+`resume=<run dir>` re-uses that run's saved overrides and directory; `resume=<sweep dir>` (with or
+without -m) the sweep's, from its multirun.yaml, and continues it as `resume=true` would (completed
+jobs skipped); `resume=true` alone finds the latest run dir (or sweep dir, with -m) made with the same
+overrides, or starts a new one when there is none; an explicit hydra.run.dir/hydra.sweep.dir is used
+as given. Without resume, pointing Hydra at a directory that already holds results is refused, so
+nothing is overwritten by accident. resume_plan.py then decides, per job, what resuming means.
 """
 
 import sys
@@ -16,7 +17,8 @@ from sharebench.configs import CONFIG_NAME, compose, is_free, parse_overrides, r
 from sharebench.errors import UserError
 
 
-def _quote(path: Path) -> str:
+def quote(path: Path) -> str:
+    """A path as an override value: quoted for Hydra when it holds more than letters, digits and /._-."""
     text = str(path)
     return text if all(c.isalnum() or c in "/._-" for c in text) else "'" + text.replace("'", "\\'") + "'"
 
@@ -72,31 +74,8 @@ def resolve_args(args: list[str]) -> list[str]:
         return args
     options = [a for a in args if a not in overrides]  # flags first, then overrides: argparse wants one run
     rest = _without_resume(overrides)
-    if value not in ("true", "yes", "1"):  # resume=<run dir>
-        run_dir = Path(given["resume"].strip("'\"")).expanduser()
-        saved = run_dir / ".hydra" / "overrides.yaml"
-        if flags.multirun:
-            raise UserError(
-                "resume=<dir> continues one run; to resume a sweep use "
-                "-m <the same overrides> resume=true hydra.sweep.dir=<sweep dir>"
-            )
-        if not saved.is_file():
-            raise UserError(
-                f"resume={given['resume']}: no sharebench run there (no .hydra/overrides.yaml): "
-                f"give a run directory made by `sharebench run`, or resume=true"
-            )
-        try:
-            previous = OmegaConf.load(saved)
-            if not isinstance(previous, ListConfig):
-                raise ValueError("not a list of overrides")
-            previous = [str(o) for o in previous]
-        except Exception:
-            raise UserError(
-                f"resume={given['resume']}: its .hydra/overrides.yaml is unreadable: start a new run"
-            ) from None
-        keys = {o.split("=", 1)[0] for o in rest if "=" in o}
-        kept = [o for o in _without_resume(previous) if o.split("=", 1)[0] not in keys]
-        return [*options, *kept, *rest, "resume=true", f"hydra.run.dir={_quote(run_dir.resolve())}"]
+    if value not in ("true", "yes", "1"):  # resume=<run dir> or resume=<sweep dir>
+        return _resume_dir(given["resume"], flags.multirun, options, rest)
     if dir_key in given:
         return args
     found = _find_previous(flags, overrides)
@@ -107,7 +86,60 @@ def resolve_args(args: list[str]) -> list[str]:
         )
         return args
     print(f"sharebench: resuming {found}", file=sys.stderr)
-    return [*options, *overrides, f"{dir_key}={_quote(found.resolve())}"]
+    return [*options, *overrides, f"{dir_key}={quote(found.resolve())}"]
+
+
+def _resume_dir(text: str, multirun: bool, options: list[str], rest: list[str]) -> list[str]:
+    """resume=<dir>: the overrides that made the run (or the sweep), those given now in their place,
+    and the directory itself, for Hydra to land in."""
+    path = Path(text.strip("'\"")).expanduser()
+    if (path / "multirun.yaml").is_file():
+        task, hydra = _saved_sweep(path, text)
+        hydra = [o for o in hydra if o.split("=", 1)[0] not in ("hydra.sweep.dir", "hydra.mode")]  # set below, by -m
+        flags = options if multirun else ["-m", *options]
+        return [*flags, *_given_win(task + hydra, rest), "resume=true", f"hydra.sweep.dir={quote(path.resolve())}"]
+    if multirun:
+        raise UserError(
+            f"resume={text}: no sweep there (no multirun.yaml): drop -m to continue one run; to resume a sweep, "
+            f"give its directory: -m resume=<sweep dir>"
+        )
+    saved = path / ".hydra" / "overrides.yaml"
+    if not saved.is_file():
+        raise UserError(
+            f"resume={text}: no sharebench run there (no .hydra/overrides.yaml, no multirun.yaml): give a run "
+            f"or sweep directory made by `sharebench run`, or resume=true"
+        )
+    try:
+        previous = OmegaConf.load(saved)
+        if not isinstance(previous, ListConfig):
+            raise ValueError("not a list of overrides")
+        previous = [str(o) for o in previous]
+    except Exception:
+        raise UserError(f"resume={text}: its .hydra/overrides.yaml is unreadable: start a new run") from None
+    return [*options, *_given_win(previous, rest), "resume=true", f"hydra.run.dir={quote(path.resolve())}"]
+
+
+def _saved_sweep(path: Path, text: str) -> tuple[list[str], list[str]]:
+    """The task overrides and the hydra ones (launcher, sweeper, …) a sweep was started with."""
+    try:
+        saved = OmegaConf.load(path / "multirun.yaml").hydra.overrides
+        task, hydra = list(saved.task), list(saved.hydra)
+    except Exception:
+        raise UserError(f"resume={text}: its multirun.yaml is unreadable: start a new sweep") from None
+    return [str(o) for o in task], [str(o) for o in hydra]
+
+
+def _given_win(saved: list[str], given: list[str]) -> list[str]:
+    """The saved overrides (resume=… left out) with the keys given now replaced by their new values."""
+    keys = {o.split("=", 1)[0] for o in given if "=" in o}
+    return [*(o for o in _without_resume(saved) if o.split("=", 1)[0] not in keys), *given]
+
+
+def continue_command(run_dir: Path | None = None, sweep_dir: str | None = None) -> str:
+    """The command that continues a stopped run, or with `sweep_dir` its whole sweep."""
+    if sweep_dir is not None:
+        return f"sharebench run -m resume={quote(Path(sweep_dir).absolute())}"
+    return f"sharebench run resume={quote(Path(run_dir))}"
 
 
 def _find_previous(flags, overrides: list[str]) -> Path | None:
