@@ -58,7 +58,7 @@ def test_a_shortened_page_says_so_in_its_first_lines_and_atop_every_figure(tmp_p
     page = tmp_path / "page.md"
     assert main(["report", str(tmp_path / "runs"), "--page", str(page), "--protocol-steps", "6000"]) == 0
     head = page.read_text().split("## Findings")[0]
-    assert "**Shortened: 30 of 6,000 steps**" in head
+    assert "**Shortened: 30 of 6,000 steps**" in head and head.startswith("# page (shortened: 30 of 6,000 steps)")
     plain = tmp_path / "plain"
     assert main(["plot", str(tmp_path / "runs"), "--out", str(plain)]) == 0
 

@@ -301,10 +301,10 @@ def write_report(
         head = head or PageHead()
         title = head.title or Path(page).stem
         intro, prefix = "Written by `sharebench report --page` from these records.", f"{out_dir.name}/"
-    parts = [f"# {title}", ""]
+    cut = shortened(cmp, head.protocol_steps) if head else None
+    parts = [f"# {title}" + (f" ({cut})" if cut else ""), ""]
     if head and head.question:
         parts += [f"**Question:** {head.question}", ""]
-    cut = shortened(cmp, head.protocol_steps) if head else None
     if cut:
         parts += [f"**{cut[0].upper() + cut[1:]}**: these runs stopped before the protocol's end.", ""]
     found = findings(cmp, table, paired)
