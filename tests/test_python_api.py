@@ -84,7 +84,7 @@ def test_run_makes_the_commands_run_dir_and_resumes_like_it(tmp_path, monkeypatc
     assert run_dir.parent.parent == tmp_path / "results" / "runs" and run_dir.name.endswith("_mlp_synthetic")
     out = capsys.readouterr().out
     assert "step 3/6" in out and "── sharebench: mlp on synthetic" in out  # the command's lines
-    assert "[sharebench.detail]" in (run_dir / "sharebench.log").read_text()
+    assert "step 6/6" in (run_dir / "sharebench.log").read_text()
 
     command = tmp_path / "command"
     done = sharebench("run", *RUN, f"hydra.run.dir={command}", cwd=tmp_path)
@@ -101,11 +101,12 @@ def test_run_makes_the_commands_run_dir_and_resumes_like_it(tmp_path, monkeypatc
 
 
 def test_a_failing_run_raises_its_error_once_recorded(tmp_path, monkeypatch):
-    (tmp_path / "crashy.py").write_text("def load(**kwargs):\n    raise RuntimeError('disk on fire')\n")
+    # a module name no other test uses: Python keeps the first module of a name it imported
+    (tmp_path / "crashy_api_test.py").write_text("def load(**kwargs):\n    raise RuntimeError('disk on fire')\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr("sharebench.checks.arguments.check_run_args", lambda args: None)  # past the checks
     with pytest.raises(RuntimeError, match="disk on fire"):
-        sb.run(*RUN, "dataset._target_=crashy.load", run_dir=tmp_path / "r")
+        sb.run(*RUN, "dataset._target_=crashy_api_test.load", run_dir=tmp_path / "r")
     summary = json.loads((tmp_path / "r" / "summary.json").read_text())
     assert summary["status"] == "failed" and summary["error"] == "RuntimeError: disk on fire"
 
