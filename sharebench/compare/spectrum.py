@@ -32,7 +32,7 @@ def label_box(text, renderer):
     return Text.get_window_extent(text, renderer)
 
 
-def _spread_labels(fig, texts: list, pad: float = 2.0) -> None:
+def spread_labels(fig, texts: list, pad: float = 2.0) -> None:
     """Moves point labels up or down until no two boxes overlap, in display pixels as the figure is
     drawn: each overlapping pair is pushed apart by half the overlap (plus `pad`) each, over again until
     none overlaps; twice, since moving labels can move the layout. A moved label gets a leader line.
@@ -108,7 +108,7 @@ def spectrum_curve(cmp: Comparison, key: str, scale: float, ylabel: str):
     )
     ax.grid(alpha=0.3)
     ax.legend(frameon=False, loc="lower left")
-    _spread_labels(fig, texts)
+    spread_labels(fig, texts)
     return "spectrum", fig
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from sharebench.compare import style
 from sharebench.compare.runs import Comparison
+from sharebench.compare.spectrum import spread_labels
 from sharebench.compare.statistics import interval, number, spread
 
 AXES = ("locality", "sharing")
@@ -62,25 +63,31 @@ def _points(cmp: Comparison) -> list[dict]:
     return points
 
 
-def _labels(ax, points: list[dict]) -> None:
+def _labels(ax, points: list[dict]) -> list:
     """One label per place: groups at the same spot (every convolution sits at (1, 1)) share it."""
     places: list[list[dict]] = []
     for p in points:
         here = next((g for g in places if all(abs(g[0][a] - p[a]) < SAME_PLACE for a in AXES)), None)
         (here.append(p) if here is not None else places.append([p]))
+    texts = []
     for group in places:
         text = style.wrap(", ".join(p["label"] for p in group), 28)
         x, y = group[0]["locality"], group[0]["sharing"]
         right, top = x > 0.7, y > 0.7  # near the right or top edge (a conv at (1, 1)): the label goes inside
-        ax.annotate(
-            text,
-            (x, y),
-            xytext=(-6 if right else 6, -6 if top else 4),
-            textcoords="offset points",
-            fontsize=8,
-            ha="right" if right else "left",
-            va="top" if top else "bottom",
+        leader = {"arrowstyle": "-", "color": "0.6", "lw": 0.6, "shrinkA": 1, "shrinkB": 3}
+        texts.append(
+            ax.annotate(
+                text,
+                (x, y),
+                xytext=(-6 if right else 6, -6 if top else 4),
+                textcoords="offset points",
+                fontsize=8,
+                ha="right" if right else "left",
+                va="top" if top else "bottom",
+                arrowprops=leader,
+            )
         )
+    return texts
 
 
 def _draw_path(ax, path: pd.DataFrame | None, colour, label: str) -> None:
@@ -116,7 +123,7 @@ def spectrum_map(cmp: Comparison):
         ax.errorbar(p["locality"], p["sharing"], xerr=xerr, yerr=yerr, fmt="none", ecolor="0.4", capsize=2, zorder=2)
     xs, ys = [p["locality"] for p in points], [p["sharing"] for p in points]
     ax.scatter(xs, ys, c=colours, s=45, edgecolors="black", linewidths=0.5, zorder=3)
-    _labels(ax, points)
+    texts = _labels(ax, points)
     if norm is not None:
         fig.colorbar(pyplot.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, label="final test accuracy (%)")
     ax.set(
@@ -127,4 +134,5 @@ def spectrum_map(cmp: Comparison):
         title=f"where the layers sit (mean over a run's layers; {style.shown([p['n'] for p in points])})",
     )
     ax.grid(alpha=0.3)
+    spread_labels(fig, texts)  # groups a hair apart (dense and dense_blasso) would print over each other
     return fig
