@@ -274,7 +274,8 @@ def _number_option(flag: str, text: str | None, positive: bool = False) -> float
         value = check_delta(text)
     except ValueError as err:
         raise UserError(
-            f"{flag} {text}: {err}, in the metric's units (e.g. {flag} 0.01: 1 point of accuracy)"
+            f"{flag} {text}: {'give a number > 0' if positive else f'{err} (0 tests no equivalence)'}, in the "
+            f"metric's units (e.g. {flag} 0.01: 1 point of accuracy)"
         ) from None
     if positive and value == 0:
         raise UserError(f"{flag} 0: a difference of 0 cannot be decided; give one > 0, e.g. {flag} 0.01")

@@ -230,7 +230,8 @@ def test_report_states_what_runs_share_and_the_paper(twins):
         ("--delta", "abc", "is not a number"),
         ("--delta", "nan", "finite number ≥ 0"),
         ("--seeds-needed", "0", "cannot be decided"),
-        ("--seeds-needed", "x", "is not a number"),
+        ("--seeds-needed", "x", "give a number > 0"),
+        ("--seeds-needed", "-1", "give a number > 0"),
     ],
 )
 def test_bad_delta_or_difference_is_one_line_and_writes_nothing(twins, flag, value, needle, capsys):

@@ -4,6 +4,7 @@ tables; nothing is typed. No torch, no Hydra.
 """
 
 from sharebench.compare.figures import metric_label
+from sharebench.compare.paired import higher_is_better
 from sharebench.compare.runs import Comparison
 from sharebench.compare.statistics import interval_label, number
 from sharebench.compare.tables import format_interval, format_number, headline_key, margin_text
@@ -82,7 +83,7 @@ def _best_group(cmp: Comparison, table) -> str | None:
     column = f"{key}_mean"
     if column not in table or not table[column].notna().any():
         return None
-    up = "loss" not in cmp.metric
+    up = higher_is_better(cmp.metric)
     best = table.loc[table[column].idxmax() if up else table[column].idxmin()]
     unit = "%" if percent else ""
     ci = format_interval(best.get(f"{key}_ci_low"), best.get(f"{key}_ci_high"), percent)

@@ -205,5 +205,5 @@ def check_delta(value) -> float:
     except (TypeError, ValueError):
         raise ValueError(f"{value!r} is not a number") from None
     if not math.isfinite(delta) or delta < 0:
-        raise ValueError(f"{value!r} must be a finite number ≥ 0 (0 tests no equivalence)")
+        raise ValueError(f"{value!r} must be a finite number ≥ 0")
     return delta
