@@ -231,8 +231,9 @@ def test_mlflow_ui_opens_the_store_a_run_wrote_and_serves_the_run(tmp_path):
     assert found["info"]["run_id"] == run_id(run) and found["info"]["status"] == "FINISHED"
     metrics = {m["key"]: m["value"] for m in found["data"]["metrics"]}
     params = {p["key"]: p["value"] for p in found["data"]["params"]}
+    tags = {t["key"]: t["value"] for t in found["data"]["tags"]}
     assert metrics["final_test_acc"] == pytest.approx(summary["final_test_acc"])
-    assert params["trainer.max_steps"] == "6" and params["model"] == "mlp"
+    assert params["trainer.max_steps"] == "6" and tags["sharebench.model"] == "mlp"
 
 
 @pytest.mark.slow

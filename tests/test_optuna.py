@@ -83,6 +83,7 @@ REFUSALS = {
     "+hydra.sweeper.max_failure_rate=0.5": "hydra.sweeper.max_failure_rate is not a key of hydra/sweeper=optuna",
     "~objective": "optimises one number of each run's summary: name it, e.g. +objective=final_val_acc",
     "optim.lr=tag(log, interval(0, 0.1))": "hydra/sweeper=optuna cannot search this: `low > 0` must hold",
+    "seed=range(3,3)": "the sweep seed=range(3,3) lists no value: range(a,b) stops before b",
 }
 
 
