@@ -96,6 +96,27 @@ def test_a_sweep_the_sweeper_cannot_run_is_refused_in_one_line(override, tmp_pat
     assert not any(tmp_path.iterdir()), "nothing is written"
 
 
+def test_without_optuna_the_sweeper_asks_for_the_extra(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sharebench.checks.optuna_sweep.find_spec", lambda name: None)
+    assert run_in_process(["-m", "experiment=tune_lr", *TINY]) == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == 'sharebench: error: hydra/sweeper=optuna needs Optuna: pip install -e ".[optuna]"'
+    )
+
+
+def test_the_old_plugin_in_the_way_is_named_with_its_fix(monkeypatch):
+    from sharebench.checks import optuna_sweep
+
+    hydra_says = "'hydra/sweeper/optuna' is validated against ConfigStore schema with the same name."
+    monkeypatch.setattr(optuna_sweep, "find_spec", lambda name: None)  # not installed: another cause
+    assert optuna_sweep.old_plugin_in_the_way(hydra_says) is None
+    monkeypatch.setattr(optuna_sweep, "find_spec", lambda name: name == optuna_sweep.OLD_PLUGIN)
+    assert optuna_sweep.old_plugin_in_the_way(hydra_says).endswith(": pip uninstall hydra-optuna-sweeper")
+    assert optuna_sweep.old_plugin_in_the_way("unknown key 'hydra.sweeper.x'") is None
+
+
 # ---- a study in sqlite: continued by a later command; a failed trial is told, not fatal --------
 
 STUDY = ("run", "-m", "experiment=tune_lr", *TINY, "model=mlp", "trainer.max_steps=2", "trainer.plots=false")

@@ -6,6 +6,7 @@ from importlib.util import find_spec
 
 from omegaconf import OmegaConf
 
+from sharebench.configs import parse_overrides
 from sharebench.errors import UserError
 
 SWEEPER = "hydra_plugins.sharebench_optuna.optuna_sweeper.OptunaSweeper"
@@ -15,8 +16,6 @@ OLD_PLUGIN = "hydra_plugins.hydra_optuna_sweeper"  # hydra-optuna-sweeper (optun
 
 def check_optuna_sweep(cfg, sweeps: list) -> None:
     """`cfg`: a job's config composed with its `hydra` node; `sweeps`: the command line's sweep overrides."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
     sweeper = OmegaConf.select(cfg, "hydra.sweeper")
     if sweeper is None or sweeper.get("_target_") != SWEEPER:
         return
@@ -35,7 +34,7 @@ def check_optuna_sweep(cfg, sweeps: list) -> None:
         )
     params = [f"{k}={v}" for k, v in (sweeper.get("params") or {}).items()]
     try:
-        search_space(OverridesParser.create().parse_overrides(params) + list(sweeps))
+        search_space(parse_overrides(params) + list(sweeps))
     except ValueError as err:
         raise UserError(f"{NAME} cannot search this: {err}") from None
 
