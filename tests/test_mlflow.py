@@ -217,9 +217,11 @@ def rest(uri: str, endpoint: str, body: dict | None = None) -> dict:
 
 
 @pytest.mark.slow
-def test_mlflow_ui_opens_the_store_a_run_wrote_and_serves_the_run(tmp_path):
+def test_mlflow_ui_opens_the_store_a_run_wrote_and_serves_the_run(tmp_path, template_store):
     """The docs' commands in one environment: `sharebench run logger=mlflow`, then `mlflow ui` on the
-    store it wrote (results/mlflow.db), read over HTTP."""
+    store it wrote (results/mlflow.db; migrated already, from the template), read over HTTP."""
+    (tmp_path / "results").mkdir()
+    shutil.copy(template_store, tmp_path / "results" / "mlflow.db")
     out = sharebench("run", "logger=mlflow", *SHORT, "model=mlp", "trainer.plots=false", cwd=tmp_path,
                      env={"OMP_NUM_THREADS": "1"})  # fmt: skip
     assert out.returncode == 0, out.stderr[-3000:]
