@@ -25,6 +25,7 @@ def test_tune_lr_preset_searches_the_interval(tmp_path):
         "-m",
         "experiment=tune_lr",
         "hydra.sweeper.n_trials=2",
+        "hydra.sweeper.n_jobs=2",
         "optim.lr=interval(0.001,0.01)",
         *TINY,
         "trainer.max_steps=2",
@@ -39,6 +40,7 @@ def test_tune_lr_preset_searches_the_interval(tmp_path):
     assert 0.0 <= best["best_value"] <= 1.0  # a validation accuracy
     assert sorted(p.name for p in sweep.iterdir() if p.name.isdigit()) == ["0", "1"]
     assert "sharebench comparison: 2 runs (2 completed)" in out.stdout and "by optim.lr" in out.stdout
+    assert "Launching 2 jobs locally" in out.stdout + out.stderr  # n_jobs trials, one batch for the launcher
 
 
 # ---- the sweep syntax as Optuna's distributions ------------------------------------------------
@@ -81,6 +83,8 @@ def test_the_command_line_replaces_a_preset_space_and_fixed_values_pass_through(
 
 REFUSALS = {
     "+hydra.sweeper.max_failure_rate=0.5": "hydra.sweeper.max_failure_rate is not a key of hydra/sweeper=optuna",
+    "hydra.sweeper.direction=[maximize,minimize]": "is not minimize or maximize (one direction: the objective",
+    "hydra.sweeper.direction=maximise": "hydra.sweeper.direction=maximise is not minimize or maximize",
     "~objective": "optimises one number of each run's summary: name it, e.g. +objective=final_val_acc",
     "optim.lr=tag(log, interval(0, 0.1))": "hydra/sweeper=optuna cannot search this: `low > 0` must hold",
     "seed=range(3,3)": "the sweep seed=range(3,3) lists no value: range(a,b) stops before b",

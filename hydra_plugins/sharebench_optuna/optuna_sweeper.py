@@ -24,8 +24,7 @@ RESULT_FILE = "optimization_results.yaml"
 class OptunaSweeper(Sweeper):
     def __init__(self, sampler=None, direction="minimize", storage=None, study_name=None, n_trials=20, n_jobs=1,
                  params=None) -> None:  # fmt: skip
-        self.sampler, self.storage, self.study_name = sampler, storage, study_name
-        self.directions = [str(d) for d in direction] if OmegaConf.is_list(direction) else [str(direction)]
+        self.sampler, self.direction, self.storage, self.study_name = sampler, direction, storage, study_name
         self.n_trials, self.n_jobs, self.params = n_trials, n_jobs, params or {}
 
     def setup(self, *, hydra_context, task_function, config) -> None:
@@ -42,7 +41,7 @@ class OptunaSweeper(Sweeper):
         parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
         space, fixed = search_space(parser.parse_overrides([*(f"{k}={v}" for k, v in self.params.items()), *arguments]))
         study = optuna.create_study(
-            study_name=self.study_name, storage=self.storage, sampler=self.sampler, directions=self.directions,
+            study_name=self.study_name, storage=self.storage, sampler=self.sampler, direction=self.direction,
             load_if_exists=True,
         )  # fmt: skip
         left = self.n_trials
@@ -58,34 +57,26 @@ class OptunaSweeper(Sweeper):
         return study
 
     def _tell(self, study, trial, ret) -> None:
-        """The job's number(s), or FAIL (a job that failed, or returned no number): the search goes on."""
+        """The job's number, or FAIL (a job that failed, or returned no number): the search goes on."""
         from hydra.core.utils import JobStatus
         from optuna.trial import TrialState
 
         got = ret.return_value if ret.status == JobStatus.COMPLETED else None
-        values = list(got) if isinstance(got, (list, tuple)) else [got]
-        if len(values) == len(self.directions) and all(_finite(v) for v in values):
-            study.tell(trial, values)
+        if isinstance(got, Real) and not isinstance(got, bool) and math.isfinite(got):
+            study.tell(trial, got)
             return
-        log.warning(f"trial {trial.number} failed (its job returned {got!r}, not {len(self.directions)} number(s))")
+        log.warning(f"trial {trial.number} failed (its job returned {got!r}, not a number)")
         study.tell(trial, state=TrialState.FAIL)
 
     def _save_best(self, study) -> None:
-        """<sweep dir>/optimization_results.yaml: the study's best trial (all commands), or its Pareto front."""
+        """<sweep dir>/optimization_results.yaml: the study's best trial, over every command's trials."""
         from optuna.trial import TrialState
 
         if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
             log.warning(f"study {study.study_name!r} has no completed trial yet")
             return
-        if len(self.directions) == 1:
-            best = {"best_params": study.best_trial.params, "best_value": study.best_trial.value}
-        else:
-            best = {"solutions": [{"params": t.params, "values": t.values} for t in study.best_trials]}
+        best = {"best_params": study.best_trial.params, "best_value": study.best_trial.value}
         log.info(f"study {study.study_name!r}: {best}")
         sweep_dir = Path(self.config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(OmegaConf.create({"name": "optuna", **best}), sweep_dir / RESULT_FILE)
-
-
-def _finite(value) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)

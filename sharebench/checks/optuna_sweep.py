@@ -27,6 +27,11 @@ def check_optuna_sweep(cfg, sweeps: list) -> None:
     unknown = sorted(set(sweeper) - {"_target_", *KEYS})
     if unknown:
         raise UserError(f"hydra.sweeper.{unknown[0]} is not a key of {NAME}; its keys: {', '.join(KEYS)}")
+    if sweeper.get("direction") not in ("minimize", "maximize"):
+        raise UserError(
+            f"hydra.sweeper.direction={sweeper.get('direction')} is not minimize or maximize "
+            f"(one direction: the objective is one number of each run's summary)"
+        )
     if not cfg.get("objective"):
         raise UserError(
             f"{NAME} optimises one number of each run's summary: name it, e.g. +objective=final_val_acc "
