@@ -1,8 +1,9 @@
 """Check `sharebench run` arguments before Hydra starts any job, so a typo costs one clear line.
 
-What Hydra builds itself (callbacks, sweeper, launcher, logging) is checked first (hydra_targets.py);
-then every job a sweep would run (configs.expand_sweep; each value once for a large sweep) is composed
-(configs.SweepComposer: each distinct choice of config groups read from files once), its values
+What Hydra builds itself (callbacks, sweeper, launcher, logging) is checked first (hydra_targets.py;
+hydra/sweeper=optuna's keys and search space: optuna_sweep.py); then every job a sweep would run
+(configs.expand_sweep; each value once for a large sweep) is composed (configs.SweepComposer: each
+distinct choice of config groups read from files once), its values
 checked (values.py), and each distinct configuration, seed aside, built once (dry_build.py), so a
 1,000-seed sweep builds one model; nothing is written. Imports Hydra; torch only for the dry build.
 """
