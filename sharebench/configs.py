@@ -160,12 +160,15 @@ def expand_sweep(
                 if isinstance(o.value(), (Glob, IntervalSweep)):  # only the sweeper itself expands them
                     continue
                 try:
-                    out.append([f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()])
+                    values = [f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()]
                 except Exception:  # e.g. seed=range(0,3),5: Hydra takes a list of values or one range()
                     raise UserError(
                         f"cannot expand the sweep {o.input_line}: a comma list holds plain values only "
                         f"(write a range() alone, or list every value)"
                     ) from None
+                if not values:
+                    raise UserError(f"the sweep {o.input_line} lists no value: range(a,b) stops before b")
+                out.append(values)
             else:
                 out.append([o.input_line])
         return out

@@ -1,8 +1,9 @@
 """Check `sharebench run` arguments before Hydra starts any job, so a typo costs one clear line.
 
-What Hydra builds itself (callbacks, sweeper, launcher, logging) is checked first (hydra_targets.py);
-then every job a sweep would run (configs.expand_sweep; each value once for a large sweep) is composed
-(configs.SweepComposer: each distinct choice of config groups read from files once), its values
+What Hydra builds itself (callbacks, sweeper, launcher, logging) is checked first (hydra_targets.py;
+hydra/sweeper=optuna's keys and search space: optuna_sweep.py); then every job a sweep would run
+(configs.expand_sweep; each value once for a large sweep) is composed (configs.SweepComposer: each
+distinct choice of config groups read from files once), its values
 checked (values.py), and each distinct configuration, seed aside, built once (dry_build.py), so a
 1,000-seed sweep builds one model; nothing is written. Imports Hydra; torch only for the dry build.
 """
@@ -17,6 +18,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from sharebench.checks.dry_build import check_device, dry_build
 from sharebench.checks.hydra_targets import check_hydra_targets
+from sharebench.checks.optuna_sweep import check_optuna_sweep, old_plugin_in_the_way
 from sharebench.checks.values import check_config, check_seed
 from sharebench.configs import (
     BUILT_GROUPS,
@@ -53,11 +55,12 @@ def check_run_args(args: list[str]) -> None:
     intervals = [o.input_line for o in overrides if flags.multirun and o.is_interval_sweep()]
     config_name = flags.config_name or CONFIG_NAME
     combos = expand_sweep(flags.overrides, flags.multirun, limit=MAX_CHECKED_JOBS, config_name=config_name)
-    hydra = _hydra_node(combos[0], config_name)
-    if hydra is not None:  # what Hydra builds itself, before it starts: callbacks, sweeper, launcher, logging
-        check_hydra_targets(hydra)
+    first = _with_hydra(combos[0], config_name)
+    if first is not None:  # what Hydra builds itself, before it starts: callbacks, sweeper, launcher, logging
+        check_hydra_targets(first.hydra)
         if intervals:
-            _check_search_sweeper(hydra, intervals[0])
+            _check_search_sweeper(first.hydra, intervals[0])
+        check_optuna_sweep(first, [o for o in overrides if flags.multirun and o.is_sweep_override()])
     composer = SweepComposer(config_name)  # each distinct choice of config groups composed once
     built: set[str] = set()  # configurations already built: a sweep over seeds builds one
     checked: set[tuple] = set()  # jobs checked, their seed left out
@@ -137,11 +140,11 @@ def _check_sweep_base(fixed, config_name: str) -> None:
                 ) from None
 
 
-def _hydra_node(combo: list[str], config_name: str):
-    """The `hydra` node Hydra starts with; None when the config does not compose (the per-combination
-    checks explain why)."""
+def _with_hydra(combo: list[str], config_name: str):
+    """The config with the `hydra` node Hydra starts with; None when the config does not compose (the
+    per-combination checks explain why)."""
     try:
-        return compose(combo, config_name, with_hydra=True).hydra
+        return compose(combo, config_name, with_hydra=True)
     except (HydraException, OmegaConfBaseException, ValueError, TypeError):
         return None
 
@@ -160,6 +163,8 @@ def explain(err: Exception, combo: list[str]) -> str:
     text, cause = str(err), err.__cause__
     while cause is not None:  # Hydra wraps the informative error; read the whole chain
         text, cause = f"{text}\n{cause}", cause.__cause__
+    if fix := old_plugin_in_the_way(text):
+        return fix
     missing = re.search(r"Could not (?:find|load) '([\w/]+)/([^']+)'", text)
     if isinstance(err, MissingConfigException) or missing:
         if missing:
