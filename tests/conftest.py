@@ -4,6 +4,18 @@ import os
 import pytest
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: absent when it is not installed
+def pytest_xdist_make_scheduler(config, log):
+    """`-n auto` hands tests out one by one (--dist load); keep each `xdist_group` on one worker
+    instead (loadgroup), so that a module's expensive module-scoped fixture (a trained sweep) is
+    built once, not once per worker. Any other --dist asked for is kept."""
+    if config.getoption("dist") == "load":
+        from xdist.scheduler import LoadGroupScheduling
+
+        return LoadGroupScheduling(config, log)
+    return None
+
+
 @pytest.fixture(scope="session", autouse=True)
 def data_cache(tmp_path_factory):
     """One MNIST-1D cache for the whole session, away from the user's own."""
