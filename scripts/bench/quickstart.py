@@ -21,7 +21,7 @@ from scripts.bench.harness import ROOT
 README = ROOT / "README.md"
 BLOCK = re.compile(r"--8<-- \[start:quickstart\] -->\n```bash\n(.*?)```", re.S)
 REGION = re.compile(r"(<!-- quickstart times: begin[^>]*-->\n).*?(<!-- quickstart times: end -->)", re.S)
-PASSED = re.compile(r"\d+ passed.*? in [\d.]+s")  # pytest's closing line
+PASSED = re.compile(r"\b\d+ (?:failed|passed)\b.*? in [\d.]+s")  # pytest's closing line
 
 
 def commands(readme: str) -> list[str]:
