@@ -11,8 +11,6 @@ from helpers.configs import TINY
 
 from sharebench.cli import COMPARE_HELP, main
 
-pytestmark = pytest.mark.xdist_group("compare")  # its module-scoped fixtures are built once, on one worker
-
 MODELS = ("shared_cnn", "local_cnn", "mlp")
 FIGURES = ("test_acc_vs_params", "test_acc_by_group", "curves_loss", "curves_acc")
 

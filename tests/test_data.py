@@ -7,8 +7,6 @@ from helpers.configs import make_cfg
 from sharebench import data
 from sharebench.errors import UserError
 
-pytestmark = pytest.mark.xdist_group("data")  # its module-scoped fixtures are built once, on one worker
-
 
 @pytest.fixture(scope="module")
 def mnist1d():

@@ -13,8 +13,6 @@ from sharebench.errors import UserError
 from sharebench.run.experiment import seed_everything
 from sharebench.train.loop import fit
 
-pytestmark = pytest.mark.xdist_group("digits")  # its module-scoped fixtures are built once, on one worker
-
 
 @pytest.fixture(scope="module")
 def digits():

@@ -19,8 +19,6 @@ from sharebench.errors import UserError
 from sharebench.records.checkpoints import load_checkpoint
 from sharebench.records.run_dir import read_csv, read_summary
 
-pytestmark = pytest.mark.xdist_group("faults_field")  # its module-scoped fixtures are built once, on one worker
-
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 # about 3 s of training on MNIST-1D, a checkpoint whenever the ~1% cost rule allows
 KILLABLE = (

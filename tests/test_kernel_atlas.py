@@ -25,8 +25,6 @@ from sharebench.models.layers import LocallyConnected1d, LocallyConnected2d
 from sharebench.models.lowrank import COMBINING, LowRankLocallyConnected1d, LowRankLocallyConnected2d
 from sharebench.models.tiled import TiledConv1d, TiledConv2d
 
-pytestmark = pytest.mark.xdist_group("kernel_atlas")  # its module-scoped fixtures are built once, on one worker
-
 LAYERS = [
     ("local 1-D", lambda: LocallyConnected1d(2, 3, 12, 3, stride=2, padding=1)),
     ("local 2-D", lambda: LocallyConnected2d(2, 3, (6, 7), 3, stride=(1, 2), padding=1)),

@@ -28,8 +28,6 @@ from sharebench.run import experiment, job
 pytest.importorskip("mlflow")
 from mlflow.tracking import MlflowClient  # noqa: E402
 
-pytestmark = pytest.mark.xdist_group("mlflow")  # its module-scoped fixtures are built once, on one worker
-
 SHORT = (*TINY, "trainer.max_steps=6", "trainer.eval_every=3")
 
 

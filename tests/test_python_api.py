@@ -17,8 +17,6 @@ from sharebench.compare.comparison_files import write_comparison
 from sharebench.errors import UserError
 from sharebench.run import experiment
 
-pytestmark = pytest.mark.xdist_group("python_api")  # its module-scoped fixtures are built once, on one worker
-
 RUN = (*TINY, "model=mlp", "trainer.max_steps=6", "trainer.eval_every=3", "trainer.plots=false", "trainer.threads=1")
 HEAVY = ("torch", "hydra")
 

@@ -20,8 +20,6 @@ from sharebench.cli import main as cli_main
 from sharebench.configs import compose
 from sharebench.records.run_dir import read_csv, read_summary
 
-pytestmark = pytest.mark.xdist_group("refusals")  # its module-scoped fixtures are built once, on one worker
-
 RUN = (*TINY, "model=mlp", "trainer.max_steps=60", "trainer.eval_every=5", "trainer.plots=false")
 
 

@@ -16,8 +16,6 @@ from sharebench.compare.runs import compare
 from sharebench.compare.spectrum_map import spectrum_map
 from sharebench.compare.statistics import interval
 
-pytestmark = pytest.mark.xdist_group("spectrum_map")  # its module-scoped fixtures are built once, on one worker
-
 matplotlib.use("Agg")
 # group: accuracy, per seed s the final (locality, sharing) of conv1 and conv2, and the first evaluation's
 GROUPS = {
