@@ -110,7 +110,9 @@ def test_fraction_and_size_together_and_folder_without_path_are_user_errors():
         check_config(make_cfg("dataset=image_folder"))
 
 
-# The presets' sweeps run in this process (20 and 8 runs): what is tested is the preset, not the process
+# The presets' sweeps run in this process (20 and 8 runs): what is tested is the preset, not the process.
+# Marked slow: 28 runs in all, the longest tests of this file by far; .ci/run runs them.
+@pytest.mark.slow
 def test_sample_efficiency_preset_runs_end_to_end(tmp_path, monkeypatch):
     datafiles.write_mnist(tmp_path / "data", n_train=400, n_test=50)
     monkeypatch.chdir(tmp_path)
@@ -123,6 +125,7 @@ def test_sample_efficiency_preset_runs_end_to_end(tmp_path, monkeypatch):
     assert sorted({s["train_size"] for s in summaries}) == [3, 9, 30, 90, 300]  # fractions of 300
 
 
+@pytest.mark.slow
 def test_mnist1d_benchmark_preset_runs_end_to_end(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert run_in_process(["-m", "experiment=mnist1d_benchmark", *PRESET_RUN]) == 0
