@@ -1,7 +1,17 @@
 import logging
 import os
+import sys
 
 import pytest
+
+
+def pytest_configure(config):
+    """`-n auto` hands tests out one by one (pytest-xdist's --dist load); hand them out by file
+    instead (loadfile), so that a module's expensive module-scoped fixture (a trained sweep) is built
+    once, on one worker, not once per worker. Set before the workers start; any other --dist asked
+    for is kept."""
+    if getattr(config.option, "dist", None) == "load":
+        config.option.dist = "loadfile"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -27,3 +37,14 @@ def restore_logging():
         lg.handlers[:] = handlers
         lg.setLevel(level)
         lg.propagate = propagate
+
+
+@pytest.fixture(autouse=True)
+def restore_threads():
+    """A run in this process sets torch's thread count for the whole process (train/threads.py): put it
+    back, so that no test depends on which tests ran before it on the same xdist worker."""
+    torch = sys.modules.get("torch")  # not imported here: some tests check what a command imports
+    before = torch.get_num_threads() if torch else None
+    yield
+    if before is not None and torch.get_num_threads() != before:
+        torch.set_num_threads(before)

@@ -6,7 +6,7 @@ import json
 import pytest
 import torch
 from helpers import datafiles
-from helpers.commands import sharebench
+from helpers.commands import run_in_process
 from helpers.configs import TINY, make_cfg
 
 from sharebench.checks.values import check_config
@@ -14,6 +14,14 @@ from sharebench.data.augment import make_augment, shift
 from sharebench.errors import UserError
 from sharebench.run import experiment
 from sharebench.train.shifted_eval import directions
+
+PRESET_RUN = (
+    "trainer.max_steps=2",
+    "trainer.plots=false",
+    "trainer.progress=false",
+    "trainer.threads=1",
+    "hydra.sweeper.params.seed=0",
+)
 
 
 def test_shift_moves_images_and_fills_what_it_vacates():
@@ -102,20 +110,14 @@ def test_fraction_and_size_together_and_folder_without_path_are_user_errors():
         check_config(make_cfg("dataset=image_folder"))
 
 
-def test_sample_efficiency_preset_runs_end_to_end(tmp_path):
+# The presets' sweeps run in this process (20 and 8 runs): what is tested is the preset, not the process.
+# Marked slow: 28 runs in all, the longest tests of this file by far; .ci/run runs them.
+@pytest.mark.slow
+def test_sample_efficiency_preset_runs_end_to_end(tmp_path, monkeypatch):
     datafiles.write_mnist(tmp_path / "data", n_train=400, n_test=50)
-    out = sharebench(
-        "run",
-        "-m",
-        "experiment=sample_efficiency",
-        f"dataset.root={tmp_path / 'data'}",
-        "dataset.val_size=100",
-        "trainer.max_steps=2",
-        "trainer.plots=false",
-        "hydra.sweeper.params.seed=0",
-        cwd=tmp_path,
-    )
-    assert out.returncode == 0, out.stderr
+    monkeypatch.chdir(tmp_path)
+    args = ["-m", "experiment=sample_efficiency", f"dataset.root={tmp_path / 'data'}", "dataset.val_size=100"]
+    assert run_in_process([*args, *PRESET_RUN]) == 0
     runs = list((tmp_path / "results" / "multirun").glob("*/*/*/summary.json"))
     summaries = [json.loads(p.read_text()) for p in runs]
     assert len(summaries) == 20 and all(s["status"] == "completed" for s in summaries)
@@ -123,17 +125,10 @@ def test_sample_efficiency_preset_runs_end_to_end(tmp_path):
     assert sorted({s["train_size"] for s in summaries}) == [3, 9, 30, 90, 300]  # fractions of 300
 
 
-def test_mnist1d_benchmark_preset_runs_end_to_end(tmp_path):
-    out = sharebench(
-        "run",
-        "-m",
-        "experiment=mnist1d_benchmark",
-        "trainer.max_steps=2",
-        "trainer.plots=false",
-        "hydra.sweeper.params.seed=0",
-        cwd=tmp_path,
-    )
-    assert out.returncode == 0, out.stderr
+@pytest.mark.slow
+def test_mnist1d_benchmark_preset_runs_end_to_end(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert run_in_process(["-m", "experiment=mnist1d_benchmark", *PRESET_RUN]) == 0
     dirs = [p.parent for p in (tmp_path / "results" / "multirun").glob("*/*/*/summary.json")]
     overrides = [(d / ".hydra" / "overrides.yaml").read_text() for d in dirs]
     assert len(dirs) == 8 and sum("dataset.shuffle_seq=True" in o for o in overrides) == 4

@@ -95,3 +95,54 @@ def test_quick_position_maps_part_writes_a_share_for_every_case(tmp_path):
     assert [r["run"] for r in rows] == ["spectrum=conv", "spectrum=local", "spectrum=dense"]
     assert all(r["reference"] == "35 steps + evaluation" for r in rows)  # MNIST-1D: an evaluation per epoch
     assert all(float(r["metrics_ms"]) > 0 and float(r["metrics_share"].rstrip("%")) > 0 for r in rows)
+
+
+@pytest.fixture
+def quickstart(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    from scripts.bench import quickstart
+
+    return quickstart
+
+
+def test_ci_runs_exactly_the_readme_quickstart_commands(quickstart):
+    """.ci/run reads the README's two lines (install and run; test extras and tests) as the bench does."""
+    commands = quickstart.commands((ROOT / "README.md").read_text())
+    assert len(commands) == 2 and "pip install -e . &&" in commands[0] and commands[0].endswith("sharebench run")
+    assert commands[1].startswith('pip install -e ".[dev]" && pytest ')
+    ci = (ROOT / ".ci" / "run").read_text()
+    (read,) = [line for line in ci.splitlines() if line.startswith("mapfile -t quickstart")]
+    out = subprocess.run(
+        ["bash", "-c", read + '\nprintf "%s\\n" "${quickstart[@]}"'], capture_output=True, text=True, cwd=ROOT
+    )
+    assert out.stdout.splitlines() == commands, out.stderr
+    assert ci.rstrip().endswith("pytest -n auto -m slow")  # then the tests the README's command leaves out
+
+
+def test_quickstart_steps_are_timed_until_one_fails(quickstart, tmp_path):
+    rows = quickstart._timed(["true && echo '3 passed, 1 deselected in 2.50s'", "false && echo never"], tmp_path)
+    assert [(r["line"], r["step"]) for r in rows] == [
+        (1, "true"),
+        (1, "echo '3 passed, 1 deselected in 2.50s'"),
+        (2, "false"),
+        (2, "echo never"),
+    ]
+    assert all(isinstance(r["wall_s"], float) for r in rows[:2]) and [r["result"] for r in rows[2:]] == [
+        "failed",
+        "not run",
+    ]
+    caption = "Measured on cpu (AMD EPYC, 2 CPUs), torch 2.4, 2 threads, 2026-12-07: `python -m scripts.bench --parts quickstart`."
+    text = quickstart.sentence(
+        caption, [{**r, "wall_s": 100.0 * (i + 1), "load_1min": "3.5"} for i, r in enumerate(rows[:2])]
+    )
+    assert text.startswith("Timed in a fresh clone on cpu (AMD EPYC, 2 CPUs), torch 2.4, 2 threads, 2026-12-07")
+    assert "the first command took 5.0 min (`true` 1.7 min, `echo '3 passed, 1 deselected in 2.50s'` 3.3 min)" in text
+
+
+def test_readme_states_the_quickstart_times_of_the_bench_record(quickstart):
+    """The README's sentence is what the bench's record gives (python -m scripts.bench --parts quickstart)."""
+    region = quickstart.REGION.search((ROOT / "README.md").read_text())
+    assert region, "the README lost its quickstart times markers"
+    record = ROOT / "results" / "bench" / "quickstart.csv"
+    written = region.group(0)[len(region.group(1)) : -len(region.group(2))]
+    assert written == (quickstart.expected(record.parent) if record.exists() else "")

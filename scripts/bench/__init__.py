@@ -28,8 +28,11 @@ NAMES = [
     "plot_sweep",
     "under_load",
     "mlflow_cost",
+    "quickstart",
 ]
 PARTS = [name for name in NAMES if (Path(__file__).with_name(f"{name}.py")).exists()]
+# run only when named: the README's commands in a fresh clone take many minutes, and rewrite the README
+ON_REQUEST = {"quickstart"}
 
 
 def measure(name: str, device, quick: bool) -> list[dict]:
@@ -43,7 +46,7 @@ def main(argv=None) -> None:
     parser.add_argument("--out", default="results/bench")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--quick", action="store_true", help="small sizes, few repeats (a smoke test)")
-    parser.add_argument("--parts", nargs="*", default=PARTS, choices=PARTS)
+    parser.add_argument("--parts", nargs="*", default=[p for p in PARTS if p not in ON_REQUEST], choices=PARTS)
     parser.add_argument("--internal", nargs=2, metavar=("PART", "SPEC"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.internal:  # one step of a part that must run in a fresh process
@@ -63,6 +66,9 @@ def main(argv=None) -> None:
             f"`python -m scripts.bench --parts {name}{flags}`."
         )
         print(f"### {name}\n\n" + write_part(out, name, rows, caption), flush=True)
+        publish = getattr(importlib.import_module(f"scripts.bench.{name}"), "publish", None)
+        if publish is not None:  # a part whose record also writes text elsewhere (the README)
+            publish(out)
 
 
 if __name__ == "__main__":

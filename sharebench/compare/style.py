@@ -174,17 +174,32 @@ def page_points(fig, points: float) -> float:
 def save(fig, out_dir: Path, stem: str, formats: list[str]) -> list[Path]:
     """Every format of one figure, cropped to what is drawn (a legend outside is never clipped)."""
     paths = []
-    # the layout solved once, at the saving dpi, then frozen: each save would solve it again from where
-    # the last draw left it, and an SVG saved after a PNG could differ in its sixth decimal between runs
-    fig.set_dpi(DPI)
-    fig.draw_without_rendering()
-    fig.set_layout_engine("none")
+    freeze_layout(fig)
     for fmt in formats:
         path = out_dir / f"{stem}.{fmt}"
         fig.savefig(path, format=fmt, dpi=DPI, metadata=METADATA.get(fmt), bbox_inches="tight")
         paths.append(path)
     plt().close(fig)
     return paths
+
+
+def freeze_layout(fig, digits: int = 9) -> None:
+    """Solve the layout once, at the saving dpi, round it, and keep it. Each save would solve it again
+    from where the last draw left it; and the solution itself differs in its last bits from one
+    solve to the next (constrained layout's kiwisolver orders its variables by memory address), so a
+    value near a rounding edge of the SVG's six decimals came out one digit apart in two processes.
+    Rounded to `digits` decimals of its parent, every position drawn from it is the same each time."""
+    import numpy as np
+
+    fig.set_dpi(DPI)
+    fig.draw_without_rendering()
+    fig.set_layout_engine("none")
+    subfigures = list(fig.subfigs)
+    for sub in subfigures:  # each box in its parent, placed by the layout too
+        subfigures += sub.subfigs
+        sub.bbox_relative.set_points(np.round(sub.bbox_relative.get_points(), digits))
+    for ax in fig.axes:  # every axes, a subfigure's included
+        ax.set_position(np.round(ax.get_position(original=True).bounds, digits))
 
 
 def shown(ns: list[int]) -> str:
