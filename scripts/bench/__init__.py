@@ -9,6 +9,7 @@ Writes results/bench/<part>.csv and results/bench/<part>.md (the table docs/perf
 
 import argparse
 import importlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -56,10 +57,12 @@ def main(argv=None) -> None:
     device = pick_device(args.device)
     out = Path(args.out)
     for name in args.parts:
+        load = os.getloadavg()[0]
         rows = measure(name, device, args.quick)
         flags = " --quick" if args.quick else ""
         caption = (
-            f"Measured on {machine(device)}, {time.strftime('%Y-%m-%d')}: "
+            f"Measured on {machine(device)}, load average {load:.1f} at the start (other processes' "
+            f"work), {time.strftime('%Y-%m-%d')}: "
             f"`python -m scripts.bench --parts {name}{flags}`."
         )
         print(f"### {name}\n\n" + write_part(out, name, rows, caption), flush=True)
