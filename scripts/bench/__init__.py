@@ -4,7 +4,8 @@ GPU the same code times with synchronisation and reports peak GPU memory.
 
 Run:  python -m scripts.bench [--quick] [--parts NAME ...] [--out results/bench] [--device auto]
       (or python scripts/bench.py ...)
-Writes results/bench/<part>.csv and results/bench/<part>.md (the table docs/performance.md includes).
+Writes results/bench/<part>.csv and results/bench/<part>.md (the table docs/performance.md includes),
+then results/bench/goals.md (each goal met or not, from those tables: goals.py).
 """
 
 import argparse
@@ -66,6 +67,10 @@ def main(argv=None) -> None:
             f"`python -m scripts.bench --parts {name}{flags}`."
         )
         print(f"### {name}\n\n" + write_part(out, name, rows, caption), flush=True)
+    from scripts.bench.goals import GOALS, write_goals
+
+    if all((out / f"{g.part}.md").exists() for g in GOALS):  # each goal met or not, from the tables now there
+        print("### goals\n\n" + write_goals(out), flush=True)
 
 
 if __name__ == "__main__":
