@@ -27,7 +27,7 @@ GOALS = [
          "locally_connected", {"variant": "LocallyConnected2d"}, "both_of_conv", "≥", 0.4),
     Goal("a training step of the 2-D SharedCNN's locally connected twin, after against before",
          "local_twin_step", {"model": "local_cnn (this code)"}, "speedup_vs_previous", ">", 1),
-    Goal("the trainer against the MNIST-1D paper's hand-written loop (its CNN)", "runner_overhead",
+    Goal("the trainer against the [MNIST-1D paper](references.md#greydanus2020)'s hand-written loop (its CNN)", "runner_overhead",
          {"runner": "sharebench", "model": "MNIST-1D paper CNN (mnist1d_cnn)"}, "ratio_to_hand_loop", "≤", 1.05),
     Goal("a 1-step `sharebench run` (the whole process) against `python -c \"import torch\"`", "startup",
          {"process": "sharebench run trainer.max_steps=1"}, "ratio_to_import_torch", "≤", 1.5),
