@@ -133,7 +133,8 @@ def assemble(cfg):
 def load(*dirs: str | Path, by=None, metric: str = "test_acc", baseline=None, delta=None) -> "Loaded":
     """The comparison `sharebench plot DIR…` makes of the runs under these run or sweep dirs, read
     from their files, writing nothing and importing no torch. The options are plot's: `by` (keys to
-    group by, e.g. ["model"]), `metric`, `baseline` ("KEY=VALUE") and `delta` (the equivalence margin)."""
+    group by, e.g. ["model"]), `metric`, `baseline` ("KEY=VALUE") and `delta` (the equivalence margin:
+    percentage points for an accuracy, e.g. 1; a loss's own units)."""
     from sharebench.compare.paired import paired_table
     from sharebench.compare.runs import compare
     from sharebench.compare.sequential import load_design

@@ -112,15 +112,17 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--delta",
             metavar="D",
-            help="equivalence margin in the metric's units: a pair whose difference is shown to lie within "
-            f"±D is 'equivalent' (default {DELTA}: 1 percentage point of accuracy; 0 tests no equivalence)",
+            help="equivalence margin, in percentage points for an accuracy metric (a loss: its own units): a "
+            "pair whose difference is shown to lie within ±D is 'equivalent' (default 1 point of accuracy, "
+            f"{DELTA} of a loss; 0 tests no equivalence)",
         )
         p.add_argument(
             "--seeds-needed",
             metavar="X",
             dest="seeds_needed",
-            help="also print, per pair, the seeds per arm that would decide a true difference of X (the "
-            "metric's units, e.g. 0.01 = 1 point) from the spread these runs show: a pilot sweep's question",
+            help="also print, per pair, the seeds per arm that would decide a true difference of X (percentage "
+            "points for an accuracy, e.g. 2; a loss: its own units) from the spread these runs show: a pilot "
+            "sweep's question",
         )
         p.add_argument(
             "--baseline",
@@ -234,6 +236,7 @@ def compose_jobs(args: list[str]) -> list[tuple[str, str, object]]:
 def compare_command(args: argparse.Namespace) -> int:
     from sharebench.compare.comparison_files import write_comparison
     from sharebench.compare.tables import terminal_table
+    from sharebench.compare.units import to_metric_units
 
     page = getattr(args, "page", None)
     try:
@@ -247,6 +250,8 @@ def compare_command(args: argparse.Namespace) -> int:
             args.out = page_folder(page)
         delta = _number_option("--delta", args.delta)
         detect = _number_option("--seeds-needed", args.seeds_needed, positive=True)
+        if detect is not None:  # points for an accuracy; --delta is converted where the pairs are decided
+            detect = to_metric_units(detect, args.metric)
         protocol = getattr(args, "protocol_steps", None)
         cmp, table, paired, files = write_comparison(
             args.dirs, args.out, args.by, args.metric, tuple(args.formats), args.baseline, not page, delta, protocol
@@ -274,11 +279,11 @@ def _number_option(flag: str, text: str | None, positive: bool = False) -> float
         value = check_delta(text)
     except ValueError as err:
         raise UserError(
-            f"{flag} {text}: {'give a number > 0' if positive else f'{err} (0 tests no equivalence)'}, in the "
-            f"metric's units (e.g. {flag} 0.01: 1 point of accuracy)"
+            f"{flag} {text}: {'give a number > 0' if positive else f'{err} (0 tests no equivalence)'}, in "
+            f"percentage points for an accuracy (e.g. {flag} 1: one point)"
         ) from None
     if positive and value == 0:
-        raise UserError(f"{flag} 0: a difference of 0 cannot be decided; give one > 0, e.g. {flag} 0.01")
+        raise UserError(f"{flag} 0: a difference of 0 cannot be decided; give one > 0, e.g. {flag} 1 (one point)")
     return value
 
 

@@ -146,3 +146,23 @@ def test_readme_states_the_quickstart_times_of_the_bench_record(quickstart):
     record = ROOT / "results" / "bench" / "quickstart.csv"
     written = region.group(0)[len(region.group(1)) : -len(region.group(2))]
     assert written == (quickstart.expected(record.parent) if record.exists() else "")
+
+
+def test_goals_table_is_the_one_the_bench_tables_give():
+    """results/bench/goals.md (the Performance page's goals) is made from the committed tables, not
+    typed: rewrite it with `python -m scripts.bench.goals` when a table changes."""
+    from scripts.bench.goals import goals_table
+
+    assert (ROOT / "results" / "bench" / "goals.md").read_text() == goals_table(ROOT / "results" / "bench")
+
+
+def test_a_goal_is_met_only_when_every_row_it_names_meets_it(tmp_path):
+    from scripts.bench.goals import Goal, verdict
+
+    table = [{"variant": "a", "x": "0.5"}, {"variant": "a", "x": "0.3"}, {"variant": "b", "x": "9"}]
+    assert verdict(Goal("m", "p", {"variant": "a"}, "x", "≥", 0.4), table) == ("0.5, 0.3", False)
+    assert verdict(Goal("m", "p", {"variant": "a"}, "x", "≤", 0.5), table) == ("0.5, 0.3", True)
+    share = [{"s": f"{v}%"} for v in (0.1, 0.2, 4.0, 6.0)]
+    assert verdict(Goal("m", "p", {}, "s", "≤", 5, "%"), share) == ("0.1% – 6% (4 rows)", False)
+    with pytest.raises(ValueError, match="no row"):
+        verdict(Goal("m", "p", {"variant": "c"}, "x", "≥", 0.4), table)

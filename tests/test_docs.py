@@ -7,6 +7,7 @@ import importlib.util
 import re
 import subprocess
 import sys
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -57,7 +58,14 @@ def test_docs_build_strict(tmp_path):
     assert "output:" not in html and "usage: sharebench report" in html and "== Config groups" in html
     # every page in the navigation, "How it is built" too (a section's index page would hide its title)
     nav = re.findall(r'<span class="md-ellipsis">\s*(.*?)\s*</span>', (site / "index.html").read_text(), re.DOTALL)
-    assert {"How it is built", "Change recipes", "Command line", "References"} <= set(nav)
+    assert {"How it is built", "Change recipes", "Command line", "References", "Performance notes"} <= set(nav)
+    for page in (REPO / "docs" / "results").glob("[!i]*.md"):  # a result under its title, not its file name
+        heading = page.read_text().splitlines()[0].removeprefix("# ")
+        assert heading in {unescape(n) for n in nav} and page.stem not in nav, (page.stem, heading)
+    # the Performance page: every goal met or not, every table measured (no nan, no None, no stand-in)
+    performance = (site / "performance" / "index.html").read_text()
+    assert "<th>met</th>" in performance and "not measured" not in performance.lower()
+    assert not re.search(r"<td>(nan|None)</td>", performance)
     # a numbered step after a nested list and its paragraph is still a step of its own
     recipes = (site / "contributing" / "recipes" / "index.html").read_text()
     assert re.search(r"<li>\s*<p><strong>Tests</strong>", recipes) and "4. <strong>Tests" not in recipes

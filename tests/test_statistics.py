@@ -8,10 +8,11 @@ import pandas as pd
 import pytest
 from helpers.runs import make_run
 
+import sharebench
 from sharebench.cli import main
 from sharebench.compare.comparison_files import write_comparison
 from sharebench.compare.paired import TWINS, paired_table
-from sharebench.compare.paper import paper_rows
+from sharebench.compare.paper import paper_rows, problem
 from sharebench.compare.runs import compare
 from sharebench.compare.statistics import comparison_table, interval
 from sharebench.compare.tables import format_number, terminal_table
@@ -199,6 +200,18 @@ def test_paper_verdicts(twins):
     assert rows["mlp"]["verdict"] == "not run" and rows["mlp"]["group"] == "—"
 
 
+def test_paper_node_in_points_gives_the_same_verdicts(twins):
+    """`unit: points`: reference 83 and tolerance 2 are 0.83 and 0.02, as a node without a unit (the
+    records made before it) says them; a loss cannot be in points."""
+    cmp = compare([twins])
+    node = {"metric": "test_acc", "unit": "points", "tolerance": 2, "reference": {"shared_cnn": 83, "local_cnn": 55}}
+    rows = {r["reference_key"]: r for r in paper_rows(cmp, node)}
+    assert rows["shared_cnn"]["reference"] == pytest.approx(0.83) and rows["shared_cnn"]["tolerance"] == 0.02
+    assert rows["shared_cnn"]["verdict"] == "within tolerance" and rows["local_cnn"]["verdict"] == "above"
+    assert "accuracy metric" in problem({**node, "metric": "test_loss"})
+    assert "not a unit" in problem({**node, "unit": "percent"}) and problem(node) is None
+
+
 def test_report_states_what_runs_share_and_the_paper(twins):
     import yaml
 
@@ -242,7 +255,7 @@ def test_bad_delta_or_difference_is_one_line_and_writes_nothing(twins, flag, val
 
 
 def test_seeds_needed_from_a_pilot_and_delta_changes_the_verdict(twins, capsys):
-    assert main(["plot", str(twins), "--seeds-needed", "0.01", "--out", str(twins / "cmp")]) == 0
+    assert main(["plot", str(twins), "--seeds-needed", "1", "--out", str(twins / "cmp")]) == 0
     out = capsys.readouterr().out
     assert "seeds per arm that would decide a true difference of 1.00 points" in out.replace("\n   ", " ")
     row = next(
@@ -250,6 +263,21 @@ def test_seeds_needed_from_a_pilot_and_delta_changes_the_verdict(twins, capsys):
     )
     assert int(row.split()[3]) >= 2, row
     # differences of about 5.7 points: 'equivalent' needs a margin wider than that, and then A is still better
-    assert main(["plot", str(twins), "--delta", "0.2", "--out", str(twins / "cmp2")]) == 0
+    assert main(["plot", str(twins), "--delta", "20", "--out", str(twins / "cmp2")]) == 0
     paired = pd.read_csv(twins / "cmp2" / "paired.csv")
     assert paired["delta"].tolist() == [0.2] and paired["verdict"].tolist() == ["A better"]
+
+
+@pytest.mark.parametrize("metric, recorded", [("test_acc", 0.01), ("test_loss", 1.0)])
+def test_delta_is_typed_in_points_for_an_accuracy_and_in_a_losss_own_units(twins, metric, recorded, capsys):
+    """`--delta 1` on an accuracy is one percentage point (paired.csv keeps the records' fraction, the
+    table prints points); on a loss it is 1 of the loss, untouched."""
+    out = twins / metric
+    assert main(["plot", str(twins), "--metric", metric, "--delta", "1", "--out", str(out)]) == 0
+    assert pd.read_csv(out / "paired.csv")["delta"].tolist() == [recorded]
+    printed = capsys.readouterr().out.replace("\n   ", " ")
+    assert ("within ±1.00 points" if metric == "test_acc" else "within ±1 (TOST)") in printed, printed
+
+
+def test_api_load_takes_delta_in_points(twins):
+    assert sharebench.load(twins, delta=1).paired["delta"].tolist() == [0.01]

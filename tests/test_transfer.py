@@ -183,3 +183,16 @@ def test_cached_features_train_the_head_exactly_as_the_full_model_would(tmp_path
     heads = [torch.load(tmp_path / name / "model.pt", weights_only=True)["fc.weight"] for name in ("cached", "direct")]
     assert torch.allclose(*heads, atol=1e-5)
     assert abs(cached["final_test_loss"] - direct["final_test_loss"]) < 1e-4
+
+
+def test_a_checkpoint_is_checked_not_copied_when_the_checks_build_on_meta(tmp_path, recwarn):
+    """`model.weights=<run dir>`: the checks' shapes-only build checks that the checkpoint fits and
+    copies nothing (PyTorch warns once per tensor on a copy into meta: 120 lines for a ResNet-18)."""
+    source = ResNetTransfer((1, 28, 28), 10, weights="none")
+    torch.save(source.state_dict(), tmp_path / "model.pt")
+    with torch.device("meta"):
+        ResNetTransfer((1, 28, 28), 10, weights=str(tmp_path))
+    assert not [w for w in recwarn if "meta parameter" in str(w.message)]
+    torch.save({"conv1.weight": torch.zeros(1)}, tmp_path / "model.pt")
+    with torch.device("meta"), pytest.raises(UserError, match="does not fit resnet18"):
+        ResNetTransfer((1, 28, 28), 10, weights=str(tmp_path))

@@ -75,3 +75,23 @@ def test_a_sweep_stops_once_decided_and_resumes_without_training(tmp_path, capsy
     assert {p: os.stat(p).st_mtime_ns for p in runs} == stamps, "completed jobs are skipped, not trained again"
     assert all(read_summary(p.parent)["status"] == "completed" for p in runs)
     assert pd.read_csv(tmp_path / "sw" / "until_decided.csv").equals(outcome)
+
+
+@pytest.mark.parametrize(
+    "delta, metric, recorded",
+    [
+        (1, "test_acc", 0.01),
+        (2.5, "val_acc", 0.025),
+        (1, "test_loss", 1.0),
+        (None, "test_acc", 0.01),
+        (None, "test_loss", 0.01),
+    ],
+)
+def test_sweeper_delta_is_points_for_an_accuracy_and_a_losss_own_units(delta, metric, recorded):
+    """hydra.sweeper.delta=1 is one percentage point on an accuracy; a loss's delta is untouched; null is
+    the default margin (1 point, 0.01 of a loss). The design on disk keeps the records' units."""
+    from sharebench.compare.until_decided import Plan, make_design
+
+    plan = Plan([str(s) for s in range(5)], [{"model": "shared_cnn"}, {"model": "local_cnn"}], [])
+    design = make_design(plan, 3, 2, None, 0.05, delta, metric, None)
+    assert design.delta == pytest.approx(recorded)

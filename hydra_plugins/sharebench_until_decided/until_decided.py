@@ -17,7 +17,7 @@ class UntilDecidedSweeper(Sweeper):
         step: int = 2,
         budget: int | None = None,
         alpha: float = 0.05,
-        delta: float = 0.01,
+        delta: float | None = None,
         metric: str = "test_acc",
         baseline: str | None = None,
         params: dict | None = None,

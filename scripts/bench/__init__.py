@@ -4,11 +4,13 @@ GPU the same code times with synchronisation and reports peak GPU memory.
 
 Run:  python -m scripts.bench [--quick] [--parts NAME ...] [--out results/bench] [--device auto]
       (or python scripts/bench.py ...)
-Writes results/bench/<part>.csv and results/bench/<part>.md (the table docs/performance.md includes).
+Writes results/bench/<part>.csv and results/bench/<part>.md (the table docs/performance.md includes),
+then results/bench/goals.md (each goal met or not, from those tables: goals.py).
 """
 
 import argparse
 import importlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -59,16 +61,23 @@ def main(argv=None) -> None:
     device = pick_device(args.device)
     out = Path(args.out)
     for name in args.parts:
+        load = os.getloadavg()[0]
         rows = measure(name, device, args.quick)
         flags = " --quick" if args.quick else ""
         caption = (
-            f"Measured on {machine(device)}, {time.strftime('%Y-%m-%d')}: "
+            f"Measured on {machine(device)}, load average {load:.1f} at the start (other processes' "
+            f"work), {time.strftime('%Y-%m-%d')}: "
             f"`python -m scripts.bench --parts {name}{flags}`."
         )
         print(f"### {name}\n\n" + write_part(out, name, rows, caption), flush=True)
         publish = getattr(importlib.import_module(f"scripts.bench.{name}"), "publish", None)
         if publish is not None:  # a part whose record also writes text elsewhere (the README)
             publish(out)
+
+    from scripts.bench.goals import GOALS, write_goals
+
+    if all((out / f"{g.part}.md").exists() for g in GOALS):  # each goal met or not, from the tables now there
+        print("### goals\n\n" + write_goals(out), flush=True)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from sharebench.compare.paired import higher_is_better
 from sharebench.compare.runs import Comparison
 from sharebench.compare.statistics import interval_label, number
 from sharebench.compare.tables import format_interval, format_number, headline_key, margin_text
+from sharebench.compare.units import is_accuracy
 
 MOST_NAMED = 3  # decided pairs named one by one; the rest are counted
 
@@ -25,7 +26,7 @@ def findings(cmp: Comparison, table, paired) -> list[str]:
 
 
 def _pair_sentences(cmp: Comparison, paired) -> list[str]:
-    percent = cmp.metric.endswith("acc")
+    percent = is_accuracy(cmp.metric)
     unit = " points" if percent else ""
     what = metric_label(cmp.metric).split(" (")[0]
     decided = paired[paired["verdict"] != "undecided"]
@@ -79,7 +80,7 @@ def _undecided_sentence(paired, total: int) -> list[str]:
 
 
 def _best_group(cmp: Comparison, table) -> str | None:
-    key, percent = headline_key(cmp), cmp.metric.endswith("acc")
+    key, percent = headline_key(cmp), is_accuracy(cmp.metric)
     column = f"{key}_mean"
     if column not in table or not table[column].notna().any():
         return None

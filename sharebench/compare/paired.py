@@ -18,6 +18,7 @@ from sharebench.compare.runs import NO_RECORD, Comparison, format_value
 from sharebench.compare.select import groups_matching, parse, resolve, same
 from sharebench.compare.sequential import Design, replay
 from sharebench.compare.statistics import interval, number
+from sharebench.compare.units import to_metric_units
 from sharebench.compare.verdicts import ALPHA, DELTA, Decision, decide, pair_test, seeds_to_differ
 from sharebench.configs import twins
 from sharebench.errors import UserError
@@ -183,11 +184,15 @@ def paired_table(
     design: Design | None = None,
 ) -> pd.DataFrame:
     """One row per pair (A, B), its verdict holding jointly with the table's other pairs: at a fixed
-    number of seeds (Holm–Shaffer), or — a sweep run until decided, `design` — at the looks it made."""
+    number of seeds (Holm–Shaffer), or — a sweep run until decided, `design` — at the looks it made.
+    `delta` as the user typed it: percentage points for an accuracy metric (units.py)."""
     if design is not None and (design.baseline != baseline and baseline is not None or design.metric != cmp.metric):
         design = None  # other pairs or another metric than the sweeper decided: a fixed-size table
     baseline = baseline if design is None else design.baseline
-    delta = delta if delta is not None else design.delta if design is not None else DELTA
+    if delta is not None:
+        delta = to_metric_units(delta, cmp.metric)
+    else:
+        delta = design.delta if design is not None else DELTA
     pairs = table_pairs(cmp, baseline)
     up = higher_is_better(cmp.metric)
     diffs = [_diffs_by_seed(cmp, a, b, key) for a, b in pairs]

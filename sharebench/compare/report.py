@@ -3,17 +3,8 @@ run and what every run shared (settings, data sizes, versions, commit, device), 
 intervals, the paired comparisons, a paper's numbers beside the measured ones when the runs carry a
 `paper:` node, the figures and every run.
 
-The `paper:` node (put in an experiment preset, read from each run's .hydra/config.yaml):
-
-    paper:
-      name: "Greydanus 2020, MNIST-1D, Table 1"
-      url: https://arxiv.org/abs/2011.14439           # optional
-      metric: test_acc      # compared with each group's mean of final_<metric>
-      tolerance: 0.02       # |measured − reference| <= tolerance: within (units of the metric)
-      reference:            # group label (or selector, see select.py) → the paper's value
-        "mnist1d_cnn, shuffle_seq=False": 0.94
-
-See paper.py for how keys match groups.
+The `paper:` node (put in an experiment preset, read from each run's .hydra/config.yaml), its keys,
+its unit and how they match groups: paper.py.
 
 `--page PAGE` writes the same report as a page of the docs site (docs/results/<name>.md): figures in
 the folder beside it (PAGE without .md) and linked relative to the page, the command read from the
@@ -45,6 +36,7 @@ from sharebench.compare.tables import (
     status_counts,
     table_rows,
 )
+from sharebench.compare.units import is_accuracy
 from sharebench.records.atomic import write_atomic
 from sharebench.records.columns import summary_metric_keys
 
@@ -248,7 +240,7 @@ def _paper(cmp: Comparison) -> list[str]:
     if why:
         return ["## Paper vs measured", "", f"The runs carry a `paper:` node that cannot be used: {why}.", ""]
     rows = paper_rows(cmp, node)
-    percent = str(node.get("metric") or cmp.metric).endswith("acc")
+    percent = is_accuracy(node.get("metric") or cmp.metric)
     name = str(node.get("name") or "the paper")
     link = f" ([source]({node['url']}))" if node.get("url") else ""
     head = ["reference", "group", "n", "paper", "measured mean", "95% CI", "measured − paper", "verdict"]
@@ -353,7 +345,7 @@ def _shown_dir(run_dir: Path, paths: list[str]) -> str:
 
 def _run_rows(cmp: Comparison, out_dir: Path, paths: list[str] | None = None):
     """A row per run; its dir linked relative to the report, or (a page: paths) shown as text."""
-    key, percent = headline_key(cmp), cmp.metric.endswith("acc")
+    key, percent = headline_key(cmp), is_accuracy(cmp.metric)
     head = ["group", "seed", "status", metric_label(cmp.metric), "run dir", "note"]
     rows = []
     for run, label in zip(cmp.runs, cmp.labels):

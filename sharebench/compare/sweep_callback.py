@@ -21,7 +21,7 @@ class ComparisonCallback(Callback):
         self.enabled = enabled
         self.formats = tuple(formats or ["png"])
         self.metric = metric
-        self.delta = delta  # None: the default margin, or the one a seeds-until-decided sweep was run with
+        self.delta = delta  # points for an accuracy; None: the default, or the until_decided sweep's own
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         if not self.enabled:

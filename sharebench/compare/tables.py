@@ -8,6 +8,7 @@ from collections import Counter
 from sharebench.compare.figures import metric_label
 from sharebench.compare.runs import Comparison
 from sharebench.compare.statistics import CONFIDENCE, NO_INTERVAL, interval_label, number
+from sharebench.compare.units import is_accuracy
 from sharebench.compare.verdicts import ALPHA, POWER
 
 WIDTH = 80  # the terminal table fits a standard terminal
@@ -38,7 +39,7 @@ def headline_key(cmp: Comparison) -> str:
 
 def table_rows(cmp: Comparison, table) -> tuple[list[str], list[list[str]]]:
     """The comparison as text cells, every column (the report's table): one row per group."""
-    key, percent = headline_key(cmp), cmp.metric.endswith("acc")
+    key, percent = headline_key(cmp), is_accuracy(cmp.metric)
     head = [
         "group",
         "n",
@@ -104,7 +105,7 @@ def won_cell(r) -> str:
 
 def paired_rows(cmp: Comparison, paired, long: bool = False) -> tuple[list[str], list[list[str]]]:
     """A − B per pair, verdict and difference first: verdict, mean difference, its interval, seeds A won."""
-    percent = cmp.metric.endswith("acc")
+    percent = is_accuracy(cmp.metric)
     head = ["A − B", "verdict", "mean diff", f"{CONFIDENCE:.0%} CI", "A won"]
     rows = [
         [
@@ -121,7 +122,7 @@ def paired_rows(cmp: Comparison, paired, long: bool = False) -> tuple[list[str],
 
 def paired_caption(cmp: Comparison, paired, long=False) -> str:
     """What the pair table shows: the difference, its interval's method, how verdicts were reached."""
-    percent = cmp.metric.endswith("acc")
+    percent = is_accuracy(cmp.metric)
     unit = (" (percentage points)" if long else " (points)") if percent else ""
     n = [int(x) for x in paired["n"]]
     first = paired.iloc[0]
@@ -148,7 +149,7 @@ def detect_lines(cmp: Comparison, paired, difference: float) -> list[str]:
     """`plot --seeds-needed X`: per pair, the seeds per arm that would decide a true difference of X."""
     from sharebench.compare.paired import seeds_to_detect
 
-    percent = cmp.metric.endswith("acc")
+    percent = is_accuracy(cmp.metric)
     what = f"{format_number(difference, percent)}{' points' if percent else ''}"
     rows = [
         [f"{r['a']} − {r['b']}", _need_text(need, r["n"]), format_number(r["sd_diff"], percent)]

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sharebench.compare.sequential import Design, replay, schedule
-from sharebench.compare.verdicts import UNDECIDED, check_delta
+from sharebench.compare.units import to_metric_units
+from sharebench.compare.verdicts import DELTA, UNDECIDED, check_delta
 from sharebench.configs import CONFIG_NAME, compose, parse_overrides, run_flags
 from sharebench.errors import UserError
 
@@ -114,9 +115,11 @@ def make_design(plan: Plan, first_round, step, budget, alpha, delta, metric, bas
             f"least {budget}, e.g. seed='range(0,{budget})'"
         )
     try:
-        delta = check_delta(delta)
+        delta = DELTA if delta is None else to_metric_units(check_delta(delta), metric)
     except ValueError as err:
-        raise UserError(f"hydra.sweeper.delta={delta}: {err}, in the metric's units (0.01: 1 point)") from None
+        raise UserError(
+            f"hydra.sweeper.delta={delta}: {err}, in percentage points for an accuracy (1: one point)"
+        ) from None
     if not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
         raise UserError(f"hydra.sweeper.alpha={alpha}: the error rate is a number between 0 and 1, e.g. 0.05")
     looks = schedule(first_round, step, budget)

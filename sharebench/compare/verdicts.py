@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 ALPHA = 0.05
 POWER = 0.8
-DELTA = 0.01  # the default equivalence margin, in the metric's units: 1 percentage point of accuracy
+DELTA = 0.01  # the default equivalence margin in the records' units: 1 point of accuracy, 0.01 of a loss
 MOST_SEEDS = 1000  # seeds-needed answers stop here: "more than 1,000"
 
 A_BETTER, B_BETTER, EQUIVALENT, UNDECIDED = "A better", "B better", "equivalent", "undecided"
