@@ -159,3 +159,26 @@ def test_no_test_file_imports_another():
                 names = [node.module or ""]
             bad += [f"{path.name} imports {n}" for n in names if n.split(".")[0].startswith("test_")]
     assert not bad, "\n".join(bad)
+
+
+def function_lengths() -> list[tuple[int, str]]:
+    """(lines, "path:line name") of every function and method in sharebench/, longest first; a nested
+    function counts inside its parent and on its own."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                where = f"{path.relative_to(PACKAGE.parent)}:{node.lineno} {node.name}"
+                found.append((node.end_lineno - node.lineno + 1, where))
+    return sorted(found, reverse=True)
+
+
+def test_every_function_reads_on_one_screen():
+    """The house rule is ~60 lines a function; 80 is the line no function crosses."""
+    long = [f"{n} lines: {where}" for n, where in function_lengths() if n > 80]
+    assert not long, "\n".join(long)
+
+
+if __name__ == "__main__":  # python tests/test_layout.py: the ten longest functions
+    for n, where in function_lengths()[:10]:
+        print(f"{n:4d}  {where}")
