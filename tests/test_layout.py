@@ -17,7 +17,6 @@ PACKAGE = Path(sharebench.__file__).parent
 # line's: both may import anything before them.
 ROOMS = [
     "errors",
-    "without_dynamo",
     "terminal",
     "configs",
     "records",
