@@ -147,30 +147,34 @@ def list_command() -> int:
 
 
 def run_command(args: list[str]) -> int:
-    """Check, then hand over to Hydra. A failed single run or sweep exits through SystemExit (job.py,
-    sweep_outcome.py) with its code."""
+    """Read the arguments once (configs.RunArgs), check them, then hand over to Hydra. A failed single
+    run or sweep exits through SystemExit (job.py, sweep_outcome.py) with its code."""
     from sharebench.checks.arguments import check_run_args
     from sharebench.checks.results_dir import check_results_dir
     from sharebench.compare.until_decided import check_sweep
+    from sharebench.configs import RunArgs
     from sharebench.run.resume_args import resolve_args
     from sharebench.run.sweep_batches import in_batches
 
     try:
-        args = resolve_args(args)  # resume=…: point Hydra at the run or sweep to continue
-        check_run_args(args)
-        check_sweep(args)  # hydra/sweeper=until_decided: its plan, keys and pairs
-        check_results_dir(args)  # writable, before Hydra makes anything there
+        run = resolve_args(RunArgs(args))  # resume=…: point Hydra at the run or sweep to continue
+        check_run_args(run)
+        check_sweep(run)  # hydra/sweeper=until_decided: its plan, keys and pairs
+        check_results_dir(run)  # writable, before Hydra makes anything there
     except UserError as err:
         return user_error(err)
-    args = in_batches(args)  # the basic launcher's first job starts in seconds
+    run = in_batches(run)  # the basic launcher's first job starts in seconds
+    return _hand_to_hydra(run)
+
+
+def _hand_to_hydra(run) -> int:
     from contextlib import nullcontext
 
-    from sharebench.configs import run_flags
     from sharebench.run import app
     from sharebench.run.signals import sweep_in_this_process
 
-    sys.argv = ["sharebench run", *args]  # Hydra reads its overrides and flags from sys.argv
-    with sweep_in_this_process() if run_flags(args).multirun else nullcontext() as sweep:
+    sys.argv = ["sharebench run", *run.argv]  # Hydra reads its overrides and flags from sys.argv
+    with sweep_in_this_process() if run.multirun else nullcontext() as sweep:
         try:
             app.main()
         except KeyboardInterrupt:  # outside a run (e.g. while Hydra starts): nothing to save
@@ -216,16 +220,17 @@ def params_command(args: list[str]) -> int:
 def compose_jobs(args: list[str]) -> list[tuple[str, str, object]]:
     """(overrides, "model on dataset", composed config) per job, checked as `sharebench run` checks them."""
     from sharebench.checks.arguments import check_run_args, explain
-    from sharebench.configs import compose, expand_sweep, run_flags
+    from sharebench.configs import RunArgs, compose, sweep_jobs
 
-    check_run_args(args)
-    flags = run_flags(args)
+    run = RunArgs(args)
+    check_run_args(run)
     jobs = []
-    for overrides in expand_sweep(flags.overrides, flags.multirun):
+    for job in sweep_jobs(run.overrides, run.multirun, config_name=run.config_name):
+        overrides = [s.line for s in job]
         try:
-            cfg = compose(overrides, with_hydra=True)
+            cfg = compose(overrides, run.config_name, with_hydra=True)
         except Exception as err:
-            raise UserError(explain(err, overrides)) from None
+            raise UserError(explain(err, job)) from None
         choices = cfg.hydra.runtime.choices
         jobs.append((" ".join(overrides), f"{choices.model} on {choices.dataset}", cfg))
     return jobs
