@@ -32,8 +32,6 @@ examples:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from sharebench.compare.verdicts import DELTA
-
     parser = argparse.ArgumentParser(
         prog="sharebench",
         description="Train networks that share weights beside their unshared twins, "
@@ -56,80 +54,90 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("list", help="list the models, datasets, optimizers, trainers and experiments available")
     for name, text in COMPARE_HELP.items():
-        p = sub.add_parser(
-            name,
-            help=text,
-            description=text[0].upper() + text[1:] + ".",
-            epilog=f"Example: sharebench {name} results/multirun/2026-11-22/10-00-00-000000",
-        )
-        p.add_argument(
-            "dirs",
-            nargs="+",
-            metavar="DIR",
-            help="run dirs or sweep dirs, searched recursively for runs (.hydra/ or summary.json)",
-        )
-        p.add_argument(
-            "--out",
-            metavar="DIR",
-            help="where to write (default: DIR/comparison for one DIR, ./comparison for several)",
-        )
-        if name == "report":
-            p.add_argument(
-                "--page",
-                metavar="PAGE.md",
-                help="write the report as a docs page at PAGE.md, its figures in the folder beside it "
-                "(PAGE/), linked relative to the page, with no absolute path or date "
-                "(scripts/publish_results.py writes docs/results/ with it)",
-            )
-            p.add_argument("--title", help="with --page: the page's title (default: PAGE's name)")
-            p.add_argument("--question", help="with --page: the question the experiment asks, opening the page")
-            p.add_argument(
-                "--protocol-steps",
-                type=int,
-                metavar="N",
-                help="with --page: the steps a run of the experiment's protocol takes; runs that stopped "
-                "earlier are called shortened in the title's first line",
-            )
-        p.add_argument(
-            "--by",
-            nargs="+",
-            metavar="KEY",
-            help="group by these keys (e.g. model optim.lr) "
-            "instead of the overrides that differ between runs; seeds are always pooled",
-        )
-        p.add_argument(
-            "--metric", default="test_acc", help="headline metric (default test_acc; e.g. test_loss, val_acc)"
-        )
-        p.add_argument(
-            "--format",
-            nargs="+",
-            default=["png"],
-            choices=["png", "svg", "pdf"],
-            dest="formats",
-            metavar="FMT",
-            help="figure formats: png svg pdf (default png)",
-        )
-        p.add_argument(
-            "--delta",
-            metavar="D",
-            help="equivalence margin in the metric's units: a pair whose difference is shown to lie within "
-            f"±D is 'equivalent' (default {DELTA}: 1 percentage point of accuracy; 0 tests no equivalence)",
-        )
-        p.add_argument(
-            "--seeds-needed",
-            metavar="X",
-            dest="seeds_needed",
-            help="also print, per pair, the seeds per arm that would decide a true difference of X (the "
-            "metric's units, e.g. 0.01 = 1 point) from the spread these runs show: a pilot sweep's question",
-        )
-        p.add_argument(
-            "--baseline",
-            metavar="KEY=VALUE",
-            help="compare every other group, seed by seed, with "
-            "the group that has KEY=VALUE and matches it on the other keys (e.g. model=local_cnn); "
-            "default: each shared model with its unshared twin when both are present",
-        )
+        _add_compare_parser(sub, name, text)
     return parser
+
+
+def _add_compare_parser(sub, name: str, text: str) -> None:
+    """`sharebench plot` or `report`: the run and sweep dirs to read, and how to compare them."""
+    from sharebench.compare.verdicts import DELTA
+
+    p = sub.add_parser(
+        name,
+        help=text,
+        description=text[0].upper() + text[1:] + ".",
+        epilog=f"Example: sharebench {name} results/multirun/2026-11-22/10-00-00-000000",
+    )
+    p.add_argument(
+        "dirs",
+        nargs="+",
+        metavar="DIR",
+        help="run dirs or sweep dirs, searched recursively for runs (.hydra/ or summary.json)",
+    )
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="where to write (default: DIR/comparison for one DIR, ./comparison for several)",
+    )
+    if name == "report":
+        _add_page_options(p)
+    p.add_argument(
+        "--by",
+        nargs="+",
+        metavar="KEY",
+        help="group by these keys (e.g. model optim.lr) "
+        "instead of the overrides that differ between runs; seeds are always pooled",
+    )
+    p.add_argument("--metric", default="test_acc", help="headline metric (default test_acc; e.g. test_loss, val_acc)")
+    p.add_argument(
+        "--format",
+        nargs="+",
+        default=["png"],
+        choices=["png", "svg", "pdf"],
+        dest="formats",
+        metavar="FMT",
+        help="figure formats: png svg pdf (default png)",
+    )
+    p.add_argument(
+        "--delta",
+        metavar="D",
+        help="equivalence margin in the metric's units: a pair whose difference is shown to lie within "
+        f"±D is 'equivalent' (default {DELTA}: 1 percentage point of accuracy; 0 tests no equivalence)",
+    )
+    p.add_argument(
+        "--seeds-needed",
+        metavar="X",
+        dest="seeds_needed",
+        help="also print, per pair, the seeds per arm that would decide a true difference of X (the "
+        "metric's units, e.g. 0.01 = 1 point) from the spread these runs show: a pilot sweep's question",
+    )
+    p.add_argument(
+        "--baseline",
+        metavar="KEY=VALUE",
+        help="compare every other group, seed by seed, with "
+        "the group that has KEY=VALUE and matches it on the other keys (e.g. model=local_cnn); "
+        "default: each shared model with its unshared twin when both are present",
+    )
+
+
+def _add_page_options(p) -> None:
+    """`sharebench report --page`: the report as a docs page."""
+    p.add_argument(
+        "--page",
+        metavar="PAGE.md",
+        help="write the report as a docs page at PAGE.md, its figures in the folder beside it "
+        "(PAGE/), linked relative to the page, with no absolute path or date "
+        "(scripts/publish_results.py writes docs/results/ with it)",
+    )
+    p.add_argument("--title", help="with --page: the page's title (default: PAGE's name)")
+    p.add_argument("--question", help="with --page: the question the experiment asks, opening the page")
+    p.add_argument(
+        "--protocol-steps",
+        type=int,
+        metavar="N",
+        help="with --page: the steps a run of the experiment's protocol takes; runs that stopped "
+        "earlier are called shortened in the title's first line",
+    )
 
 
 def user_error(err: UserError) -> int:
