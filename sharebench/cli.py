@@ -10,8 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from sharebench import __version__
 from sharebench.errors import EXIT_USER_ERROR, UserError
+from sharebench.version import __version__
 
 COMPARE_HELP = {
     "plot": "compare runs: comparison.csv, runs.csv and figures from run dirs and sweep dirs (files only)",

@@ -162,8 +162,15 @@ class RunArgs:
 
 
 def _refuse_flag(message: str):
+    """argparse's complaint as one line: an override after a flag is left unread by Hydra's parser."""
     from sharebench.errors import UserError
 
+    unread = message.removeprefix("unrecognized arguments: ").split()
+    if message.startswith("unrecognized arguments") and not any(a.startswith("-") for a in unread):
+        raise UserError(
+            f"{' '.join(unread)}: overrides after a flag are not read: give the flags first "
+            f"(e.g. sharebench run -m model=mlp seed=0,1)"
+        )
     raise UserError(f"{message}: see `sharebench run --help` (overrides are KEY=VALUE, without dashes)")
 
 

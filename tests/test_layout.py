@@ -16,6 +16,7 @@ PACKAGE = Path(sharebench.__file__).parent
 # through it; api (sharebench.compose/run/assemble/load) is the door from Python, cli the command
 # line's: both may import anything before them.
 ROOMS = [
+    "version",
     "errors",
     "terminal",
     "configs",

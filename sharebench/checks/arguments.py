@@ -13,7 +13,7 @@ import re
 
 from hydra.errors import HydraException, MissingConfigException
 from omegaconf import OmegaConf
-from omegaconf.errors import OmegaConfBaseException
+from omegaconf.errors import InterpolationKeyError, OmegaConfBaseException
 
 from sharebench.checks.dry_build import check_device, dry_build
 from sharebench.checks.hydra_targets import check_hydra_targets
@@ -83,11 +83,23 @@ def _checked_config(job: list[Setting], composer: SweepComposer):
     """The job's config, its values and added keys checked (no torch)."""
     try:
         cfg = composer([s.line for s in job])
+        _resolvable(cfg)
     except (HydraException, OmegaConfBaseException, ValueError, TypeError) as err:
         raise UserError(explain(err, job)) from None
     check_config(cfg)
     _check_added_keys(cfg, job, composer)
     return cfg
+
+
+def _resolvable(cfg) -> None:
+    """An interpolation that names no key (seed=${oops}) fails here, not in the run; a resolver only
+    Hydra's app registers (${hydra:…}) is left to it."""
+    try:
+        OmegaConf.to_container(cfg, resolve=True)
+    except InterpolationKeyError:
+        raise
+    except OmegaConfBaseException:
+        pass
 
 
 def _dry_build(cfg, job: list[Setting]) -> None:
@@ -184,6 +196,16 @@ def explain(err: Exception, job: list[Setting]) -> str:
                     f"{s.line} is not valid: {group} takes the name of one option, one of "
                     f"{', '.join(_group_options(group))} (e.g. {group}={_group_options(group)[0]})"
                 )
+    interpolation = re.search(r"Interpolation key '([^']+)' not found.*?full_key: ([\w.]+)", text, re.S)
+    if interpolation:
+        name, key = interpolation.groups()
+        return f"${{{name}}} names no key of the config (read for {key}): give a value, or a key that exists"
+    chosen = re.search(r"Multiple values for ([\w/]+)\.", text)
+    if chosen:
+        group = chosen.group(1)
+        return (
+            f"+{group}=… adds a {group} to a config that already has one: write {group}=… (without the +) to choose it"
+        )
     struct = re.search(r"Key '([^']+)' is not in struct.*?full_key: ([\w.]+)", text, re.S)
     if struct:
         full_key = struct.group(2)

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from sharebench import __version__
 from sharebench.accounting import account
 from sharebench.configs import flatten
 from sharebench.records.checkpoints import (
@@ -29,6 +28,7 @@ from sharebench.run.resume_plan import resume_key
 from sharebench.terminal import say
 from sharebench.train.state import TrainingState
 from sharebench.train.threads import set_threads
+from sharebench.version import __version__
 
 log = logging.getLogger("sharebench")  # the terminal (one short line per evaluation) and the log file
 detail = logging.getLogger("sharebench.detail")  # the log file only (conf/hydra/job_logging/)
