@@ -76,7 +76,7 @@ def check_run_args(run: RunArgs) -> None:
     for seed in parse_overrides(other_seeds):  # one parse for all: a 1,000-seed sweep checks in a second
         check_seed(seed.value())
     if run.multirun:  # after the jobs' own checks, which name typos better
-        _check_sweep_base([o for o in run.overrides if not o.is_sweep_override()], run.config_name)
+        _check_sweep_base(run)
 
 
 def _checked_config(job: list[Setting], composer: SweepComposer):
@@ -131,13 +131,14 @@ def _check_added_keys(cfg, job: list[Setting], composer: SweepComposer) -> None:
             )
 
 
-def _check_sweep_base(fixed, config_name: str) -> None:
+def _check_sweep_base(run: RunArgs) -> None:
     """Hydra's multirun first composes the config with the swept values left out (so with default
-    choices): a key that only a swept choice has fails there even though every job would be fine."""
+    choices): a key that only a swept choice has fails there even though every job would be fine.
+    That composition's hydra node is the one the launcher batches read next (run.hydra_node)."""
     try:
-        compose([o.input_line for o in fixed], config_name)
+        run.hydra_node()
     except (HydraException, OmegaConfBaseException) as err:
-        for o in fixed:
+        for o in (o for o in run.overrides if not o.is_sweep_override()):
             key = o.get_key_element()
             if not key.startswith(("+", "~")) and re.search(rf"\b{re.escape(key)}\b", str(err.__cause__ or err)):
                 raise UserError(
@@ -145,6 +146,7 @@ def _check_sweep_base(fixed, config_name: str) -> None:
                     f"sweeping (the defaults with the swept values left out): write "
                     f"++{o.input_line} to set it in every job"
                 ) from None
+        raise UserError(f"the config Hydra composes before sweeping does not compose: {explain(err, [])}") from None
 
 
 def _hydra_node(job: list[Setting], config_name: str):
