@@ -273,6 +273,8 @@ def _axes(parsed, multirun: bool) -> list[list[Setting]]:
                     f"cannot expand the sweep {o.input_line}: a comma list holds plain values only "
                     f"(write a range() alone, or list every value)"
                 ) from None
+            if not values:
+                raise UserError(f"the sweep {o.input_line} lists no value: range(a,b) stops before b")
             out.append([Setting(o.key_or_group, v, added, f"{o.get_key_element()}={v}") for v in values])
     return out
 

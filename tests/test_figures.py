@@ -292,6 +292,24 @@ def test_a_swept_value_from_zero_across_decades_is_symlog_and_an_arm_that_ignore
     assert "3 seeds" in ax.get_title()
 
 
+def test_an_arm_that_ignores_the_value_is_a_band_over_its_distinct_seeds_when_values_hold_different_seeds(tmp_path):
+    """A seeds-until-decided sweep adds seeds to some pairs only: hard at λ = 0.1 ran seeds 0–4, at the
+    other values 0–2. The seeds they share agree, so hard is one band over seeds 0–4, each seed once."""
+    for lam in (0, 0.001, 0.1):
+        for seed in range(5 if lam == 0.1 else 3):
+            for mode in ("soft", "hard"):
+                acc = 0.77 + seed / 100 if mode == "hard" else 0.78 - lam - seed / 100
+                extra = {"model.mode": mode, "model.lam": lam}
+                make_run(tmp_path, f"{mode}-{lam}-{seed}", "tied_pair", seed, acc, extra=extra)
+    _, fig = figures.accuracy_vs_axis(compare([tmp_path]), "model.lam", "model.lam", "test_acc_vs_lam")
+    ax = fig.axes[0]
+    hard = [line for line in ax.get_lines() if line.get_label().startswith("hard")]
+    assert len(hard) == 1 and list(hard[0].get_ydata()) == pytest.approx([79.0, 79.0]), "mean of seeds 0–4"
+    band = [p for p in ax.patches if p.get_alpha() == 0.15]
+    (_, by0), (_, by1) = band[0].get_path().get_extents(band[0].get_patch_transform()).get_points()
+    assert (by0, by1) == pytest.approx(figures.interval([77.0, 78.0, 79.0, 80.0, 81.0]))
+
+
 def test_an_arm_whose_runs_differ_at_one_value_stays_a_line(tmp_path):
     cmp = _lam_sweep(tmp_path, hard_loss=lambda seed, lam: 0.3 + (seed == 1 and lam == 0.1) * 1e-9)
     _, fig = figures.accuracy_vs_axis(cmp, "model.lam", "model.lam", "test_acc_vs_lam")

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -171,55 +172,20 @@ def test_an_unreachable_tracker_costs_the_run_one_warning_line(tmp_path, caplog)
     assert took < 90, f"an unreachable tracker held the run {took:.0f} s (MLflow's retries not shortened?)"
 
 
-@pytest.fixture(scope="session")
-def server_env(tmp_path_factory) -> dict:
-    """The environment in which `mlflow server` starts. MLflow 3.17's server needs SQLAlchemy 2 at import
-    (sa.Engine, sa.ColumnElement), while the optuna extra keeps this environment on SQLAlchemy 1.4 — its
-    client logs fine. So the server process alone gets SQLAlchemy 2 put in front of the path, installed
-    from the package index into a folder of the test's (SHAREBENCH_MLFLOW_SERVER_PYTHONPATH names one
-    made already)."""
-    overlay = os.environ.get("SHAREBENCH_MLFLOW_SERVER_PYTHONPATH")
-    if not overlay:
-        overlay = str(tmp_path_factory.mktemp("sqlalchemy2"))
-        pip = [sys.executable, "-m", "pip", "install", "-q", "--target", overlay, "sqlalchemy>=2,<3"]
-        got = subprocess.run(pip, capture_output=True, text=True, timeout=600)
-        if got.returncode != 0:
-            pytest.skip(f"cannot install SQLAlchemy 2 for the mlflow server: {got.stderr.strip()[-300:]}")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([overlay, os.environ.get("PYTHONPATH", "")])}
-    probe = subprocess.run(
-        [sys.executable, "-c", "import mlflow.server, sqlalchemy; print(sqlalchemy.__version__)"],
-        capture_output=True, text=True, env=env,
-    )  # fmt: skip
-    assert probe.returncode == 0 and int(probe.stdout.split(".")[0]) >= 2, probe.stderr[-2000:]
-    return env
-
-
-@pytest.mark.slow
-def test_a_sweep_over_http_is_a_parent_run_with_its_jobs_nested(tmp_path, template_store, server_env):
-    shutil.copy(template_store, tmp_path / "server.db")
+@contextmanager
+def mlflow_serving(command: str, store: str, *options: str, cwd: Path):
+    """`mlflow <command>` (ui or server) on `store`, run as a user runs it: the `mlflow` executable installed
+    beside this Python, in this environment as it is (no PYTHONPATH); yields its URI once it answers."""
+    exe = Path(sys.executable).with_name("mlflow")
+    assert exe.exists(), f"{exe}: the mlflow extra installs MLflow's command beside sharebench's"
     port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mlflow",
-            "server",
-            "--backend-store-uri",
-            f"sqlite:///{tmp_path / 'server.db'}",
-            "--artifacts-destination",
-            str(tmp_path / "server-artifacts"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        env=server_env,
-    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    args = [str(exe), command, "--backend-store-uri", store, *options, "--host", "127.0.0.1", "--port", str(port)]
+    log = cwd / f"mlflow-{command}.log"  # a file, not a pipe: a server's log lines never block it
+    with log.open("w") as sink:
+        server = subprocess.Popen(
+            args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=sink, start_new_session=True, env=env
+        )
     uri = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 300  # minutes on a busy 2-core machine
@@ -228,8 +194,57 @@ def test_a_sweep_over_http_is_a_parent_run_with_its_jobs_nested(tmp_path, templa
                 urllib.request.urlopen(f"{uri}/health", timeout=2)
                 break
             except OSError:
-                assert server.poll() is None and time.time() < deadline, "mlflow server did not start"
+                if server.poll() is not None:
+                    pytest.fail(f"mlflow {command} exited {server.returncode}: {log.read_text()[-2000:]}")
+                assert time.time() < deadline, f"mlflow {command} did not answer in 300 s"
                 time.sleep(0.5)
+        yield uri
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def rest(uri: str, endpoint: str, body: dict | None = None) -> dict:
+    """One call of MLflow's REST API: a GET, or a POST of `body` as JSON."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"{uri}/api/2.0/mlflow/{endpoint}", data=data,
+                                     headers={"Content-Type": "application/json"})  # fmt: skip
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+@pytest.mark.slow
+def test_mlflow_ui_opens_the_store_a_run_wrote_and_serves_the_run(tmp_path, template_store):
+    """The docs' commands in one environment: `sharebench run logger=mlflow`, then `mlflow ui` on the
+    store it wrote (results/mlflow.db; migrated already, from the template), read over HTTP."""
+    (tmp_path / "results").mkdir()
+    shutil.copy(template_store, tmp_path / "results" / "mlflow.db")
+    out = sharebench("run", "logger=mlflow", *SHORT, "model=mlp", "trainer.plots=false", cwd=tmp_path,
+                     env={"OMP_NUM_THREADS": "1"})  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    (run,) = tmp_path.glob("results/runs/*/*")
+    summary = read_summary(run)
+    with mlflow_serving("ui", "sqlite:///results/mlflow.db", cwd=tmp_path) as uri:
+        experiment_id = rest(uri, "experiments/get-by-name?experiment_name=sharebench")["experiment"]["experiment_id"]
+        (found,) = rest(uri, "runs/search", {"experiment_ids": [experiment_id]})["runs"]
+    assert found["info"]["run_id"] == run_id(run) and found["info"]["status"] == "FINISHED"
+    metrics = {m["key"]: m["value"] for m in found["data"]["metrics"]}
+    params = {p["key"]: p["value"] for p in found["data"]["params"]}
+    tags = {t["key"]: t["value"] for t in found["data"]["tags"]}
+    assert metrics["final_test_acc"] == pytest.approx(summary["final_test_acc"])
+    assert params["trainer.max_steps"] == "6" and tags["sharebench.model"] == "mlp"
+
+
+@pytest.mark.slow
+def test_a_sweep_over_http_is_a_parent_run_with_its_jobs_nested(tmp_path, template_store):
+    shutil.copy(template_store, tmp_path / "server.db")
+    store, artifacts_dir = f"sqlite:///{tmp_path / 'server.db'}", str(tmp_path / "server-artifacts")
+    with mlflow_serving(
+        "server", store, "--artifacts-destination", artifacts_dir, "--workers", "1", cwd=tmp_path
+    ) as uri:
         out = sharebench(
             "run", "-m", "logger=mlflow", f"logger.tracking_uri={uri}", "model=shared_cnn,mlp", *SHORT,
             "trainer.plots=false", cwd=tmp_path, env={"OMP_NUM_THREADS": "1"},
@@ -252,12 +267,6 @@ def test_a_sweep_over_http_is_a_parent_run_with_its_jobs_nested(tmp_path, templa
             assert run_id(job_dir) == child.info.run_id
             assert [s for s, _ in history(client, child.info.run_id, "test_acc")] == [3, 6]
             assert "metrics.csv" in artifacts(client, child.info.run_id)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 @pytest.mark.slow

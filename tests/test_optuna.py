@@ -1,4 +1,5 @@
-"""The Optuna sweeper preset (the `optuna` extra): skipped when the plugin is not installed."""
+"""hydra/sweeper=optuna (the `optuna` extra): sharebench's sweeper on Optuna's ask/tell, its search
+spaces, its refusals, and a study kept in sqlite that later commands continue."""
 
 import os
 import subprocess
@@ -8,17 +9,23 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers.commands import sharebench
+from helpers.commands import run_in_process, sharebench
 from helpers.configs import TINY
+
+optuna = pytest.importorskip("optuna")
+from hydra.core.override_parser.overrides_parser import OverridesParser  # noqa: E402
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution  # noqa: E402
+
+from hydra_plugins.sharebench_optuna.search_space import search_space  # noqa: E402
 
 
 def test_tune_lr_preset_searches_the_interval(tmp_path):
-    pytest.importorskip("hydra_plugins.hydra_optuna_sweeper")
     out = sharebench(
         "run",
         "-m",
         "experiment=tune_lr",
         "hydra.sweeper.n_trials=2",
+        "hydra.sweeper.n_jobs=2",
         "optim.lr=interval(0.001,0.01)",
         *TINY,
         "trainer.max_steps=2",
@@ -33,6 +40,120 @@ def test_tune_lr_preset_searches_the_interval(tmp_path):
     assert 0.0 <= best["best_value"] <= 1.0  # a validation accuracy
     assert sorted(p.name for p in sweep.iterdir() if p.name.isdigit()) == ["0", "1"]
     assert "sharebench comparison: 2 runs (2 completed)" in out.stdout and "by optim.lr" in out.stdout
+    assert "Launching 2 jobs locally" in out.stdout + out.stderr  # n_jobs trials, one batch for the launcher
+
+
+# ---- the sweep syntax as Optuna's distributions ------------------------------------------------
+
+SPACES = {
+    "optim.lr=interval(0.001,0.1)": FloatDistribution(0.001, 0.1),
+    "optim.lr=tag(log, interval(0.0001, 0.1))": FloatDistribution(0.0001, 0.1, log=True),
+    "model.width=int(interval(8,64))": IntDistribution(8, 64),
+    "model.width=tag(log, int(interval(8,64)))": IntDistribution(8, 64, log=True),
+    "model.width=range(8,64,8)": IntDistribution(8, 56, step=8),  # range() leaves its end out
+    "model.width=range(64,8,-8)": IntDistribution(16, 64, step=8),
+    "seed=range(0,3)": IntDistribution(0, 2),
+    "model=choice(mlp,shared_cnn)": CategoricalDistribution(["mlp", "shared_cnn"]),
+    "model=mlp,shared_cnn": CategoricalDistribution(["mlp", "shared_cnn"]),
+    "optim.momentum=choice(0.0,0.9)": CategoricalDistribution([0.0, 0.9]),
+    "seed=shuffle(range(0,2))": CategoricalDistribution([0, 1]),  # its order is random: as choices
+}
+
+
+@pytest.mark.parametrize("override", SPACES)
+def test_each_sweep_form_is_the_distribution_it_says(override):
+    space, fixed = search_space(OverridesParser.create().parse_overrides([override]))
+    ((key, got),) = space.items()
+    assert key == override.split("=", 1)[0] and not fixed
+    if isinstance(got, CategoricalDistribution) and "shuffle" in override:
+        got = CategoricalDistribution(sorted(got.choices))
+    assert got == SPACES[override]
+
+
+def test_the_command_line_replaces_a_preset_space_and_fixed_values_pass_through():
+    parsed = OverridesParser.create().parse_overrides(
+        ["optim.lr=tag(log, interval(0.0001, 0.1))", "+trainer.x=1", "model=mlp", "optim.lr=interval(0.01,0.02)"]
+    )
+    space, fixed = search_space(parsed)
+    assert space == {"optim.lr": FloatDistribution(0.01, 0.02)}
+    assert fixed == {"+trainer.x": "+trainer.x=1", "model": "model=mlp"}
+
+
+# ---- refusals: one line, exit 2, nothing written -----------------------------------------------
+
+REFUSALS = {
+    "+hydra.sweeper.max_failure_rate=0.5": "hydra.sweeper.max_failure_rate is not a key of hydra/sweeper=optuna",
+    "hydra.sweeper.direction=[maximize,minimize]": "is not minimize or maximize (one direction: the objective",
+    "hydra.sweeper.direction=maximise": "hydra.sweeper.direction=maximise is not minimize or maximize",
+    "~objective": "optimises one number of each run's summary: name it, e.g. +objective=final_val_acc",
+    "optim.lr=tag(log, interval(0, 0.1))": "hydra/sweeper=optuna cannot search this: `low > 0` must hold",
+    "seed=range(3,3)": "the sweep seed=range(3,3) lists no value: range(a,b) stops before b",
+}
+
+
+@pytest.mark.parametrize("override", REFUSALS)
+def test_a_sweep_the_sweeper_cannot_run_is_refused_in_one_line(override, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code = run_in_process(["-m", "experiment=tune_lr", *TINY, override])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and REFUSALS[override] in err[0], err
+    assert not any(tmp_path.iterdir()), "nothing is written"
+
+
+def test_without_optuna_the_sweeper_asks_for_the_extra(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sharebench.checks.optuna_sweep.find_spec", lambda name: None)
+    assert run_in_process(["-m", "experiment=tune_lr", *TINY]) == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == 'sharebench: error: hydra/sweeper=optuna needs Optuna: pip install -e ".[optuna]"'
+    )
+
+
+def test_the_old_plugin_in_the_way_is_named_with_its_fix(monkeypatch):
+    from sharebench.checks import optuna_sweep
+
+    hydra_says = "'hydra/sweeper/optuna' is validated against ConfigStore schema with the same name."
+    monkeypatch.setattr(optuna_sweep, "find_spec", lambda name: None)  # not installed: another cause
+    assert optuna_sweep.old_plugin_in_the_way(hydra_says) is None
+    monkeypatch.setattr(optuna_sweep, "find_spec", lambda name: name == optuna_sweep.OLD_PLUGIN)
+    assert optuna_sweep.old_plugin_in_the_way(hydra_says).endswith(": pip uninstall hydra-optuna-sweeper")
+    assert optuna_sweep.old_plugin_in_the_way("unknown key 'hydra.sweeper.x'") is None
+
+
+# ---- a study in sqlite: continued by a later command; a failed trial is told, not fatal --------
+
+STUDY = ("run", "-m", "experiment=tune_lr", *TINY, "model=mlp", "trainer.max_steps=2", "trainer.plots=false")
+
+
+def study_trials(tmp_path, name="tune_lr_mlp_synthetic"):
+    return optuna.load_study(study_name=name, storage=f"sqlite:///{tmp_path / 'results' / 'optuna.db'}").trials
+
+
+def test_a_second_command_continues_the_study_in_sqlite(tmp_path):
+    env = {"OMP_NUM_THREADS": "1"}
+    first = sharebench(*STUDY, "hydra.sweeper.n_trials=2", cwd=tmp_path, env=env)
+    assert first.returncode == 0, first.stderr[-3000:]
+    before = study_trials(tmp_path)
+    assert [t.state.name for t in before] == ["COMPLETE", "COMPLETE"]
+    second = sharebench(*STUDY, "hydra.sweeper.n_trials=3", cwd=tmp_path, env=env)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "2 of 3 trials done; running 1 more" in second.stderr
+    after = study_trials(tmp_path)
+    assert [t.state.name for t in after] == ["COMPLETE"] * 3
+    assert [(t.params, t.value) for t in after[:2]] == [(t.params, t.value) for t in before]
+    assert after[2].params != before[0].params and after[2].params != before[1].params
+
+
+def test_a_trial_whose_job_returns_no_number_is_told_failed_and_the_search_goes_on(tmp_path):
+    out = sharebench(*STUDY, "hydra.sweeper.n_trials=2", "objective=no_such_field", cwd=tmp_path,
+                     env={"OMP_NUM_THREADS": "1"})  # fmt: skip
+    assert out.returncode == 1 and "2 of 2 runs failed" in out.stderr, out.stderr[-3000:]  # a failed job's code
+    assert [t.state.name for t in study_trials(tmp_path)] == ["FAIL", "FAIL"]
+    assert "trial 1 failed (its job returned None" in out.stdout + out.stderr
+    (sweep,) = (tmp_path / "results" / "multirun").glob("*/*")
+    assert sorted(p.name for p in sweep.iterdir() if p.name.isdigit()) == ["0", "1"]  # the second still ran
+    assert not (sweep / "optimization_results.yaml").exists()  # no best trial to report
 
 
 # ---- a search kept in results/optuna.db survives a kill ----------------------------------------
@@ -69,13 +190,9 @@ def trial_states(db) -> list[str]:
     return [state + ("+" if state == "RUNNING" and n else "") for state, n in rows]
 
 
-@pytest.mark.filterwarnings("ignore::DeprecationWarning:optuna.*")  # SQLAlchemy 1.4 on optuna 2.10's models
 def test_a_killed_search_continues_where_it_stopped(tmp_path):
     """SIGKILL while trial #k runs, then the same command: the finished trials stay as they were, the
     cut-off trial's values are tried again first, and the study ends with n_trials finished trials."""
-    pytest.importorskip("hydra_plugins.hydra_optuna_sweeper")
-    import optuna
-
     db, env = tmp_path / "results" / "optuna.db", {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(
         [str(Path(sys.executable).with_name("sharebench")), *SEARCH],

@@ -163,7 +163,14 @@ def test_the_command_refuses_a_callback_in_one_line_and_runs_nothing(tmp_path):
 
 @pytest.mark.parametrize(
     "overrides",
-    [[], ["hydra/launcher=joblib"], ["hydra/launcher=submitit_slurm_requeue"], ["hydra/sweeper=until_decided"]],
+    [
+        [],
+        ["hydra/launcher=joblib"],
+        ["hydra/launcher=submitit_slurm_requeue"],
+        ["hydra/sweeper=until_decided"],
+        ["hydra/sweeper=optuna"],
+        ["experiment=tune_lr"],
+    ],
 )
 def test_the_shipped_callbacks_launchers_and_sweepers_pass(overrides):
     check_hydra_targets(compose(overrides, with_hydra=True).hydra)

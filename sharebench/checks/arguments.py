@@ -1,8 +1,9 @@
 """Check `sharebench run` arguments before Hydra starts any job, so a typo costs one clear line.
 
-What Hydra builds itself (callbacks, sweeper, launcher, logging) is checked first (hydra_targets.py);
-then every job a sweep would run (configs.sweep_jobs; each value once for a large sweep) is composed
-(configs.SweepComposer: each distinct choice of config groups read from files once), its values
+What Hydra builds itself (callbacks, sweeper, launcher, logging) is checked first (hydra_targets.py;
+hydra/sweeper=optuna's keys and search space: optuna_sweep.py); then every job a sweep would run
+(configs.sweep_jobs; each value once for a large sweep) is composed (configs.SweepComposer: each
+distinct choice of config groups read from files once), its values
 checked (values.py), and each distinct configuration, seed aside, built once (dry_build.py), so a
 1,000-seed sweep builds one model; nothing is written. Imports Hydra; torch only for the dry build.
 """
@@ -17,6 +18,7 @@ from omegaconf.errors import InterpolationKeyError, OmegaConfBaseException
 
 from sharebench.checks.dry_build import check_device, dry_build
 from sharebench.checks.hydra_targets import check_hydra_targets
+from sharebench.checks.optuna_sweep import check_optuna_sweep, old_plugin_in_the_way
 from sharebench.checks.values import check_config, check_seed
 from sharebench.configs import (
     BUILT_GROUPS,
@@ -44,12 +46,14 @@ def check_run_args(run: RunArgs) -> None:
     if run.only_prints or run.own_configs:
         return  # Hydra prints, or the user brings their own configs: Hydra itself reports on them
     jobs = sweep_jobs(run.overrides, run.multirun, limit=MAX_CHECKED_JOBS, config_name=run.config_name)
-    hydra = _hydra_node(jobs[0], run.config_name)
-    if hydra is not None:  # what Hydra builds itself, before it starts: callbacks, sweeper, launcher, logging
-        check_hydra_targets(hydra)
-        intervals = [o.input_line for o in run.overrides if run.multirun and o.is_interval_sweep()]
+    first = _with_hydra(jobs[0], run.config_name)
+    if first is not None:  # what Hydra builds itself, before it starts: callbacks, sweeper, launcher, logging
+        check_hydra_targets(first.hydra)
+        sweeps = [o for o in run.overrides if run.multirun and o.is_sweep_override()]
+        intervals = [o.input_line for o in sweeps if o.is_interval_sweep()]
         if intervals:
-            _check_search_sweeper(hydra, intervals[0])
+            _check_search_sweeper(first.hydra, intervals[0])
+        check_optuna_sweep(first, sweeps)
     composer = SweepComposer(run.config_name)  # each distinct choice of config groups composed once
     built: set[str] = set()  # configurations already built: a sweep over seeds builds one
     checked: set[tuple] = set()  # jobs checked, their seed left out
@@ -149,11 +153,11 @@ def _check_sweep_base(run: RunArgs) -> None:
         raise UserError(f"the config Hydra composes before sweeping does not compose: {explain(err, [])}") from None
 
 
-def _hydra_node(job: list[Setting], config_name: str):
-    """The `hydra` node Hydra starts with; None when the config does not compose (the per-job checks
-    explain why)."""
+def _with_hydra(job: list[Setting], config_name: str):
+    """The config with the `hydra` node Hydra starts with; None when the config does not compose (the
+    per-job checks explain why)."""
     try:
-        return compose([s.line for s in job], config_name, with_hydra=True).hydra
+        return compose([s.line for s in job], config_name, with_hydra=True)
     except (HydraException, OmegaConfBaseException, ValueError, TypeError):
         return None
 
@@ -172,6 +176,8 @@ def explain(err: Exception, job: list[Setting]) -> str:
     text, cause = str(err), err.__cause__
     while cause is not None:  # Hydra wraps the informative error; read the whole chain
         text, cause = f"{text}\n{cause}", cause.__cause__
+    if fix := old_plugin_in_the_way(text):
+        return fix
     missing = re.search(r"Could not (?:find|load) '([\w/]+)/([^']+)'", text)
     if isinstance(err, MissingConfigException) or missing:
         if missing:

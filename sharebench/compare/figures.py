@@ -353,20 +353,43 @@ def _errorbars(ax, xs, estimates, st, label):
             ax.errorbar(x, mean, yerr=err, fmt="none", ecolor=st["color"], capsize=4)
 
 
+def _finals_by_seed(cmp: Comparison, labels: list[str]) -> dict[str, list[dict]]:
+    """Each seed's final_* metrics in every group of `labels` that ran it."""
+    by_seed: dict[str, list[dict]] = {}
+    for g in labels:
+        for r in cmp.members(g):
+            finals = {k: v for k, v in r.summary.items() if k.startswith("final_")}
+            by_seed.setdefault(format_value(r.value("seed")), []).append(finals)
+    return by_seed
+
+
 def _unmoved(cmp: Comparison, labels: list[str]) -> bool:
-    """True when a line's groups hold the same results at every swept value: each seed recorded every
-    final_* metric equal to the last bit. A value that a run reads moves some loss of some seed, so
-    these runs did not read it (model.mode=hard ignores model.lam: one set of weights has no distance
-    to penalise), and a line through them would draw a dependence that is not there. Judged from the
-    records, not declared: a run that is not bit-reproducible (a GPU) is drawn as a line, as before."""
-    finals = [
-        {
-            format_value(r.value("seed")): {k: v for k, v in r.summary.items() if k.startswith("final_")}
-            for r in cmp.members(g)
-        }
-        for g in labels
-    ]
-    return len(labels) > 1 and bool(finals[0]) and all(finals[0].values()) and all(f == finals[0] for f in finals[1:])
+    """True when a line's groups hold the same results at every swept value: each seed that ran at
+    several values recorded every final_* metric equal to the last bit there, and at least one seed ran
+    at all of them. A value that a run reads moves some loss of some seed, so these runs did not read it
+    (model.mode=hard ignores model.lam: one set of weights has no distance to penalise), and a line
+    through them would draw a dependence that is not there. Groups may hold different seeds (a
+    seeds-until-decided sweep adds seeds to some pairs only): the seeds they share decide. Judged from
+    the records, not declared: a run that is not bit-reproducible (a GPU) is drawn as a line, as before."""
+    by_seed = _finals_by_seed(cmp, labels)
+    runs = [f for fs in by_seed.values() for f in fs]
+    if len(labels) < 2 or not runs or not all(runs):
+        return False
+    shared_by_all = any(len(fs) == len(labels) for fs in by_seed.values())
+    return shared_by_all and all(f == fs[0] for fs in by_seed.values() for f in fs[1:])
+
+
+def _pooled_estimate(cmp: Comparison, labels: list[str], key: str, scale: float):
+    """_estimate over the distinct seeds of groups that recorded the same results (_unmoved): one run a seed."""
+    values = {}
+    for g in labels:
+        for r in cmp.members(g):
+            value = number(r.summary.get(key))
+            if value is not None:
+                values.setdefault(format_value(r.value("seed")), value * scale)
+    values = list(values.values())
+    mean, (low, high) = spread(values)["mean"], interval(values)
+    return mean, ([[mean - low], [high - mean]] if math.isfinite(low) else None), values
 
 
 def _band(ax, estimate, st: dict, label: str) -> None:
@@ -414,8 +437,9 @@ def accuracy_vs_axis(cmp: Comparison, axis: str, xlabel: str, stem: str, percent
         xs_all += [x * (100 if percent else 1) for x, _ in points]
         st = styles[points[0][1]] if len(series) > 1 else {"color": "tab:blue", "marker": "o", "ls": "-"}
         if names[name] != name:  # one set of runs, drawn once
-            _band(ax, estimates[0], st, names[name])
-            ns.append(len(estimates[0][2]))
+            pooled = _pooled_estimate(cmp, [g for _, g in points], key, scale)
+            _band(ax, pooled, st, names[name])
+            ns.append(len(pooled[2]))
         else:
             _errorbars(ax, xs_all[-len(points) :], estimates, st, name)
             ns += [len(v) for _, _, v in estimates]

@@ -7,17 +7,19 @@ from omegaconf import DictConfig
 from sharebench.configs import CONFIG_MODULE, CONFIG_NAME
 
 
-def _register_sweeper() -> None:
-    """hydra/sweeper=until_decided: Hydra scans the hydra_plugins folders on disk, which an editable
-    install (pip install -e) does not put there; its public register() finds it either way."""
+def _register_sweepers() -> None:
+    """hydra/sweeper=until_decided and optuna: Hydra scans the hydra_plugins folders on disk, which an
+    editable install (pip install -e) does not put there; its public register() finds them either way."""
     from hydra.core.plugins import Plugins
 
+    from hydra_plugins.sharebench_optuna.optuna_sweeper import OptunaSweeper
     from hydra_plugins.sharebench_until_decided.until_decided import UntilDecidedSweeper
 
     Plugins.instance().register(UntilDecidedSweeper)
+    Plugins.instance().register(OptunaSweeper)
 
 
-_register_sweeper()
+_register_sweepers()
 
 
 @hydra.main(version_base="1.3", config_path=f"pkg://{CONFIG_MODULE}", config_name=CONFIG_NAME)

@@ -1,10 +1,11 @@
 """Hydra callback: an Optuna search kept in a database continues where it stopped (experiment=tune_lr).
 
-hydra-optuna-sweeper (1.2, 1.3) already opens its study with `load_if_exists=True`, so a search
+The sweeper (hydra_plugins/sharebench_optuna) opens its study with `load_if_exists=True`, so a search
 whose `hydra.sweeper.storage` is a database (sqlite:///results/optuna.db) keeps its finished trials
-and the sampler learns from them. What the plugin does not do, this callback does before it starts:
+and the sampler learns from them. The sweeper keeps hydra-optuna-sweeper's behaviour; what that leaves
+out, this callback does before it starts:
 
-- `n_trials` is what the plugin runs in *this* command, even on a study that already holds trials;
+- `n_trials` is what the sweeper runs in *this* command, even on a study that already holds trials;
   here it means the study's total: finished trials (complete, pruned or failed) are counted and only
   the rest are run, so re-running a killed search's command completes it and re-running a finished
   one runs nothing (it reports the best trial again).
@@ -19,7 +20,7 @@ and the sampler learns from them. What the plugin does not do, this callback doe
 - sqlite does not create folders: the database's folder is made.
 
 One search per study at a time: a RUNNING trial is taken for one whose process was killed.
-Without a storage or a study name (the plugin's defaults) the callback does nothing.
+Without a storage or a study name (the sweeper's defaults) the callback does nothing.
 """
 
 import logging
@@ -103,7 +104,7 @@ class ContinueStudy(Callback):
         cut = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.RUNNING]
         for trial in cut:  # its process was killed: fail it (uncounted) and try its parameters again first
             study._storage.set_trial_system_attr(trial._trial_id, CUT_OFF, True)
-            study._storage.set_trial_state(trial._trial_id, TrialState.FAIL)
+            study.tell(trial.number, state=TrialState.FAIL)
             if trial.params:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
