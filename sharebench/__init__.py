@@ -12,10 +12,9 @@ Each call imports what it needs when it is made: `import sharebench` imports nei
 
 import types
 
-__version__ = "0.1.0"
-
 from sharebench import run  # noqa: E402  the package sharebench/run/ (no imports of its own), made callable below
 from sharebench.api import assemble, compose, load  # noqa: E402
+from sharebench.version import __version__
 
 __all__ = ["__version__", "assemble", "compose", "load", "run"]
 

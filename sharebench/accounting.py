@@ -34,10 +34,7 @@ from contextlib import ExitStack
 
 import torch
 import torch.nn as nn
-from torch.utils import flop_counter
 from torch.utils.flop_counter import FlopCounterMode
-
-from sharebench import without_dynamo
 
 
 def _positions(shape: torch.Size, dims: int) -> int:
@@ -82,7 +79,6 @@ def measure(model: nn.Module, input_shape) -> tuple[dict[int, int], int]:
     x = torch.zeros(1, *input_shape, device=device)
     was_training = model.training
     py_state = random.getstate()
-    without_dynamo.resolve(flop_counter)  # its mode's dispatch would import torch._dynamo (2–3 s)
     counter = FlopCounterMode(display=False)
     try:
         with ExitStack() as stack:

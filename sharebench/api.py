@@ -37,11 +37,12 @@ def compose(*overrides: str):
     with the one line the command prints. Example: `compose("model=local_cnn", "optim.lr=0.01")`.
     """
     from sharebench.checks.arguments import check_run_args
+    from sharebench.configs import RunArgs
     from sharebench.configs import compose as compose_config
 
-    args = _overrides(overrides)
-    check_run_args(args)
-    return compose_config(args)
+    run = RunArgs(_overrides(overrides))
+    check_run_args(run)
+    return compose_config(run.argv)
 
 
 def run(*overrides: str, run_dir: str | Path | None = None) -> Finished:
@@ -55,17 +56,17 @@ def run(*overrides: str, run_dir: str | Path | None = None) -> Finished:
     """
     from sharebench.checks.arguments import check_run_args
     from sharebench.checks.results_dir import check_results_dir
-    from sharebench.configs import run_flags
+    from sharebench.configs import RunArgs
     from sharebench.run.resume_args import quote, resolve_args
 
     args = _overrides(overrides) + ([f"hydra.run.dir={quote(Path(run_dir))}"] if run_dir is not None else [])
-    args = resolve_args(args)
-    if run_flags(args).multirun:  # resume=<sweep dir>
+    run = resolve_args(RunArgs(args))
+    if run.multirun:  # resume=<sweep dir>
         given = next(o for o in overrides if o.startswith("resume="))
         raise UserError(f"{given} is a sweep: a sweep continues on the command line: sharebench run -m {given}")
-    check_run_args(args)
-    check_results_dir(args)
-    return _train(args)
+    check_run_args(run)
+    check_results_dir(run)
+    return _train(run.argv)
 
 
 def _train(args: list[str]) -> Finished:

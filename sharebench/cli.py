@@ -10,8 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from sharebench import __version__
 from sharebench.errors import EXIT_USER_ERROR, UserError
+from sharebench.version import __version__
 
 COMPARE_HELP = {
     "plot": "compare runs: comparison.csv, runs.csv and figures from run dirs and sweep dirs (files only)",
@@ -32,8 +32,6 @@ examples:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from sharebench.compare.verdicts import DELTA
-
     parser = argparse.ArgumentParser(
         prog="sharebench",
         description="Train networks that share weights beside their unshared twins, "
@@ -56,82 +54,92 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("list", help="list the models, datasets, optimizers, trainers and experiments available")
     for name, text in COMPARE_HELP.items():
-        p = sub.add_parser(
-            name,
-            help=text,
-            description=text[0].upper() + text[1:] + ".",
-            epilog=f"Example: sharebench {name} results/multirun/2026-11-22/10-00-00-000000",
-        )
-        p.add_argument(
-            "dirs",
-            nargs="+",
-            metavar="DIR",
-            help="run dirs or sweep dirs, searched recursively for runs (.hydra/ or summary.json)",
-        )
-        p.add_argument(
-            "--out",
-            metavar="DIR",
-            help="where to write (default: DIR/comparison for one DIR, ./comparison for several)",
-        )
-        if name == "report":
-            p.add_argument(
-                "--page",
-                metavar="PAGE.md",
-                help="write the report as a docs page at PAGE.md, its figures in the folder beside it "
-                "(PAGE/), linked relative to the page, with no absolute path or date "
-                "(scripts/publish_results.py writes docs/results/ with it)",
-            )
-            p.add_argument("--title", help="with --page: the page's title (default: PAGE's name)")
-            p.add_argument("--question", help="with --page: the question the experiment asks, opening the page")
-            p.add_argument(
-                "--protocol-steps",
-                type=int,
-                metavar="N",
-                help="with --page: the steps a run of the experiment's protocol takes; runs that stopped "
-                "earlier are called shortened in the title's first line",
-            )
-        p.add_argument(
-            "--by",
-            nargs="+",
-            metavar="KEY",
-            help="group by these keys (e.g. model optim.lr) "
-            "instead of the overrides that differ between runs; seeds are always pooled",
-        )
-        p.add_argument(
-            "--metric", default="test_acc", help="headline metric (default test_acc; e.g. test_loss, val_acc)"
-        )
-        p.add_argument(
-            "--format",
-            nargs="+",
-            default=["png"],
-            choices=["png", "svg", "pdf"],
-            dest="formats",
-            metavar="FMT",
-            help="figure formats: png svg pdf (default png)",
-        )
-        p.add_argument(
-            "--delta",
-            metavar="D",
-            help="equivalence margin, in percentage points for an accuracy metric (a loss: its own units): a "
-            "pair whose difference is shown to lie within ±D is 'equivalent' (default 1 point of accuracy, "
-            f"{DELTA} of a loss; 0 tests no equivalence)",
-        )
-        p.add_argument(
-            "--seeds-needed",
-            metavar="X",
-            dest="seeds_needed",
-            help="also print, per pair, the seeds per arm that would decide a true difference of X (percentage "
-            "points for an accuracy, e.g. 2; a loss: its own units) from the spread these runs show: a pilot "
-            "sweep's question",
-        )
-        p.add_argument(
-            "--baseline",
-            metavar="KEY=VALUE",
-            help="compare every other group, seed by seed, with "
-            "the group that has KEY=VALUE and matches it on the other keys (e.g. model=local_cnn); "
-            "default: each shared model with its unshared twin when both are present",
-        )
+        _add_compare_parser(sub, name, text)
     return parser
+
+
+def _add_compare_parser(sub, name: str, text: str) -> None:
+    """`sharebench plot` or `report`: the run and sweep dirs to read, and how to compare them."""
+    from sharebench.compare.verdicts import DELTA
+
+    p = sub.add_parser(
+        name,
+        help=text,
+        description=text[0].upper() + text[1:] + ".",
+        epilog=f"Example: sharebench {name} results/multirun/2026-11-22/10-00-00-000000",
+    )
+    p.add_argument(
+        "dirs",
+        nargs="+",
+        metavar="DIR",
+        help="run dirs or sweep dirs, searched recursively for runs (.hydra/ or summary.json)",
+    )
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="where to write (default: DIR/comparison for one DIR, ./comparison for several)",
+    )
+    if name == "report":
+        _add_page_options(p)
+    p.add_argument(
+        "--by",
+        nargs="+",
+        metavar="KEY",
+        help="group by these keys (e.g. model optim.lr) "
+        "instead of the overrides that differ between runs; seeds are always pooled",
+    )
+    p.add_argument("--metric", default="test_acc", help="headline metric (default test_acc; e.g. test_loss, val_acc)")
+    p.add_argument(
+        "--format",
+        nargs="+",
+        default=["png"],
+        choices=["png", "svg", "pdf"],
+        dest="formats",
+        metavar="FMT",
+        help="figure formats: png svg pdf (default png)",
+    )
+    p.add_argument(
+        "--delta",
+        metavar="D",
+        help="equivalence margin, in percentage points for an accuracy metric (a loss: its own units): a "
+        "pair whose difference is shown to lie within ±D is 'equivalent' (default 1 point of accuracy, "
+        f"{DELTA} of a loss; 0 tests no equivalence)",
+    )
+    p.add_argument(
+        "--seeds-needed",
+        metavar="X",
+        dest="seeds_needed",
+        help="also print, per pair, the seeds per arm that would decide a true difference of X (percentage "
+        "points for an accuracy, e.g. 2; a loss: its own units) from the spread these runs show: a pilot "
+        "sweep's question",
+    )
+    p.add_argument(
+        "--baseline",
+        metavar="KEY=VALUE",
+        help="compare every other group, seed by seed, with "
+        "the group that has KEY=VALUE and matches it on the other keys (e.g. model=local_cnn); "
+        "default: each shared model with its unshared twin when both are present",
+    )
+
+
+def _add_page_options(p) -> None:
+    """`sharebench report --page`: the report as a docs page."""
+    p.add_argument(
+        "--page",
+        metavar="PAGE.md",
+        help="write the report as a docs page at PAGE.md, its figures in the folder beside it "
+        "(PAGE/), linked relative to the page, with no absolute path or date "
+        "(scripts/publish_results.py writes docs/results/ with it)",
+    )
+    p.add_argument("--title", help="with --page: the page's title (default: PAGE's name)")
+    p.add_argument("--question", help="with --page: the question the experiment asks, opening the page")
+    p.add_argument(
+        "--protocol-steps",
+        type=int,
+        metavar="N",
+        help="with --page: the steps a run of the experiment's protocol takes; runs that stopped "
+        "earlier are called shortened in the title's first line",
+    )
 
 
 def user_error(err: UserError) -> int:
@@ -149,30 +157,34 @@ def list_command() -> int:
 
 
 def run_command(args: list[str]) -> int:
-    """Check, then hand over to Hydra. A failed single run or sweep exits through SystemExit (job.py,
-    sweep_outcome.py) with its code."""
+    """Read the arguments once (configs.RunArgs), check them, then hand over to Hydra. A failed single
+    run or sweep exits through SystemExit (job.py, sweep_outcome.py) with its code."""
     from sharebench.checks.arguments import check_run_args
     from sharebench.checks.results_dir import check_results_dir
     from sharebench.compare.until_decided import check_sweep
+    from sharebench.configs import RunArgs
     from sharebench.run.resume_args import resolve_args
     from sharebench.run.sweep_batches import in_batches
 
     try:
-        args = resolve_args(args)  # resume=…: point Hydra at the run or sweep to continue
-        check_run_args(args)
-        check_sweep(args)  # hydra/sweeper=until_decided: its plan, keys and pairs
-        check_results_dir(args)  # writable, before Hydra makes anything there
+        run = resolve_args(RunArgs(args))  # resume=…: point Hydra at the run or sweep to continue
+        check_run_args(run)
+        check_sweep(run)  # hydra/sweeper=until_decided: its plan, keys and pairs
+        check_results_dir(run)  # writable, before Hydra makes anything there
     except UserError as err:
         return user_error(err)
-    args = in_batches(args)  # the basic launcher's first job starts in seconds
+    run = in_batches(run)  # the basic launcher's first job starts in seconds
+    return _hand_to_hydra(run)
+
+
+def _hand_to_hydra(run) -> int:
     from contextlib import nullcontext
 
-    from sharebench.configs import run_flags
     from sharebench.run import app
     from sharebench.run.signals import sweep_in_this_process
 
-    sys.argv = ["sharebench run", *args]  # Hydra reads its overrides and flags from sys.argv
-    with sweep_in_this_process() if run_flags(args).multirun else nullcontext() as sweep:
+    sys.argv = ["sharebench run", *run.argv]  # Hydra reads its overrides and flags from sys.argv
+    with sweep_in_this_process() if run.multirun else nullcontext() as sweep:
         try:
             app.main()
         except KeyboardInterrupt:  # outside a run (e.g. while Hydra starts): nothing to save
@@ -218,16 +230,17 @@ def params_command(args: list[str]) -> int:
 def compose_jobs(args: list[str]) -> list[tuple[str, str, object]]:
     """(overrides, "model on dataset", composed config) per job, checked as `sharebench run` checks them."""
     from sharebench.checks.arguments import check_run_args, explain
-    from sharebench.configs import compose, expand_sweep, run_flags
+    from sharebench.configs import RunArgs, compose, sweep_jobs
 
-    check_run_args(args)
-    flags = run_flags(args)
+    run = RunArgs(args)
+    check_run_args(run)
     jobs = []
-    for overrides in expand_sweep(flags.overrides, flags.multirun):
+    for job in sweep_jobs(run.overrides, run.multirun, config_name=run.config_name):
+        overrides = [s.line for s in job]
         try:
-            cfg = compose(overrides, with_hydra=True)
+            cfg = compose(overrides, run.config_name, with_hydra=True)
         except Exception as err:
-            raise UserError(explain(err, overrides)) from None
+            raise UserError(explain(err, job)) from None
         choices = cfg.hydra.runtime.choices
         jobs.append((" ".join(overrides), f"{choices.model} on {choices.dataset}", cfg))
     return jobs

@@ -5,12 +5,14 @@ the `# @twin:` / `# @baseline:` lines at the head of its file; a model's twin, f
 The tree lives in conf/ at the top of the repository and ships as the package `sharebench.conf`
 (see conf/__init__.py). Every composition of it — by the CLI, the checks, resume, the tests and the
 scripts — goes through `compose`, and Hydra's private helpers (its argument parser, its locator) are
-reached only through this module. Hydra is imported only inside the functions that use it, so
+reached only through this module (each pinned by tests/test_hydra_pins.py). Hydra is imported only inside the functions that use it, so
 `sharebench list`, `plot` and `--help` stay instant; nothing here imports torch.
 """
 
 import itertools
+import math
 from importlib import resources
+from typing import NamedTuple
 
 CONFIG_MODULE = "sharebench.conf"  # the one name of the shipped config tree
 CONFIG_NAME = "config"
@@ -30,6 +32,10 @@ FREE_KEYS = (
     "trainer.checkpoint_every",
 )
 MAX_CHECKED_JOBS = 16  # above this, the checks compose each swept value once instead of every product
+# Hydra's own plugins live in its private package: their names, as a config's `_target_` gives them
+BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
+BASIC_LAUNCHER = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
+PLUGIN_HOMES = ("hydra_plugins.", "hydra._internal.core_plugins.")  # where Hydra accepts a plugin from
 
 
 def available_options() -> dict[str, list[str]]:
@@ -93,11 +99,79 @@ def _shapes_composition(override) -> bool:
     return "/" in key or key in GROUPS or key.split(".", 1)[0] == "hydra" or override.package is not None
 
 
-def run_flags(args: list[str]):
-    """`sharebench run` arguments read by Hydra's own parser: .overrides, .multirun, .config_name, …"""
-    from hydra._internal.utils import get_args_parser
+class RunArgs:
+    """`sharebench run` arguments read once, by Hydra's own readers: `.flags` (Hydra's argument parser:
+    .multirun, .cfg, .help, …) and `.overrides` (Hydra's parsed Override objects, in order). The cli
+    makes one and hands it to resume, the checks and the launcher batches; `.argv` is what Hydra gets.
+    A malformed override or an unknown flag is a UserError (one line) here, before anything else."""
 
-    return get_args_parser().parse_args(args)
+    def __init__(self, args):
+        from hydra._internal.utils import get_args_parser
+
+        from sharebench.errors import UserError
+
+        parser = get_args_parser()
+        parser.error = lambda message: _refuse_flag(message)  # argparse would print its usage and exit
+        self.argv = list(args)
+        self.flags = parser.parse_args(self.argv)
+        self.multirun = bool(self.flags.multirun)
+        self.config_name = self.flags.config_name or CONFIG_NAME
+        try:
+            self.overrides = parse_overrides(self.flags.overrides)
+        except Exception as err:  # HydraException, with Hydra's grammar's own words
+            from sharebench.errors import one_line
+
+            raise UserError(f"cannot parse the overrides: {one_line(err)}") from None
+        self._hydra = None
+
+    @property
+    def options(self) -> list[str]:
+        """The flags as given (-m, --cfg job, …), without the overrides."""
+        return [a for a in self.argv if a not in self.flags.overrides]
+
+    @property
+    def only_prints(self) -> bool:
+        """--help, --hydra-help, --info, --shell-completion: Hydra prints and runs nothing."""
+        f = self.flags
+        return bool(f.help or f.hydra_help or f.info or f.shell_completion)
+
+    @property
+    def own_configs(self) -> bool:
+        """--config-dir, --config-path, --experimental-rerun: configs not the shipped tree's (Hydra reports)."""
+        return bool(self.flags.config_dir or self.flags.config_path or self.flags.experimental_rerun)
+
+    def given(self, key: str):
+        """The value the last override of `key` sets (Hydra's reading: quotes gone, true → True), or None."""
+        found = [o for o in self.overrides if o.key_or_group == key and not o.is_delete()]
+        return found[-1].value() if found else None
+
+    def with_overrides(self, overrides: list[str], multirun: bool | None = None) -> "RunArgs":
+        """The same flags (with -m added when `multirun`) and these overrides, read again."""
+        options = self.options
+        if multirun and not self.multirun:
+            options = ["-m", *options]
+        return RunArgs([*options, *overrides])
+
+    def hydra_node(self):
+        """The `hydra` node of the config composed from the overrides that are not swept (what Hydra
+        starts a sweep with): its sweeper, launcher, callbacks and directories. Composed once."""
+        if self._hydra is None:
+            fixed = [o.input_line for o in self.overrides if not o.is_sweep_override()]
+            self._hydra = compose(fixed, self.config_name, with_hydra=True).hydra
+        return self._hydra
+
+
+def _refuse_flag(message: str):
+    """argparse's complaint as one line: an override after a flag is left unread by Hydra's parser."""
+    from sharebench.errors import UserError
+
+    unread = message.removeprefix("unrecognized arguments: ").split()
+    if message.startswith("unrecognized arguments") and not any(a.startswith("-") for a in unread):
+        raise UserError(
+            f"{' '.join(unread)}: overrides after a flag are not read: give the flags first "
+            f"(e.g. sharebench run -m model=mlp seed=0,1)"
+        )
+    raise UserError(f"{message}: see `sharebench run --help` (overrides are KEY=VALUE, without dashes)")
 
 
 def parse_overrides(overrides: list[str]) -> list:
@@ -141,54 +215,68 @@ def flatten(node, prefix: str = "") -> dict:
     return out
 
 
+class Setting(NamedTuple):
+    """One override of one job of a sweep, as Hydra reads it: its key (key_or_group: no +, ~ or
+    @package), its value as text (None for ~key), whether it adds a key (+, ++), and the line itself."""
+
+    key: str
+    value: str | None
+    added: bool
+    line: str
+
+
 def expand_sweep(
     overrides: list[str], multirun: bool, limit: int | None = None, config_name: str = CONFIG_NAME
 ) -> list[list[str]]:
-    """The overrides of every job a command would run: with -m each comma list, range() and choice() —
-    and an experiment's own hydra.sweeper.params — becomes its values, in Hydra's order. When the
-    product exceeds `limit`, each value appears in one job instead (enough to check every value).
-    glob()/interval() need the sweeper: left as given."""
+    """The overrides of every job a command would run, as text (sweep_jobs)."""
+    jobs = sweep_jobs(parse_overrides(overrides), multirun, limit, config_name)
+    return [[s.line for s in job] for job in jobs]
 
+
+def sweep_jobs(overrides: list, multirun: bool, limit: int | None = None, config_name: str = CONFIG_NAME):
+    """The Settings of every job a command would run, from Hydra's parsed overrides: with -m each comma
+    list, range() and choice() — and an experiment's own hydra.sweeper.params — becomes its values, in
+    Hydra's order. When the product exceeds `limit`, each value appears in one job instead (enough to
+    check every value). glob()/interval() need the sweeper: left out."""
+    axes = _axes(overrides, multirun)
+    if multirun:  # an experiment's own sweep, e.g. experiment=sharing_mnist1d: its sweeper params
+        try:
+            first = [axis[0].line for axis in axes]
+            params = compose(first, config_name, with_hydra=True).hydra.sweeper.get("params") or {}
+        except Exception:  # a config that does not compose is explained by the checks
+            params = {}
+        keys = {o.key_or_group for o in overrides}
+        axes += _axes(parse_overrides([f"{k}={v}" for k, v in params.items() if k not in keys]), multirun)
+    if limit is None or math.prod(len(a) for a in axes) <= limit:
+        return [list(p) for p in itertools.product(*axes)] or [[]]
+    first = [a[0] for a in axes]
+    return [first] + [first[:i] + [v] + first[i + 1 :] for i, a in enumerate(axes) for v in a[1:]]
+
+
+def _axes(parsed, multirun: bool) -> list[list[Setting]]:
+    """Per override, the Settings it takes: its values, when it is a sweep of a multirun."""
     from hydra.core.override_parser.types import Glob, IntervalSweep
 
     from sharebench.errors import UserError
 
-    def choices(parsed) -> list[list[str]]:
-        out = []
-        for o in parsed:
-            if multirun and o.is_sweep_override():
-                if isinstance(o.value(), (Glob, IntervalSweep)):  # only the sweeper itself expands them
-                    continue
-                try:
-                    values = [f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()]
-                except Exception:  # e.g. seed=range(0,3),5: Hydra takes a list of values or one range()
-                    raise UserError(
-                        f"cannot expand the sweep {o.input_line}: a comma list holds plain values only "
-                        f"(write a range() alone, or list every value)"
-                    ) from None
-                if not values:
-                    raise UserError(f"the sweep {o.input_line} lists no value: range(a,b) stops before b")
-                out.append(values)
-            else:
-                out.append([o.input_line])
-        return out
-
-    given = choices(parse_overrides(overrides))
-    if multirun:  # an experiment's own sweep, e.g. experiment=sharing_mnist1d: its sweeper params
-        first = [c[0] for c in given]
-        try:
-            params = compose(first, config_name, with_hydra=True).hydra.sweeper.get("params") or {}
-        except Exception:  # a config that does not compose is explained by the checks
-            params = {}
-        keys = {o.split("=", 1)[0].lstrip("+~") for c in given for o in c}
-        given += choices(parse_overrides([f"{k}={v}" for k, v in params.items() if k not in keys]))
-    total = 1
-    for c in given:
-        total *= len(c)
-    if limit is None or total <= limit:
-        return [list(p) for p in itertools.product(*given)] or [[]]
-    first = [c[0] for c in given]
-    return [first] + [first[:i] + [v] + first[i + 1 :] for i, c in enumerate(given) for v in c[1:]]
+    out = []
+    for o in parsed:
+        added = o.is_add() or o.is_force_add()
+        if not (multirun and o.is_sweep_override()):
+            value = None if o.is_delete() else o.get_value_string()  # as written
+            out.append([Setting(o.key_or_group, value, added, o.input_line)])
+        elif not isinstance(o.value(), (Glob, IntervalSweep)):  # only the sweeper itself expands those
+            try:
+                values = list(o.sweep_string_iterator())
+            except Exception:  # e.g. seed=range(0,3),5: Hydra takes a list of values or one range()
+                raise UserError(
+                    f"cannot expand the sweep {o.input_line}: a comma list holds plain values only "
+                    f"(write a range() alone, or list every value)"
+                ) from None
+            if not values:
+                raise UserError(f"the sweep {o.input_line} lists no value: range(a,b) stops before b")
+            out.append([Setting(o.key_or_group, v, added, f"{o.get_key_element()}={v}") for v in values])
+    return out
 
 
 # ---- what the option files declare about sharing (read as files: no Hydra, no torch) -----------

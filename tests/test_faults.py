@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sharebench.cli import main as cli_main
+from sharebench.configs import RunArgs
 from sharebench.records.checkpoints import load_checkpoint
 from sharebench.records.run_dir import read_csv, read_summary
 from sharebench.run import experiment, job
@@ -84,7 +85,7 @@ def resume_in_process(args: list[str]) -> tuple[dict, Path]:
     """What `sharebench run ARGS` does after its checks, minus Hydra's process: resolve, compose, run."""
     from sharebench.run.resume_args import resolve_args
 
-    resolved = resolve_args(args)
+    resolved = resolve_args(RunArgs(args)).argv
     (run_dir,) = [a.split("=", 1)[1] for a in resolved if a.startswith("hydra.run.dir=")]
     cfg = make_cfg(*[a for a in resolved if not a.startswith("hydra.")])
     with one_thread():
@@ -312,7 +313,7 @@ def test_malformed_overrides_end_in_one_line_or_pass(pairs, multirun):
 
     args = (["-m"] if multirun else []) + [f"{k}={v}" for k, v in pairs] + ["dataset=synthetic"] * 0
     try:
-        check_run_args(resolve_args(args))
+        check_run_args(resolve_args(RunArgs(args)))
     except UserError as err:
         assert str(err) and "\n" not in str(err) and "Traceback" not in str(err)
 
@@ -487,9 +488,14 @@ def test_resume_true_finds_the_latest_sweep_with_the_same_overrides(tmp_path, mo
         sweep.mkdir(parents=True)
         (sweep / "multirun.yaml").write_text(json.dumps({"hydra": {"overrides": {"task": task}}}))
         os.utime(sweep, (time.time() + len(name), int(name[-1])))  # the later the name, the newer
-    args = resolve_args(["-m", "model=mlp", "seed=0,1", "resume=true"])
+    args = resolve_args(RunArgs(["-m", "model=mlp", "seed=0,1", "resume=true"])).argv
     assert args[-1] == f"hydra.sweep.dir={tmp_path / 'results/multirun/2026-01-01/00-00-00-000002'}"
-    assert resolve_args(["-m", "model=mlp", "seed=5", "resume=true"]) == ["-m", "model=mlp", "seed=5", "resume=true"]
+    assert resolve_args(RunArgs(["-m", "model=mlp", "seed=5", "resume=true"])).argv == [
+        "-m",
+        "model=mlp",
+        "seed=5",
+        "resume=true",
+    ]
 
 
 def test_a_damaged_steps_row_is_dropped_on_resume(tmp_path):

@@ -15,6 +15,7 @@ from helpers.commands import EXE, sharebench, wait_for
 from helpers.configs import TINY
 from helpers.runs import curves
 
+from sharebench.configs import RunArgs
 from sharebench.errors import UserError
 from sharebench.records.checkpoints import load_checkpoint
 from sharebench.records.run_dir import read_csv, read_summary
@@ -170,4 +171,4 @@ def test_selecting_no_option_of_a_group_is_one_line(override):
     from sharebench.checks.arguments import check_run_args
 
     with pytest.raises(UserError, match=f"no {override.split('=')[0]} selected"):
-        check_run_args([override])
+        check_run_args(RunArgs([override]))

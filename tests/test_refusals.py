@@ -174,3 +174,37 @@ def test_the_command_refuses_a_callback_in_one_line_and_runs_nothing(tmp_path):
 )
 def test_the_shipped_callbacks_launchers_and_sweepers_pass(overrides):
     check_hydra_targets(compose(overrides, with_hydra=True).hydra)
+
+
+# ---- a wider set of mistakes: each one line, exit 2, nothing written ---------------------------
+
+MISTAKES = {
+    ("model=shared_cnn,",): "cannot parse the overrides",
+    ("--nosuch",): "unrecognized arguments: --nosuch",
+    ("model=mlp", "-m", "seed=0,1"): "seed=0,1: overrides after a flag are not read: give the flags first",
+    ("nosuchgroup=x",): "unknown key 'nosuchgroup'",
+    ("seed=${oops}",): "${oops} names no key of the config",
+    ("+spectrum=lowrank_k2",): "write spectrum=… (without the +)",
+    ("resume=.",): "no sharebench run there",
+    ("-m", "resume=."): "no sweep there",
+    ("-m", "seed=0,-1"): "seed=-1 is not valid",
+    ("-m", "optim.lr=0.1,abc"): "optim.lr='abc' is not valid",
+    ("-m", "model=shared_cnn,nosuch"): "unknown model 'nosuch'",
+    ("+model.x._target_=os.system",): "model.x._target_=os.system " + REFUSED,
+    ("+logger._target_=os.system",): "logger._target_=os.system " + REFUSED,
+    ("+hydra.hydra_logging.handlers.x.class=os.system",): REFUSED,
+}
+
+
+@pytest.mark.parametrize("args", MISTAKES, ids=" ".join)
+def test_a_mistake_is_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys, args):
+    monkeypatch.chdir(tmp_path)
+    assert MISTAKES[args] in refused(list(args), capsys)
+    assert not any(tmp_path.iterdir()), "nothing is written"
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs /proc")
+def test_a_results_dir_no_directory_can_be_made_in_is_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    line = refused([*RUN, "hydra.run.dir=/proc/sharebench"], capsys)
+    assert "cannot write results in /proc/sharebench: no directory can be made in /proc" in line

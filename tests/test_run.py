@@ -107,7 +107,7 @@ def test_runs_started_together_never_share_a_dir(tmp_path):
 
 
 def test_a_diverged_run_says_what_to_try():
-    from sharebench.run.experiment import format_summary
+    from sharebench.run.recording import format_summary
 
     summary = {
         "model": "mlp",

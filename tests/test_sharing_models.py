@@ -10,6 +10,7 @@ from helpers.configs import TINY, make_cfg
 
 from sharebench import data, models
 from sharebench.accounting import account
+from sharebench.configs import RunArgs
 from sharebench.errors import UserError
 from sharebench.models import tiled
 from sharebench.models.rnn import UnrolledRNN
@@ -165,9 +166,9 @@ def test_a_key_only_swept_models_have_needs_plus_plus_in_a_sweep():
 
     # Hydra composes a sweep's base config with the default model first, which has no `cell`
     with pytest.raises(UserError, match=r"write \+\+model.cell=gru"):
-        check_run_args(["-m", "model=rnn,unrolled_rnn", "model.cell=gru"])
-    check_run_args(["-m", "model=rnn,unrolled_rnn", "++model.cell=gru"])
-    check_run_args(["model=rnn", "model.cell=gru"])
+        check_run_args(RunArgs(["-m", "model=rnn,unrolled_rnn", "model.cell=gru"]))
+    check_run_args(RunArgs(["-m", "model=rnn,unrolled_rnn", "++model.cell=gru"]))
+    check_run_args(RunArgs(["model=rnn", "model.cell=gru"]))
 
 
 def test_new_models_run_in_one_sweep(tmp_path):

@@ -7,7 +7,7 @@ import pytest
 from helpers.commands import sharebench
 from omegaconf import OmegaConf
 
-from sharebench.configs import SweepComposer, compose
+from sharebench.configs import RunArgs, SweepComposer, compose
 
 # one of each kind of override Hydra treats differently: group choices, values, added, forced, deleted,
 # an experiment preset (a _global_ package) with values over it
@@ -47,25 +47,25 @@ def test_a_seed_sweep_builds_one_model_and_still_checks_every_seed(monkeypatch):
 
     builds = []
     monkeypatch.setattr(arguments, "dry_build", lambda cfg: builds.append(cfg.seed))
-    arguments.check_run_args(["-m", "seed=range(0,300)", "optim.lr=0.1,0.01"])
+    arguments.check_run_args(RunArgs(["-m", "seed=range(0,300)", "optim.lr=0.1,0.01"]))
     assert len(builds) == 2  # one per learning rate; the seeds need no model
     with pytest.raises(UserError, match="seed=4294967296"):
-        arguments.check_run_args(["-m", "seed=0,1,2,4294967296", "optim.lr=0.1,0.01"])
+        arguments.check_run_args(RunArgs(["-m", "seed=0,1,2,4294967296", "optim.lr=0.1,0.01"]))
     with pytest.raises(UserError, match="a comma list holds plain values only"):
-        arguments.check_run_args(["-m", "seed=range(0,30),4294967296"])
+        arguments.check_run_args(RunArgs(["-m", "seed=range(0,30),4294967296"]))
 
 
 def test_the_basic_launcher_gets_batches_and_other_launchers_one(monkeypatch):
     from sharebench.run.sweep_batches import BATCH, in_batches
 
     added = f"hydra.sweeper.max_batch_size={BATCH}"
-    assert in_batches(["-m", "seed=0,1"]) == ["-m", "seed=0,1", added]
-    assert in_batches(["seed=0"]) == ["seed=0"]  # a single run has no batches
+    assert in_batches(RunArgs(["-m", "seed=0,1"])).argv == ["-m", "seed=0,1", added]
+    assert in_batches(RunArgs(["seed=0"])).argv == ["seed=0"]  # a single run has no batches
     mine = ["-m", "seed=0,1", "hydra.sweeper.max_batch_size=100"]
-    assert in_batches(mine) == mine
+    assert in_batches(RunArgs(mine)).argv == mine
     pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
     parallel = ["-m", "seed=0,1", "hydra/launcher=joblib"]
-    assert in_batches(parallel) == parallel  # a batch boundary would wait for its slowest job
+    assert in_batches(RunArgs(parallel)).argv == parallel  # a batch boundary would wait for its slowest job
 
 
 def test_a_sweep_in_batches_runs_every_job_once_and_compares_once(tmp_path):

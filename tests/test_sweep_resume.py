@@ -14,6 +14,7 @@ from helpers.commands import EXE, sharebench, wait_for
 from helpers.configs import TINY
 from helpers.runs import training_started
 
+from sharebench.configs import RunArgs
 from sharebench.errors import UserError
 from sharebench.records.run_dir import read_csv, read_summary
 from sharebench.run.resume_args import resolve_args
@@ -117,7 +118,7 @@ def test_resume_sweep_dir_brings_back_its_overrides_with_the_new_ones_winning(tm
     sweep = saved_sweep(tmp_path, ["model=mlp", "seed=0,1", "trainer.progress=false", "resume=true"], hydra)
     expected = ["model=mlp", "seed=0,1", "hydra/launcher=joblib", "trainer.progress=true", "resume=true"]
     for flags in ([], ["-m"]):
-        args = resolve_args([*flags, f"resume={sweep}", "trainer.progress=true"])
+        args = resolve_args(RunArgs([*flags, f"resume={sweep}", "trainer.progress=true"])).argv
         assert args == ["-m", *expected, f"hydra.sweep.dir={sweep.resolve()}"]
 
 
@@ -136,7 +137,7 @@ def test_a_dir_that_is_not_what_resume_needs_is_one_line(tmp_path, args, words):
     (run / ".hydra" / "overrides.yaml").write_text(json.dumps(["model=mlp"]))
     (broken / "multirun.yaml").write_text("hydra: [")
     with pytest.raises(UserError, match=words.replace("(", r"\(").replace(")", r"\)")):
-        resolve_args([a.format(run=run, empty=empty, broken=broken) for a in args])
+        resolve_args(RunArgs([a.format(run=run, empty=empty, broken=broken) for a in args]))
 
 
 def test_python_run_sends_a_sweep_to_the_command(tmp_path):

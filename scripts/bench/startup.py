@@ -1,7 +1,7 @@
 """A 1-step `sharebench run` as a whole process against `python -c "import torch"` (every joblib or
 SLURM job pays its start-up), with the parts of it: the checks before Hydra, and what importing
-torch._dynamo would add (torch.optim's step and the FLOP counter import it on their first call;
-sharebench/without_dynamo.py keeps a run from doing so)."""
+torch._dynamo adds (torch.optim's wrappers import it on their first call, and a run makes an
+optimizer: docs/performance.md#start-up)."""
 
 import subprocess
 import sys
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from scripts.bench.harness import interleaved, sharebench_exe
 
-GOAL = "≤ 1.5"
+GOAL = "≤ 2"
 
 
 def measure(device, quick: bool) -> list[dict]:

@@ -11,12 +11,11 @@ No torch.
 from omegaconf import OmegaConf
 
 from sharebench.checks.dry_build import authorize, located
-from sharebench.configs import flatten, locate
+from sharebench.configs import PLUGIN_HOMES, flatten, locate
 from sharebench.errors import UserError
 
 BUILT = ("callbacks", "sweeper", "launcher")  # hydra.<node>: Hydra's instantiate builds their `_target_`s
 LOGGING = ("job_logging", "hydra_logging")  # logging.config.dictConfig, under the same policy
-PLUGIN_HOMES = ("hydra_plugins.", "hydra._internal.core_plugins.")  # where Hydra accepts a plugin from
 
 
 def check_hydra_targets(hydra) -> None:

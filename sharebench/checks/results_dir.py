@@ -8,16 +8,14 @@ from sharebench.errors import UserError
 from sharebench.records.disk import unwritable
 
 
-def check_results_dir(args: list[str]) -> None:
-    """Raise UserError when the run (or sweep) directory that `args` lead to cannot be written."""
-    from sharebench.configs import run_flags
-
-    flags = run_flags(args)
-    if flags.help or flags.hydra_help or flags.info or flags.shell_completion or flags.cfg:
+def check_results_dir(run) -> None:
+    """Raise UserError when the run (or sweep) directory that `run` (configs.RunArgs) leads to cannot
+    be written."""
+    if run.only_prints or run.flags.cfg:
         return
-    key = "hydra.sweep.dir" if flags.multirun else "hydra.run.dir"
-    given = [o.split("=", 1)[1].strip("'\"") for o in flags.overrides if o.split("=", 1)[0] == key]
-    target = Path(given[-1]) if given else Path(_default_dir(flags, key))
+    key = "hydra.sweep.dir" if run.multirun else "hydra.run.dir"
+    given = run.given(key)
+    target = Path(str(given)) if given is not None else Path(_default_dir(run.config_name, key))
     problem = unwritable(target)
     if problem:
         raise UserError(
@@ -26,17 +24,17 @@ def check_results_dir(args: list[str]) -> None:
         )
 
 
-def _default_dir(flags, key: str) -> str:
+def _default_dir(config_name: str, key: str) -> str:
     """The fixed part of the shipped directory pattern (results/runs/${now:…} → results/runs), read
     from the primary config's file: no experiment preset moves it, and no second compose is needed."""
     from importlib import resources
 
     from omegaconf import OmegaConf
 
-    from sharebench.configs import CONFIG_MODULE, CONFIG_NAME
+    from sharebench.configs import CONFIG_MODULE
 
     try:
-        text = resources.files(CONFIG_MODULE).joinpath(f"{flags.config_name or CONFIG_NAME}.yaml").read_text()
+        text = resources.files(CONFIG_MODULE).joinpath(f"{config_name}.yaml").read_text()
         hydra = OmegaConf.to_container(OmegaConf.create(text), resolve=False)["hydra"]
         pattern = str(hydra[key.split(".")[1]]["dir"])
     except Exception:  # a config of the user's own: Hydra reports on its directory itself

@@ -28,11 +28,11 @@ def _uses_mlflow(config: DictConfig) -> bool:
 def sweep_params(config: DictConfig) -> tuple[dict, list[str]]:
     """The sweep's overrides as params ({"model": "shared_cnn,mlp", "seed": "0,1", …}), with an
     experiment's own hydra.sweeper.params, and the keys that vary (they name the jobs' runs)."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from sharebench.configs import parse_overrides
 
-    overrides = [str(o) for o in OmegaConf.select(config, "hydra.overrides.task", default=[]) or []]
-    params = {o.split("=", 1)[0].lstrip("+~"): o.split("=", 1)[-1] for o in overrides}
-    swept = [o.key_or_group for o in OverridesParser.create().parse_overrides(overrides) if o.is_sweep_override()]
+    overrides = parse_overrides([str(o) for o in OmegaConf.select(config, "hydra.overrides.task", default=[]) or []])
+    params = {o.key_or_group: o.get_value_string() for o in overrides if not o.is_delete()}
+    swept = [o.key_or_group for o in overrides if o.is_sweep_override()]
     for key, value in (OmegaConf.select(config, "hydra.sweeper.params", default=None) or {}).items():
         params.setdefault(str(key), str(value))
         swept.append(str(key))

@@ -23,7 +23,7 @@ from pathlib import Path
 from sharebench.compare.sequential import Design, replay, schedule
 from sharebench.compare.units import to_metric_units
 from sharebench.compare.verdicts import DELTA, UNDECIDED, check_delta
-from sharebench.configs import CONFIG_NAME, compose, parse_overrides, run_flags
+from sharebench.configs import parse_overrides
 from sharebench.errors import UserError
 
 SWEEPER = "hydra_plugins.sharebench_until_decided.until_decided.UntilDecidedSweeper"
@@ -32,24 +32,21 @@ RESULT_FILE = "until_decided.csv"
 KEYS = ("first_round", "step", "budget", "alpha", "delta", "metric", "baseline")  # its config's, params aside
 
 
-def check_sweep(args: list[str]) -> None:
-    """`sharebench run` arguments: nothing for any other sweeper; a UserError, before Hydra starts, for
-    a sweep the until_decided sweeper would refuse (its plan, keys and pairs)."""
+def check_sweep(run) -> None:
+    """`sharebench run` arguments (configs.RunArgs): nothing for any other sweeper; a UserError, before
+    Hydra starts, for a sweep the until_decided sweeper would refuse (its plan, keys and pairs)."""
     from omegaconf import OmegaConf
 
-    flags = run_flags(args)
-    if not flags.multirun or flags.help or flags.cfg or flags.config_dir or flags.config_path:
+    if not run.multirun or run.only_prints or run.flags.cfg or run.own_configs:
         return
-    parsed = parse_overrides(flags.overrides)
-    fixed = [o.input_line for o in parsed if not o.is_sweep_override()]
-    hydra = compose(fixed, flags.config_name or CONFIG_NAME, with_hydra=True).hydra
+    hydra = run.hydra_node()
     if OmegaConf.select(hydra, "sweeper._target_") != SWEEPER:
         return
     keys = OmegaConf.to_container(hydra.sweeper, resolve=True)
     keys.pop("_target_")
     params = keys.pop("params", None) or {}
-    task = [o for o in flags.overrides if not o.lstrip("+~").startswith("hydra")]
-    plan = make_plan(parse_overrides([*(f"{k}={v}" for k, v in params.items()), *task]))
+    task = [o for o in run.overrides if not o.is_hydra_override()]
+    plan = make_plan([*parse_overrides([f"{k}={v}" for k, v in params.items()]), *task])
     unknown = sorted(set(keys) - set(KEYS))
     if unknown:
         raise UserError(f"hydra.sweeper.{unknown[0]} is not a key of {NAME}; its keys: {', '.join(KEYS)}")

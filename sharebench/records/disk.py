@@ -10,6 +10,7 @@ import logging
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 WHY = {
@@ -61,6 +62,10 @@ def unwritable(path: str | Path) -> str | None:
         return None
     if not os.access(where, os.W_OK | os.X_OK):
         return f"{where} is not writable by this user"
+    try:  # what the access bits do not tell (root, /proc, a full disk): a directory made and removed
+        tempfile.TemporaryDirectory(dir=where).cleanup()
+    except OSError as err:
+        return f"no directory can be made in {where} ({WHY.get(err.errno, err.strerror)})"
     return None
 
 

@@ -121,7 +121,9 @@ def _overrides(run_dir: Path) -> list[str]:
 
 def _run_name(overrides: list[str], swept: list[str] | None) -> str:
     """A job by what it varies in its sweep ("model=mlp seed=1"); a single run by its overrides."""
-    keys = [o.split("=", 1)[0].lstrip("+~") for o in overrides]
+    from sharebench.configs import parse_overrides
+
+    keys = [o.key_or_group for o in parse_overrides(overrides)]
     return " ".join(o for o, k in zip(overrides, keys) if (k in swept if swept else k != "resume"))
 
 

@@ -45,9 +45,9 @@ def sqlite_file(storage: str) -> Path | None:
 
 def study_overrides(config: DictConfig) -> list[str]:
     """The command's overrides that must stay the same for a study to go on."""
-    from sharebench.configs import is_free
+    from sharebench.configs import is_free, parse_overrides
 
-    keys = {o.split("=", 1)[0].lstrip("+~"): o for o in config.hydra.overrides.task}
+    keys = {o.key_or_group: o.input_line for o in parse_overrides([str(o) for o in config.hydra.overrides.task])}
     return sorted(o for k, o in keys.items() if not is_free(k))
 
 

@@ -10,28 +10,23 @@ cluster) keeps Hydra's single batch, since each batch waits for its slowest job;
 `hydra.sweeper.max_batch_size` the user set.
 """
 
+from sharebench.configs import BASIC_LAUNCHER, BASIC_SWEEPER, RunArgs
+
 BATCH = 8  # jobs validated ahead of running them: a second or two of composing
-BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
-BASIC_LAUNCHER = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
 
 
-def in_batches(args: list[str]) -> list[str]:
+def in_batches(run: RunArgs) -> RunArgs:
     """`sharebench run` arguments, with `hydra.sweeper.max_batch_size` added where it saves the wait."""
     from omegaconf import OmegaConf
 
-    from sharebench.configs import CONFIG_NAME, compose, parse_overrides, run_flags
-
-    flags = run_flags(args)
-    if not flags.multirun or flags.config_dir or flags.config_path:
-        return args
-    overrides = parse_overrides(flags.overrides)
-    if any(o.key_or_group.lstrip("+") == "hydra.sweeper.max_batch_size" for o in overrides):
-        return args
-    fixed = [o.input_line for o in overrides if not o.is_sweep_override()]
-    hydra = compose(fixed, flags.config_name or CONFIG_NAME, with_hydra=True).hydra
+    if not run.multirun or run.own_configs:
+        return run
+    if any(o.key_or_group == "hydra.sweeper.max_batch_size" for o in run.overrides):
+        return run
+    hydra = run.hydra_node()
     if (
         OmegaConf.select(hydra, "sweeper._target_") != BASIC_SWEEPER
         or OmegaConf.select(hydra, "launcher._target_") != BASIC_LAUNCHER
     ):
-        return args
-    return [*args, f"hydra.sweeper.max_batch_size={BATCH}"]
+        return run
+    return run.with_overrides([*(o.input_line for o in run.overrides), f"hydra.sweeper.max_batch_size={BATCH}"])

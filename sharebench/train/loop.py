@@ -117,24 +117,16 @@ def fit(
     that much."""
     x, y = splits.train
     total = planned_steps(len(x), cfg)
-    scheduler = make_scheduler(optimizer, cfg.schedule, total)
-    order_gen = torch.Generator().manual_seed(seed)  # on CPU: the same batches on every device
+    loop, optimizer, scheduler, order_gen = _start(model, optimizer, cfg.schedule, total, seed, resume, augment, device)
     augment_gen = getattr(augment, "generator", None)
-    loop = LoopState()  # the loop's state: the live copy, updated in place and captured at a checkpoint
-    if resume:
-        loop = replace(resume.loop)
-        model.load_state_dict(resume.model)
-        if not _optimizes(optimizer, model):  # the model changed its parameters before the checkpoint (untie_at)
-            optimizer, scheduler = _rebuilt(optimizer, model, cfg.schedule, total, 0)
-        resume.restore(optimizer, scheduler, order_gen, augment_gen, device)
     batches = EpochBatches(x, y, cfg.batch_size, order_gen, device, loop.order)
     eval_every = cfg.eval_every or batches.per_epoch
     pending = PendingSteps(loop, batches.per_epoch, on_steps, device, device_clock(device))
-    loss_fn = loss_function(splits.task, cfg.get("loss_reduction", "mean"))
     autocast = autocast_for(device, cfg.amp)
     measure = partial(evaluate, task=splits.task, batch_size=cfg.eval_batch_size, autocast=autocast)
-    targets, penalty = getattr(model, "targets", None), getattr(model, "penalty", None)  # optional hooks
-    after_step = getattr(model, "after_step", None)
+    loss_fn = loss_function(splits.task, cfg.get("loss_reduction", "mean"))
+    hooks = [getattr(model, name, None) for name in ("targets", "penalty", "after_step")]  # optional (module doc)
+    step, after_step = partial(train_step, model, loss_fn, autocast, *hooks[:2]), hooks[2]
     grad_clip, classify = cfg.grad_clip, splits.task == "classification"  # read once: a config lookup costs ~10 µs
 
     def snapshot() -> TrainingState:
@@ -157,26 +149,11 @@ def fit(
             status = "interrupted"
             break
         if time.perf_counter() >= next_checkpoint:  # one clock read a step
-            saving = time.perf_counter()
-            on_checkpoint(snapshot())
-            resumed = pending.start_clock()
-            next_checkpoint = resumed + max(every, 100 * (resumed - saving))
+            next_checkpoint = _checkpoint(on_checkpoint, snapshot, pending, every)
         loop.step += 1
         xb, yb = batches.take(loop.step)
-        if augment is not None:
-            xb = augment(xb)
-        yb = targets(yb) if targets is not None else yb
-        with autocast():
-            out = model(xb)
-            loss = loss_fn(out.float(), yb)
-            extra = penalty() if penalty is not None else None
-            if extra is not None:
-                loss = loss + extra
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if grad_clip:
-            nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-        optimizer.step()
+        xb = augment(xb) if augment is not None else xb
+        loss, out, yb = step(optimizer, xb, yb, grad_clip)
         lr = optimizer.param_groups[0]["lr"]
         if scheduler is not None:
             scheduler.step()
@@ -189,8 +166,7 @@ def fit(
             continue
         pending.flush(loop.step)  # the one synchronisation point, every eval_every steps
         window = pending.take_window()
-        row = evaluation_row(loop.step, batches.per_epoch, window, model, splits, measure, start)
-        on_evaluation(row)
+        on_evaluation(row := evaluation_row(loop.step, batches.per_epoch, window, model, splits, measure, start))
         bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_acc=f"{row['val_acc']:.3f}")
         if not window.finite:
             status = "diverged"
@@ -198,14 +174,49 @@ def fit(
         pending.start_clock()
     bar.close()
     state = snapshot() if status == "interrupted" else None  # the steps since the last evaluation, and how to go on
-    return FitResult(
-        status=status,
-        steps=loop.step,
-        epochs=round(loop.step / batches.per_epoch, 4),
-        train_seconds=loop.train_seconds,
-        samples_seen=loop.seen,
-        state=state,
-    )
+    epochs = round(loop.step / batches.per_epoch, 4)
+    return FitResult(status, loop.step, epochs, loop.train_seconds, loop.seen, state)
+
+
+def _start(model, optimizer, schedule: str, total: int, seed: int, resume, augment, device):
+    """(loop state, optimizer, scheduler, batch-order generator) of a new run, or of a resumed one
+    restored from its checkpoint (with the augmentation's generator)."""
+    scheduler = make_scheduler(optimizer, schedule, total)
+    order_gen = torch.Generator().manual_seed(seed)  # on CPU: the same batches on every device
+    if not resume:
+        return LoopState(), optimizer, scheduler, order_gen
+    model.load_state_dict(resume.model)
+    if not _optimizes(optimizer, model):  # the model changed its parameters before the checkpoint (untie_at)
+        optimizer, scheduler = _rebuilt(optimizer, model, schedule, total, 0)
+    resume.restore(optimizer, scheduler, order_gen, getattr(augment, "generator", None), device)
+    return replace(resume.loop), optimizer, scheduler, order_gen
+
+
+def _checkpoint(on_checkpoint, snapshot, pending: PendingSteps, every: float) -> float:
+    """Hand the loop's state to on_checkpoint; the time of the next one, so that saving costs at most
+    ~1% of the training time."""
+    saving = time.perf_counter()
+    on_checkpoint(snapshot())
+    resumed = pending.start_clock()
+    return resumed + max(every, 100 * (resumed - saving))
+
+
+def train_step(model: nn.Module, loss_fn, autocast, targets, penalty, optimizer, xb, yb, grad_clip):
+    """One optimizer step on one batch: (the loss, the outputs, the targets they answer), all left on
+    the device. `targets` and `penalty` are the model's optional hooks (module doc), or None."""
+    yb = targets(yb) if targets is not None else yb
+    with autocast():
+        out = model(xb)
+        loss = loss_fn(out.float(), yb)
+        extra = penalty() if penalty is not None else None
+        if extra is not None:
+            loss = loss + extra
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if grad_clip:
+        nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    optimizer.step()
+    return loss, out, yb
 
 
 def evaluation_row(
