@@ -6,7 +6,8 @@ first), into a local SQLite store made before the clock starts (a new store's sc
 `import mlflow` are paid once per store and per process: reported on their own rows). The time spent
 in the MLflow sink is clocked around its calls: on the training thread (a row put on a queue) and
 on the sink's own thread (MLflow's work, which overlaps training); the whole run's wall-clock
-difference is what the run pays, and what the goal is about.
+difference is what the run pays, and what the goal is about: each pair's difference as a share of
+its own csv run's training time (the load changes between pairs), the median over the pairs.
 
 Run alone:  python scripts/bench/mlflow_cost.py [--quick] [--device auto]  → results/bench/mlflow_cost.md
 (--quick: 5 epochs, 2 repeats: a smoke test, not a measurement)
@@ -89,7 +90,7 @@ def measure(device, quick: bool) -> list[dict]:
     from sharebench.records.run_dir import read_csv
     from sharebench.run import experiment
 
-    epochs, repeats = (5, 2) if quick else (50, 3)
+    epochs, repeats = (5, 2) if quick else (50, 5)
     base = [f"device={device}", f"trainer.epochs={epochs}", "trainer.progress=false"]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -126,7 +127,9 @@ def measure(device, quick: bool) -> list[dict]:
     fixed = sum(sum(spent[n]) for n in ("_open", "_log_summary", "_finish")) / repeats
     waited = sum(spent["close"]) / repeats  # close() waits for what is still queued
     train_s = statistics.median(train["csv"])
-    extra = statistics.median(m - c for m, c in zip(wall["mlflow"], wall["csv"]))  # pairs run back to back
+    # each pair's own share (its runs back to back, under the same load), then the median of the pairs
+    shares = [(m - c) / t for m, c, t in zip(wall["mlflow"], wall["csv"], train["csv"])]
+    extra = statistics.median(shares) * train_s
     case = f"default run ({epochs} epochs, {evaluations} evaluations) on {device}"
 
     def row(what, ms, share, goal="—"):  # share: of the csv run's training time
