@@ -208,6 +208,7 @@ def run(
         return round(time.perf_counter() - started + (resume.wall_seconds if resume else 0.0), 3)
 
     def on_checkpoint(state: TrainingState) -> None:  # every trainer.checkpoint_every seconds
+        recorder.flush()  # logger=mlflow: MLflow holds every evaluation this checkpoint holds
         save_checkpoint(run_dir, Checkpoint(state.as_dict(), recorder.metrics, key, wall_seconds()))
 
     try:
@@ -253,6 +254,7 @@ def run(
         }
     )
     if result and result.state is not None:  # interrupted between two steps: keep how to go on
+        recorder.flush()
         save_checkpoint(run_dir, Checkpoint(result.state.as_dict(), recorder.metrics, key, summary["wall_seconds"]))
     elif result:
         remove_checkpoint(run_dir)
