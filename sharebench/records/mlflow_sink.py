@@ -201,11 +201,13 @@ class MlflowSink:
             self._submit(self._log_rows, [row for _, row in held], [ms for ms, _ in held])
 
     def flush(self) -> None:
-        """At every checkpoint: the evaluations held so far go to MLflow, and the checkpoint waits for
-        them, so MLflow holds every evaluation a killed run's checkpoint holds (the loop stretches the
-        interval between checkpoints to keep that wait a small share of the time)."""
+        """At every checkpoint: the evaluations held so far go to MLflow, and once MLflow's run is open
+        the checkpoint waits for them, so MLflow holds every evaluation a killed run's checkpoint holds
+        (the loop stretches the interval between checkpoints to keep that wait a small share of the
+        time). Before, the run trains on while MLflow is imported and the run opened: a resume logs
+        what a kill left out (_log_missing)."""
         self._send_held()
-        if self.thread is not None and not self.failed:
+        if self.thread is not None and not self.failed and self.run_id is not None:
             done = threading.Event()
             self.work.put(done)
             done.wait(timeout=CLOSE_WAIT)
