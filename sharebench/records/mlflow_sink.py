@@ -140,9 +140,9 @@ class MlflowSink:
     Everything MLflow does happens on the sink's own thread, in order: the training loop only
     queues work and goes on, so a slow store or network never holds a step (close() waits).
     Evaluation rows and the summary's tags are held and sent together, a call per checkpoint
-    (flush()) and one at the end: each call is a few commits to the store, which cost a run a fifth
-    of its time when made at every evaluation; the checkpoint is what a killed run continues from,
-    so MLflow keeps up with it."""
+    (flush()) and one at the end: each call is a few commits to the store, too many when made at
+    every evaluation (scripts/bench/mlflow_cost.py); the checkpoint is what a killed run continues
+    from, so MLflow keeps up with it."""
 
     def __init__(self, run_dir: str, tracking_uri: str | None = None, experiment: str = "sharebench"):
         self.dir = Path(run_dir)
