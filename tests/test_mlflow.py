@@ -269,25 +269,49 @@ def test_a_sweep_over_http_is_a_parent_run_with_its_jobs_nested(tmp_path, templa
             assert "metrics.csv" in artifacts(client, child.info.run_id)
 
 
-@pytest.mark.slow
-def test_a_run_killed_mid_way_resumes_into_the_same_mlflow_run(tmp_path, store):
+def killed_mid_way(tmp_path: Path, store: str, steps: int, ready) -> Path:
+    """A real `sharebench run logger=mlflow` (a checkpoint every ~0.2 s), SIGKILLed once `ready(run dir)`
+    after its MLflow run is open: the run dir."""
     args = [
         str(Path(sys.executable).with_name("sharebench")), "run", "logger=mlflow", f"logger.tracking_uri={store}",
-        *TINY, "model=mlp", "trainer.max_steps=2000", "trainer.eval_every=50", "trainer.checkpoint_every=0.2",
+        *TINY, "model=mlp", f"trainer.max_steps={steps}", "trainer.eval_every=50", "trainer.checkpoint_every=0.2",
         "trainer.plots=false",
     ]  # fmt: skip
     proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 180
-    while True:
-        runs = list(tmp_path.glob("results/runs/*/*"))
-        ready = runs and (runs[0] / RUN_FILE).exists() and (runs[0] / "checkpoint.pt").exists()
-        if ready and len(read_csv(runs[0] / "metrics.csv")) > 2:
-            break
-        assert proc.poll() is None and time.time() < deadline, "the run ended before it could be killed"
-        time.sleep(0.05)
-    proc.kill()
-    proc.wait(timeout=30)
-    (run,) = runs
+    try:
+        while True:
+            runs = list(tmp_path.glob("results/runs/*/*"))
+            if runs and (runs[0] / RUN_FILE).exists() and (runs[0] / "checkpoint.pt").exists() and ready(runs[0]):
+                return runs[0]
+            assert proc.poll() is None and time.time() < deadline, "the run ended before it could be killed"
+            time.sleep(0.05)
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_a_run_killed_mid_way_keeps_in_mlflow_every_evaluation_its_checkpoint_holds(tmp_path, store):
+    """Evaluations reach MLflow together, at each checkpoint: a SIGKILL loses there at most those after
+    the last checkpoint, which metrics.csv still has and a resumed run computes again."""
+
+    def ready(run: Path) -> bool:  # a checkpoint written after MLflow's run opened, with 3 evaluations or more
+        opened = (run / RUN_FILE).stat().st_mtime_ns
+        return (run / "checkpoint.pt").stat().st_mtime_ns > opened and len(load_checkpoint(run).metrics) >= 3
+
+    run = killed_mid_way(tmp_path, store, 50_000, ready)
+    kept = {int(r["step"]): float(r["test_acc"]) for r in load_checkpoint(run).metrics}
+    rows = {int(r["step"]): float(r["test_acc"]) for r in read_csv(run / "metrics.csv")}
+    logged = dict(history(MlflowClient(store), run_id(run), "test_acc"))
+    assert len(kept) >= 3 and set(kept) <= set(logged) <= set(rows)
+    assert all(logged[step] == pytest.approx(rows[step]) for step in logged)
+    assert all(step > max(kept) for step in set(rows) - set(logged))  # lost: only what the checkpoint lost
+
+
+@pytest.mark.slow
+def test_a_run_killed_mid_way_resumes_into_the_same_mlflow_run(tmp_path, store):
+    run = killed_mid_way(tmp_path, store, 2000, lambda run: len(read_csv(run / "metrics.csv")) > 2)
     rid, client = run_id(run), MlflowClient(store)
     assert client.get_run(rid).info.status == "RUNNING"  # killed -9: nobody could say otherwise
     out = sharebench("run", f"resume={run}", cwd=tmp_path, env={"OMP_NUM_THREADS": "1"})

@@ -140,16 +140,23 @@ class MlflowSink:
     """One run in MLflow, kept in step with the run dir's records (records/sinks.py's protocol).
 
     Everything MLflow does happens on the sink's own thread, in order: the training loop only
-    queues a row and goes on, so a slow store or network never holds a step (close() waits)."""
+    queues work and goes on, so a slow store or network never holds a step (close() waits).
+    Evaluation rows and the summary's tags are held and sent together, a call per checkpoint
+    (flush()) and one at the end: each call is a few commits to the store, too many when made at
+    every evaluation (scripts/bench/mlflow_cost.py); the checkpoint is what a killed run continues
+    from, so MLflow keeps up with it."""
 
     def __init__(self, run_dir: str, tracking_uri: str | None = None, experiment: str = "sharebench"):
         self.dir = Path(run_dir)
         self.tracking_uri, self.experiment = tracking_uri, experiment
         self.client = self.run_id = self.thread = None
-        self.summary: dict = {}
+        self.opened = 0
+        self.summary: dict = {}  # the last summary.json written …
+        self.tagged: dict = {}  # … and the last one sent as tags
         self.step = 0
         self.failed = False
         self.work: queue.Queue = queue.Queue()
+        self.held: list[tuple[int, dict]] = []  # evaluations (ms since the epoch, row) not yet sent
 
     def _failed(self, err: Exception) -> None:
         """Say it once, then stay quiet: the run and its CSV records go on as if logger=csv."""
@@ -167,6 +174,9 @@ class MlflowSink:
 
     def _drain(self) -> None:
         while (item := self.work.get()) is not None:
+            if isinstance(item, threading.Event):  # flush() waits for the work queued before it
+                item.set()
+                continue
             fn, args = item
             if self.failed:
                 continue
@@ -181,27 +191,52 @@ class MlflowSink:
         there is one, with the config as params."""
         if importlib.util.find_spec("mlflow") is None:
             raise UserError(MISSING)
+        self.opened = int(time.time() * 1000)  # the time of the restored rows: before any new one
         self.thread = threading.Thread(target=self._drain, name="sharebench-mlflow", daemon=True)
         self.thread.start()
         self._submit(self._open, config, restored)
 
     def add_evaluation(self, row: dict) -> None:
-        self._submit(self._log_row, dict(row))
+        self.held.append((int(time.time() * 1000), dict(row)))  # MLflow shows when it was measured
+
+    def _take_held(self) -> tuple[list[dict], list[int], dict]:
+        """The rows held, their times, and the summary when its tags changed since last sent."""
+        held, self.held = self.held, []
+        summary = self.summary if self.summary != self.tagged else {}
+        self.tagged = self.summary
+        return [row for _, row in held], [ms for ms, _ in held], summary
+
+    def _send_held(self) -> None:
+        rows, stamps, summary = self._take_held()
+        if rows or summary:
+            self._submit(self._log_rows, rows, stamps, summary)
+
+    def flush(self) -> None:
+        """At every checkpoint: the evaluations held so far go to MLflow, and once MLflow's run is open
+        the checkpoint waits for them, so MLflow holds every evaluation a killed run's checkpoint holds
+        (the loop stretches the interval between checkpoints to keep that wait a small share of the
+        time). Before, the run trains on while MLflow is imported and the run opened: a resume logs
+        what a kill left out (_log_missing)."""
+        self._send_held()
+        if self.thread is not None and not self.failed and self.run_id is not None:
+            done = threading.Event()
+            self.work.put(done)
+            done.wait(timeout=CLOSE_WAIT)
 
     def add_steps(self, rows: list[dict]) -> None:
         """The loss curve stays in steps.csv (an artifact at the end): a call per flush would cost more
         than it shows."""
 
     def add_summary(self, summary: dict) -> None:
-        """Every summary.json write: its words as tags now (a run killed later still has them)."""
-        self._submit(self._log_summary, dict(summary))
+        """Every summary.json write: its words go as tags with the next rows sent."""
+        self.summary = dict(summary)
 
     def close(self) -> None:
-        """The summary's numbers as metrics, the records as artifacts, the run's end status; then wait
-        for the sink's thread to finish its queue."""
+        """The rows still held, the summary's numbers and words, the records as artifacts, the run's end
+        status; then wait for the sink's thread to finish its queue."""
         if self.thread is None:
             return
-        self._submit(self._finish)
+        self._submit(self._finish, *self._take_held(), dict(self.summary))
         self.work.put(None)
         self.thread.join(timeout=CLOSE_WAIT)
         self.thread = None
@@ -242,51 +277,62 @@ class MlflowSink:
         record = {"tracking_uri": uri, "experiment": self.experiment, "run_id": self.run_id}
         self.dir.mkdir(parents=True, exist_ok=True)
         write_atomic(self.dir / RUN_FILE, json.dumps(record, indent=2) + "\n")
-        for row in restored or []:  # resumed, but never logged here before (it ran with logger=csv)
-            self._log_row(row)
+        self._log_rows(restored or [])  # resumed, but never logged here before (it ran with logger=csv)
 
     def _log_missing(self, rows: list[dict]) -> None:
-        """Rows a killed run had queued but not yet logged (they are in its checkpoint): log them now."""
+        """Rows of a killed run's checkpoint that did not reach MLflow before the kill: log them now."""
         logged = {m.step for m in self.client.get_metric_history(self.run_id, "train_loss")}
-        for row in rows:
-            if int(row["step"]) not in logged:
-                self._log_row(row)
+        self._log_rows([row for row in rows if int(row["step"]) not in logged])
 
-    def _log_row(self, row: dict) -> None:
+    def _row_metrics(self, rows: list[dict], stamps: list[int] | None = None) -> list:
+        """Each metric of the evaluation rows at its row's step and time (the run's start, for rows of
+        a checkpoint)."""
         from mlflow.entities import Metric
 
-        self.step = int(row["step"])
-        now = int(time.time() * 1000)
-        metrics = [Metric(k, v, now, self.step) for k, v in row.items() if k != "step" and _number(v) is not None]
-        self.client.log_batch(self.run_id, metrics=metrics)
+        if rows:
+            self.step = int(rows[-1]["step"])
+        stamps = stamps or [self.opened] * len(rows)
+        return [
+            Metric(k, v, ms, int(row["step"]))
+            for row, ms in zip(rows, stamps)
+            for k, v in row.items()
+            if k != "step" and _number(v) is not None
+        ]
 
-    def _log_summary(self, summary: dict) -> None:
+    def _log_rows(self, rows: list[dict], stamps: list[int] | None = None, summary: dict | None = None) -> None:
+        self._log_batch(self._row_metrics(rows, stamps), summary or {})
+
+    def _log_batch(self, metrics: list, summary: dict) -> None:
+        """Metrics, and a summary's words as tags, in as few calls as MLflow takes."""
         from mlflow.entities import RunTag
 
-        self.summary = summary
-        self.client.log_batch(self.run_id, tags=[RunTag(k, v) for k, v in _tags(summary).items()])
+        tags = [RunTag(k, v) for k, v in _tags(summary).items()]
+        while metrics or tags:  # at most 1000 items per call, 100 of them tags
+            some_tags, tags = tags[:100], tags[100:]
+            cut = 1000 - len(some_tags)
+            some, metrics = metrics[:cut], metrics[cut:]
+            self.client.log_batch(self.run_id, metrics=some, tags=some_tags)
 
-    def _finish(self) -> None:
-        """A run closed while its summary still says `running` ended in an exception: FAILED."""
+    def _finish(self, rows: list[dict], stamps: list[int], tagged: dict, summary: dict) -> None:
+        """In one call (when they fit) the rows held, the summary's numbers as metrics and its words
+        as tags (when changed); then the records as artifacts and the end status. A run closed while
+        its summary still says `running` ended in an exception: FAILED."""
         from mlflow.entities import Metric
 
-        status = self.summary.get("status", "running")
-        step = int(self.summary.get("steps") or self.step)
+        metrics = self._row_metrics(rows, stamps)
+        step = int(summary.get("steps") or self.step)
         now = int(time.time() * 1000)
-        numbers = [
-            Metric(k, _number(v), now, step)
-            for k, v in self.summary.items()
-            if k not in AS_TAGS and _number(v) is not None
+        metrics += [
+            Metric(k, _number(v), now, step) for k, v in summary.items() if k not in AS_TAGS and _number(v) is not None
         ]
-        for i in range(0, len(numbers), 1000):  # MLflow takes at most 1000 metrics per call
-            self.client.log_batch(self.run_id, metrics=numbers[i : i + 1000])
+        self._log_batch(metrics, tagged)
         for name in ARTIFACTS:
             path = self.dir / name
             if path.is_dir():
                 self.client.log_artifacts(self.run_id, str(path), name)
             elif path.is_file():
                 self.client.log_artifact(self.run_id, str(path))
-        self.client.set_terminated(self.run_id, STATUS.get(status, "FAILED"))
+        self.client.set_terminated(self.run_id, STATUS.get(summary.get("status", "running"), "FAILED"))
 
 
 def start_sweep(sweep_dir: Path, tracking_uri: str | None, experiment: str, params: dict, swept: list[str]) -> None:

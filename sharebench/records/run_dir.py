@@ -36,6 +36,12 @@ class RunRecorder:
         for sink in self.sinks:
             sink.close()
 
+    def flush(self) -> None:
+        """At a checkpoint: the sinks that hold rows back (MLflow) send them before it is written."""
+        for sink in self.sinks:
+            if hasattr(sink, "flush"):
+                sink.flush()
+
     def write_csv(self, name: str, rows: list[dict], columns: list[str]) -> None:
         from io import StringIO
 

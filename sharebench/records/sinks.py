@@ -2,7 +2,8 @@
 
 A sink receives exactly the rows written to metrics.csv and steps.csv, so both views agree:
 add_evaluation(row), add_steps(rows), close(); and when it has them, start(config, restored) once
-before the first row, and add_summary(summary) at every write of summary.json (MLflow: mlflow_sink.py).
+before the first row, add_summary(summary) at every write of summary.json, and flush() before every
+checkpoint, to send what it holds back (MLflow: mlflow_sink.py).
 """
 
 import math

@@ -93,6 +93,7 @@ class Recording:
         log.info(evaluation_line(row, total_steps))  # the terminal's one line per evaluation
 
     def checkpoint(self, state: TrainingState) -> None:  # every trainer.checkpoint_every seconds
+        self.recorder.flush()  # logger=mlflow: MLflow holds every evaluation this checkpoint holds
         save_checkpoint(self.run_dir, Checkpoint(state.as_dict(), self.recorder.metrics, self.key, self.wall_seconds()))
 
     def finish(self, model, result) -> dict:
@@ -106,6 +107,7 @@ class Recording:
                 summary["untied_at_step"] = model.untie_at
             summary.update(end_summary(result, self.recorder.metrics, self.wall_seconds()))
             if result and result.state is not None:  # interrupted between two steps: keep how to go on
+                self.recorder.flush()
                 state = Checkpoint(result.state.as_dict(), self.recorder.metrics, self.key, summary["wall_seconds"])
                 save_checkpoint(self.run_dir, state)
             elif result:
