@@ -154,9 +154,10 @@ def run_command(args: list[str]) -> int:
     from sharebench.compare.until_decided import check_sweep
     from sharebench.run.resume_args import resolve_args
     from sharebench.run.sweep_batches import in_batches
+    from sharebench.schemes import current_overrides
 
     try:
-        args = resolve_args(args)  # resume=…: point Hydra at the run or sweep to continue
+        args = current_overrides(resolve_args(args))  # resume=…: the run or sweep to continue (older keys: today's)
         check_run_args(args)
         check_sweep(args)  # hydra/sweeper=until_decided: its plan, keys and pairs
         check_results_dir(args)  # writable, before Hydra makes anything there
@@ -284,6 +285,10 @@ def _number_option(flag: str, text: str | None, positive: bool = False) -> float
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("run", "params"):  # model.tile=4, as published commands type it: model.scheme.tile=4
+        from sharebench.schemes import current_overrides
+
+        argv = [argv[0], *current_overrides(argv[1:])]
     if argv and argv[0] == "run":  # everything after `run` belongs to Hydra, untouched
         return run_command(argv[1:])
     if argv and argv[0] == "params":  # Hydra overrides too

@@ -20,6 +20,7 @@ ROOMS = [
     "without_dynamo",
     "terminal",
     "configs",
+    "schemes",
     "records",
     "data",
     "models",
