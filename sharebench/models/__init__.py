@@ -8,9 +8,11 @@ from sharebench.errors import instantiate
 from sharebench.schemes import DESCRIPTION
 
 
-def build(model_cfg: DictConfig, input_shape: tuple[int, ...], num_outputs: int) -> nn.Module:
+def build(model_cfg: DictConfig | dict, input_shape: tuple[int, ...], num_outputs: int) -> nn.Module:
     """Instantiate the configured model for this dataset's input shape and output width."""
-    if DESCRIPTION in model_cfg:
+    if isinstance(model_cfg, dict):  # a base net handed over as a dict (tied_pair)
+        model_cfg = {k: v for k, v in model_cfg.items() if k != DESCRIPTION}
+    elif DESCRIPTION in model_cfg:
         model_cfg = model_cfg.copy()  # keeps its place in the tree: a refusal still names model.…
         with open_dict(model_cfg):
             del model_cfg[DESCRIPTION]
