@@ -129,6 +129,29 @@ def conv_output_size(size, kernel, stride, padding, dilation) -> tuple[int, ...]
     )
 
 
+def _block(layer: str, scheme, dims: int, in_ch: int, out_ch: int, size, out_size, geometry: dict) -> nn.Module:
+    """One block's layer: `layer`'s class for `dims`, given what it takes of the scheme."""
+    if layer == "dense":
+        neighbourhood = tuple(geometry.values())  # kernel_size, stride, padding, dilation
+        return DenseMap(in_ch, out_ch, size, out_size, neighbourhood)
+    classes, takes = LAYERS[layer][:2], LAYERS[layer][2]
+    extra = {"input_size": size} if layer != "conv" else {}
+    extra.update({name: getattr(scheme, name) for name in takes})
+    return classes[dims - 1](in_ch, out_ch, **extra, **geometry)
+
+
+def _matched(twin: str, input_shape, num_outputs, channels, **spec) -> list[int]:
+    """Channels widened by one factor until the conv's unique parameters are closest to those of the
+    same net with layer `twin` (at its default scheme): match_params_of."""
+
+    def count(layer, channels_):
+        with torch.device("meta"):
+            net = ConvNet(input_shape, num_outputs, layer, channels_, **spec)
+        return sum(p.numel() for p in net.parameters())
+
+    return matched_channels(lambda ch: count("conv", ch), channels, count(twin, channels))
+
+
 class ConvNet(TrainingHooks, nn.Module):
     def __init__(
         self,
@@ -159,26 +182,12 @@ class ConvNet(TrainingHooks, nn.Module):
         scheme = scheme if is_dataclass(scheme) else scheme_for(layer, scheme)
         dims = len(input_shape) - 1
         blocks = len(channels)
-        geometry = {
-            name: _per_block(name, value, blocks, dims)
-            for name, value in (
-                ("kernel_size", kernel_size),
-                ("stride", stride),
-                ("padding", padding),
-                ("dilation", dilation),
-            )
-        }
+        given = dict(kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation)
+        geometry = {name: _per_block(name, value, blocks, dims) for name, value in given.items()}
         if isinstance(scheme, Conv) and scheme.match_params_of is not None:
-            spec = dict(kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation)
-            spec.update(pool=pool, pool_size=pool_size)
-
-            def count(layer_, channels_):  # the twin with its layer's default scheme
-                with torch.device("meta"):
-                    net = ConvNet(input_shape, num_outputs, layer_, channels_, **spec)
-                return sum(p.numel() for p in net.parameters())
-
-            target = count(scheme.match_params_of, channels)
-            channels = matched_channels(lambda ch: count("conv", ch), channels, target)
+            channels = _matched(
+                scheme.match_params_of, input_shape, num_outputs, channels, pool=pool, pool_size=pool_size, **given
+            )
         self.dims, self.pool, self.pool_size, self.num_blocks = dims, pool, _tuple(pool_size, dims), blocks
         self.channels, self.input_sizes = list(channels), []
         self.scheme, self.untied = scheme, False
@@ -192,14 +201,7 @@ class ConvNet(TrainingHooks, nn.Module):
                     f"model.kernel_size={kernel_size} with dilation {dilation} and padding "
                     f"{padding}: use a smaller kernel, more padding or fewer blocks"
                 )
-            if layer == "dense":
-                neighbourhood = tuple(block.values())  # kernel_size, stride, padding, dilation
-                setattr(self, f"conv{i}", DenseMap(in_ch, out_ch, size, out_size, neighbourhood))
-            else:
-                classes, takes = LAYERS[layer][:2], LAYERS[layer][2]
-                extra = {"input_size": size} if layer != "conv" else {}
-                extra.update({name: getattr(scheme, name) for name in takes})
-                setattr(self, f"conv{i}", classes[dims - 1](in_ch, out_ch, **extra, **block))
+            setattr(self, f"conv{i}", _block(layer, scheme, dims, in_ch, out_ch, size, out_size, block))
             self.input_sizes.append(size)
             size, in_ch = out_size, out_ch
             if pool:
