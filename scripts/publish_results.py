@@ -144,12 +144,14 @@ def protocol_steps(name: str) -> int | None:
 
     from sharebench.compare.report import sweep_command
     from sharebench.configs import compose, expand_sweep
+    from sharebench.schemes import current_overrides
 
     command = sweep_command(REPO / PUBLISHED / name)
     if not command:
         return None
     cut = ("trainer.max_steps", "trainer.epochs", "trainer.eval_every")
-    overrides = [o for o in shlex.split(command.removeprefix("sharebench run -m ")) if not o.startswith(cut)]
+    typed = current_overrides(shlex.split(command.removeprefix("sharebench run -m ")))  # model.tile=…: as published
+    overrides = [o for o in typed if not o.startswith(cut)]
     first = [o for o in expand_sweep(overrides, multirun=True, limit=1)[0] if not o.startswith("hydra")]
     trainer = compose(first).trainer
     if trainer.max_steps:

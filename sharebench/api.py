@@ -176,11 +176,14 @@ class Loaded:
 
 
 def _overrides(overrides) -> list[str]:
-    """The overrides as `sharebench run` takes them: KEY=VALUE strings, no flags."""
+    """The overrides as `sharebench run` takes them: KEY=VALUE strings, no flags (model.tile=4, the
+    key of earlier commands, read as model.scheme.tile=4)."""
+    from sharebench.schemes import current_overrides
+
     for o in overrides:
         if not isinstance(o, str) or o.startswith("-"):
             raise UserError(
                 f"{o!r} is not an override: give KEY=VALUE strings, as after `sharebench run` "
                 f"(e.g. 'model=local_cnn'); sweeps (-m) run from the command line"
             )
-    return list(overrides)
+    return current_overrides(list(overrides))

@@ -165,9 +165,13 @@ def run_command(args: list[str]) -> int:
     from sharebench.configs import RunArgs
     from sharebench.run.resume_args import resolve_args
     from sharebench.run.sweep_batches import in_batches
+    from sharebench.schemes import current_overrides
 
     try:
         run = resolve_args(RunArgs(args))  # resume=…: point Hydra at the run or sweep to continue
+        typed = [o.input_line for o in run.overrides]
+        if current_overrides(typed) != typed:  # a resumed older run's model.tile=4: model.scheme.tile=4
+            run = run.with_overrides(current_overrides(typed))
         check_run_args(run)
         check_sweep(run)  # hydra/sweeper=until_decided: its plan, keys and pairs
         check_results_dir(run)  # writable, before Hydra makes anything there
@@ -302,6 +306,10 @@ def _number_option(flag: str, text: str | None, positive: bool = False) -> float
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("run", "params"):  # model.tile=4, as published commands type it: model.scheme.tile=4
+        from sharebench.schemes import current_overrides
+
+        argv = [argv[0], *current_overrides(argv[1:])]
     if argv and argv[0] == "run":  # everything after `run` belongs to Hydra, untouched
         return run_command(argv[1:])
     if argv and argv[0] == "params":  # Hydra overrides too

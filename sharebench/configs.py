@@ -1,6 +1,6 @@
 """What the shipped config tree holds: its config groups, their options, one sweep expansion, and what
-the options declare about sharing (each spectrum point's twin and whether it is a baseline, read from
-the `# @twin:` / `# @baseline:` lines at the head of its file; a model's twin, from its composition).
+the options declare about sharing (each model's and spectrum point's twin, and whether a point is a
+baseline: the keys of its `sharing` node, model.sharing once composed).
 
 The tree lives in conf/ at the top of the repository and ships as the package `sharebench.conf`
 (see conf/__init__.py). Every composition of it — by the CLI, the checks, resume, the tests and the
@@ -279,60 +279,47 @@ def _axes(parsed, multirun: bool) -> list[list[Setting]]:
     return out
 
 
-# ---- what the option files declare about sharing (read as files: no Hydra, no torch) -----------
+# ---- what the options declare about sharing: their `sharing` keys (no Hydra, no torch) ----------
+
+# group → where a run's config records the twin of its choice of that group
+TWIN_KEYS = {"model": "model.sharing.twin", "spectrum": "model.sharing.spectrum_twin"}
+BASELINE_KEY = "model.sharing.spectrum_baseline"  # a spectrum point drawn beside the line, not on it
 
 
-def _option_text(group: str, name: str) -> str:
-    return resources.files(CONFIG_MODULE).joinpath(group, f"{name}.yaml").read_text()
-
-
-def declared(group: str, name: str) -> dict:
-    """The `# @key: value` lines at the head of an option file, beside Hydra's own `# @package`:
-    an option's declaration of what it is, for `sharebench plot` (which reads files, not Hydra).
-      # @twin: local       the unshared twin (an option of the same group) it is paired with by default
-      # @baseline: true    a spectrum point drawn beside the shared → unshared line, not joined to it"""
-    import yaml
-
-    found = {}
-    for line in _option_text(group, name).splitlines():
-        if not line.startswith("#"):
-            break
-        key, sep, value = line[1:].strip().partition(":")
-        if key.startswith("@") and sep and key != "@package":
-            found[key[1:]] = yaml.safe_load(value)
-    return found
-
-
-def model_parts(name: str) -> tuple[str, str]:
-    """(base, spectrum point) of a model option: `defaults: [shared_cnn, /spectrum@_here_: lowrank_k2]`
-    is ("shared_cnn", "lowrank_k2"); a model that composes no spectrum point is its own base, at the
-    point `conv` (ConvNet's default layer)."""
+def _option(group: str, name: str) -> dict:
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, where installed: `plot` starts sooner
-    defaults = (yaml.load(_option_text("model", name), Loader=loader) or {}).get("defaults") or []
-    point = next((e["/spectrum@_here_"] for e in defaults if isinstance(e, dict) and "/spectrum@_here_" in e), None)
-    base = next((e for e in defaults if isinstance(e, str) and e != "_self_"), None)
-    return (base, point) if point and base else (name, "conv")
+    text = resources.files(CONFIG_MODULE).joinpath(group, f"{name}.yaml").read_text()
+    return yaml.load(text, Loader=loader) or {}
+
+
+def declared(group: str, name: str, key: str):
+    """`sharing.<key>` of an option as composed, read from the files: its own value, else its base's
+    (the first option of its own group in its defaults list: local_cnn's is shared_cnn); None if none
+    says. A spectrum point has no base; a model's spectrum point sets spectrum_* keys, never `twin`."""
+    node = _option(group, name)
+    sharing = node.get("sharing") or {}
+    if key in sharing:
+        return sharing[key]
+    base = next((e for e in node.get("defaults") or [] if isinstance(e, str) and e != "_self_"), None)
+    return declared(group, base, key) if base else None
 
 
 def twins() -> dict[str, dict[str, str]]:
-    """{group: {option: its unshared twin}} for the `model` and `spectrum` groups. A spectrum point
-    declares its twin (`# @twin:`); a model built as base + point is twinned with the model built as
-    the same base + that point's twin (lowrank_cnn → local_cnn; mnist1d_cnn → mnist1d_local_cnn); any
-    other model may declare its own (rnn: `# @twin: unrolled_rnn`)."""
+    """{group: {option: its unshared twin}} for the `model` and `spectrum` groups, as today's option
+    files declare them (`sharing.twin`, `sharing.spectrum_twin`): for the checks of a sweep before it
+    runs, and for records made before their configs held these keys (compare reads a run's own)."""
     options = available_options()
-    spectrum = {p: t for p in options["spectrum"] if (t := declared("spectrum", p).get("twin"))}
-    parts = {m: model_parts(m) for m in options["model"]}
-    built_as = {v: m for m, v in parts.items()}
-    model = {}
-    for m, (base, point) in parts.items():
-        twin = declared("model", m).get("twin") or built_as.get((base, spectrum.get(point)))
-        if twin and twin != m:
-            model[m] = twin
-    return {"model": model, "spectrum": spectrum}
+    found = {"model": {}, "spectrum": {}}
+    for group, key in (("model", "twin"), ("spectrum", "spectrum_twin")):
+        for option in options[group]:
+            if (twin := declared(group, option, key)) and twin != option:
+                found[group][option] = twin
+    return found
 
 
 def spectrum_baselines() -> set[str]:
-    """The spectrum points declared `# @baseline: true`: beside the line, not between its ends."""
-    return {p for p in available_options()["spectrum"] if declared("spectrum", p).get("baseline")}
+    """The spectrum points declared `sharing.spectrum_baseline: true` in today's files: beside the line,
+    not between its ends (for records made before their configs held the key)."""
+    return {p for p in available_options()["spectrum"] if declared("spectrum", p, "spectrum_baseline")}

@@ -109,8 +109,8 @@ def test_params_command_compares_models_and_writes_nothing(tmp_path):
     assert "model=shared_cnn" in out.stdout and "if unshared" in out.stdout and "MACs/example" in out.stdout
     assert "conv1.weight" in out.stdout and "linear1.weight" in out.stdout
     assert list(tmp_path.iterdir()) == []
-    bad = sharebench("params", "model=shared_cnn", "model.tile=2", cwd=tmp_path)
-    assert bad.returncode == 2 and bad.stderr.startswith("sharebench: error: unknown key 'model.tile'")
+    bad = sharebench("params", "model=shared_cnn", "model.scheme.tile=2", cwd=tmp_path)
+    assert bad.returncode == 2 and bad.stderr.startswith("sharebench: error: unknown key 'model.scheme.tile'")
     assert len(bad.stderr.strip().splitlines()) == 1
 
 

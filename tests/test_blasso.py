@@ -18,7 +18,7 @@ LAM, BETA = 0.01, 5.0  # the threshold β·λ = 0.05
 
 def dense_net(**options) -> ConvNet:
     torch.manual_seed(0)
-    return ConvNet((1, 6), 3, layer="dense", channels=[2], kernel_size=3, **options).double()
+    return ConvNet((1, 6), 3, layer="dense", channels=[2], kernel_size=3, scheme=options).double()
 
 
 def test_the_threshold_zeroes_exactly_the_weights_below_beta_lambda():
@@ -80,10 +80,13 @@ def test_a_short_run_leaves_its_dense_layers_with_exact_zeros(tmp_path):
 @pytest.mark.parametrize(
     "overrides, words",
     [
-        (["spectrum=dense_blasso", "model.layer=local"], "model.lasso_strength=0.0001 needs model.layer=dense"),
-        (["spectrum=conv", "++model.lasso_beta=50"], "model.lasso_beta=50 needs model.layer=dense"),
-        (["spectrum=dense_blasso", "model.lasso_strength=-0.1"], "model.lasso_strength=-0.1 is not valid"),
-        (["spectrum=dense_blasso", "model.lasso_beta=-1"], "model.lasso_beta=-1 is not valid"),
+        (["spectrum=dense_blasso", "model.layer=local"], "model.scheme.lasso_strength=0.0001 needs model.layer=dense"),
+        (["spectrum=conv", "++model.scheme.lasso_beta=50"], "model.scheme.lasso_beta=50 needs model.layer=dense"),
+        (
+            ["spectrum=dense_blasso", "model.scheme.lasso_strength=-0.1"],
+            "model.scheme.lasso_strength=-0.1 is not valid",
+        ),
+        (["spectrum=dense_blasso", "model.scheme.lasso_beta=-1"], "model.scheme.lasso_beta=-1 is not valid"),
     ],
     ids=["local layer", "conv layer", "negative lambda", "negative beta"],
 )
@@ -97,6 +100,6 @@ def test_bad_values_and_layers_that_are_not_dense_are_one_line(tmp_path, capsys,
 
 def test_the_constructor_refuses_what_the_checks_refuse():
     with pytest.raises(UserError, match="needs model.layer=dense"):
-        ConvNet((1, 6), 3, layer="conv", lasso_strength=LAM)
+        ConvNet((1, 6), 3, layer="conv", scheme={"lasso_strength": LAM})
     with pytest.raises(UserError, match="lasso_beta=nan"):
-        ConvNet((1, 6), 3, layer="dense", lasso_beta=float("nan"))
+        ConvNet((1, 6), 3, layer="dense", scheme={"lasso_beta": float("nan")})

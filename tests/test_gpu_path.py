@@ -338,7 +338,7 @@ def test_precision_policy_is_set_once_and_recorded():
 def test_untie_to_dense_at_32x32_is_counted_without_being_built():
     from sharebench.train.memory import check_fits, largest_parameter_count
 
-    cfg, splits, _ = build("untie_cnn", "model.untie_to=dense", "model.untie_at=100")
+    cfg, splits, _ = build("untie_cnn", "model.scheme.untie_to=dense", "model.scheme.untie_at=100")
     with torch.device("meta"):
         from sharebench import models
 
@@ -357,14 +357,14 @@ def test_a_run_that_cannot_fit_is_refused_before_anything_is_written(tmp_path):
     from sharebench.run import experiment
 
     cfg = make_cfg(*TOO_BIG)
-    with pytest.raises(UserError, match="needs at least .*model.untie_to=local"):
+    with pytest.raises(UserError, match="needs at least .*model.scheme.untie_to=local"):
         experiment.run(cfg, tmp_path / "run")
     assert not (tmp_path / "run").exists()
 
 
 TOO_BIG = (
     "model=untie_cnn",
-    "model.untie_to=dense",
+    "model.scheme.untie_to=dense",
     "dataset=synthetic",
     "dataset.shape=[3,128,128]",  # its dense twin: ~150G parameters, more than any machine here holds
     "dataset.train_size=20",
@@ -382,5 +382,5 @@ def test_a_run_that_cannot_fit_is_refused_in_one_line_before_training(tmp_path):
     done = sharebench("run", *TOO_BIG, cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip().count("\n") == 0 and "sharebench: error: this run needs at least" in done.stderr
-    assert "model.untie_to=local" in done.stderr
+    assert "model.scheme.untie_to=local" in done.stderr
     assert not (tmp_path / "results").exists() or not any((tmp_path / "results").rglob("summary.json"))

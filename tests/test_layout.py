@@ -20,6 +20,7 @@ ROOMS = [
     "errors",
     "terminal",
     "configs",
+    "schemes",
     "records",
     "data",
     "models",

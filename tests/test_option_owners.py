@@ -13,14 +13,14 @@ from sharebench.train.schedules import SCHEDULES, make_scheduler
 
 BAD = [  # (overrides, what the one line names)
     (["model=shared_cnn", "model.pool=maxx"], "model.pool='maxx' is not valid"),
-    (["model=tiled_cnn", "model.tile=0"], "model.tile=0 is not valid"),
+    (["model=tiled_cnn", "model.scheme.tile=0"], "model.scheme.tile=0 is not valid"),
     (["model=rnn", "model.cell=foo"], "model.cell='foo' is not valid"),
     (["model=rnn", "model.hidden=[8]"], "model.hidden=[8] is not valid"),
     (["model=dynamic_net", "model.max_reuse=-1"], "model.max_reuse=-1 is not valid"),
     (["model=dynamic_net", "model.hidden=0"], "model.hidden=0 is not valid"),
     (["model=mlp", "model.hidden=[0]"], "model.hidden=[0] is not valid"),
-    (["model=lowrank_cnn", "model.rank=0"], "model.rank=0 is not valid"),
-    (["model=lowrank_cnn", "model.combining=row"], "model.combining='row' is not valid for 1-D inputs"),
+    (["model=lowrank_cnn", "model.scheme.rank=0"], "model.scheme.rank=0 is not valid"),
+    (["model=lowrank_cnn", "model.scheme.combining=row"], "model.scheme.combining='row' is not valid for 1-D inputs"),
 ]
 
 

@@ -51,7 +51,7 @@ def tiny_config(group: str, name: str):
 
 def switch_step(cfg) -> int:
     """The step at which the model changes how it shares (untie_at, share_every), or 0."""
-    return max(int(cfg.model.get(key) or 0) for key in ("untie_at", "share_every"))
+    return max(int(cfg.model.get("scheme", {}).get(key) or 0) for key in ("untie_at", "share_every"))
 
 
 @pytest.mark.parametrize("group, name", OPTIONS, ids=[f"{g}={n}" for g, n in OPTIONS])

@@ -33,7 +33,7 @@ BLOCKS = ("conv1", "conv2", "conv3")
 
 @pytest.mark.parametrize("dataset", DATASETS)
 def test_dense_from_conv_is_the_conv_until_its_relax_time_then_leaves_its_neighbourhoods(tmp_path, dataset):
-    cfg = make_cfg(*SHORT, *DATASETS[dataset], "spectrum=dense_from_conv", "model.untie_at=3")
+    cfg = make_cfg(*SHORT, *DATASETS[dataset], "spectrum=dense_from_conv", "model.scheme.untie_at=3")
     summary = experiment.run(cfg, tmp_path)
     assert summary["status"] == "completed" and summary["untied_at_step"] == 3
     at_switch, _ = read_csv(tmp_path / "metrics.csv")

@@ -38,13 +38,13 @@ def test_tiled_cnn_with_tile_1_is_shared_cnn_and_full_tile_is_local_cnn(shape):
     x = torch.randn(3, *shape)
     shared, tile1 = (
         build("model=shared_cnn", *SMALL, shape=shape),
-        build("model=tiled_cnn", *SMALL, "model.tile=1", shape=shape),
+        build("model=tiled_cnn", *SMALL, "model.scheme.tile=1", shape=shape),
     )
     copy_weights(tile1, shared)
     assert torch.allclose(tile1(x), shared(x), atol=1e-5)
     local, full = (
         build("model=local_cnn", *SMALL, shape=shape),
-        build("model=tiled_cnn", *SMALL, "model.tile=100", shape=shape),
+        build("model=tiled_cnn", *SMALL, "model.scheme.tile=100", shape=shape),
     )
     assert [p.shape for p in full.parameters()] == [p.shape for p in local.parameters()]  # tile clamped to the output
     copy_weights(full, local)
@@ -73,7 +73,7 @@ def test_tiled_conv_paths_agree_in_values_and_gradients(monkeypatch):
 
 
 def test_tiled_cnn_counts_by_hand():
-    model = build("model=tiled_cnn", *SMALL, "model.tile=2")
+    model = build("model=tiled_cnn", *SMALL, "model.scheme.tile=2")
     table, totals = account(model, (1, 8, 8))
     banks, positions = 4, 64  # 2×2 banks; padding 1 keeps 8×8
     conv1, conv2 = banks * (3 * 1 * 9 + 3), banks * (4 * 3 * 9 + 4)

@@ -62,7 +62,7 @@ def test_per_block_geometry_and_its_errors():
 
 def test_soft_tying_penalty_by_hand_and_off_at_zero():
     assert build("model=local_cnn").penalty() is None
-    model = build("model=soft_tied_cnn", "model.tie_strength=0.5", "model.channels=[2]")
+    model = build("model=soft_tied_cnn", "model.scheme.tie_strength=0.5", "model.channels=[2]")
     w = model.conv1.weight  # (40, 2, 1, 3)
     expected = 0.5 * sum(((w[p] - w.mean(0)) ** 2).sum() for p in range(40))
     torch.testing.assert_close(model.penalty(), expected)
@@ -70,12 +70,12 @@ def test_soft_tying_penalty_by_hand_and_off_at_zero():
         w.copy_(w[0].expand_as(w))
     assert abs(model.penalty().item()) < 1e-10
     with pytest.raises(UserError, match="model.layer=local"):
-        build("model=shared_cnn", "++model.tie_strength=0.1")
+        build("model=shared_cnn", "++model.scheme.tie_strength=0.1")
 
 
 def test_dynamic_sharing_sets_every_kernel_to_their_mean_which_makes_the_local_layer_a_conv():
     torch.manual_seed(1)
-    model = build("model=dynamic_shared_cnn", "model.share_every=1", "model.channels=[3,4]")
+    model = build("model=dynamic_shared_cnn", "model.scheme.share_every=1", "model.channels=[3,4]")
     lc = model.conv2
     mean_kernel = lc.weight.detach().mean(0)
     assert not torch.equal(lc.weight, mean_kernel.expand_as(lc.weight))  # kernels start apart
@@ -88,14 +88,14 @@ def test_dynamic_sharing_sets_every_kernel_to_their_mean_which_makes_the_local_l
 
 def test_dynamic_sharing_every_n_steps_only():
     torch.manual_seed(2)
-    model = build("model=dynamic_shared_cnn", "model.share_every=3", "model.channels=[2]")
+    model = build("model=dynamic_shared_cnn", "model.scheme.share_every=3", "model.channels=[2]")
     w = model.conv1.weight
     for step in (1, 2):
         assert model.after_step(step) is False
         assert not torch.equal(w, w[:1].expand_as(w))
     assert model.after_step(3) is False and torch.equal(w, w[:1].expand_as(w))
-    with pytest.raises(UserError, match="model.share_every"):
-        build("model=dynamic_shared_cnn", "model.share_every=-1")
+    with pytest.raises(UserError, match="model.scheme.share_every"):
+        build("model=dynamic_shared_cnn", "model.scheme.share_every=-1")
 
 
 @pytest.mark.parametrize(
@@ -105,8 +105,8 @@ def test_untie_keeps_the_function_and_announces_new_parameters(to, shape):
     torch.manual_seed(3)
     model = build(
         "model=untie_cnn",
-        "model.untie_at=2",
-        f"model.untie_to={to}",
+        "model.scheme.untie_at=2",
+        f"model.scheme.untie_to={to}",
         "model.channels=[3,4]",
         "model.stride=[1,2]",
         shape=shape,
@@ -121,8 +121,8 @@ def test_untie_keeps_the_function_and_announces_new_parameters(to, shape):
     torch.testing.assert_close(model(x), before, rtol=1e-12, atol=1e-12)
     fresh = build(
         "model=untie_cnn",
-        "model.untie_at=2",
-        f"model.untie_to={to}",
+        "model.scheme.untie_at=2",
+        f"model.scheme.untie_to={to}",
         "model.channels=[3,4]",
         "model.stride=[1,2]",
         shape=shape,
@@ -148,11 +148,11 @@ def test_dense_from_conv_is_exact():
 @pytest.mark.parametrize("twin", ["local", "dense"])
 def test_wide_conv_matches_the_twins_parameter_count(twin):
     for shape in ((1, 40), (1, 12, 12)):
-        wide = build("model=wide_cnn", f"model.match_params_of={twin}", shape=shape)
+        wide = build("model=wide_cnn", f"model.scheme.match_params_of={twin}", shape=shape)
         target = unique(build("model=shared_cnn", f"model.layer={twin}", shape=shape))
         assert abs(unique(wide) - target) <= 0.05 * target, (shape, wide.channels)
         assert wide.channels[1] == 2 * wide.channels[0] or abs(wide.channels[1] - 2 * wide.channels[0]) <= 1
     paper = build("model=wide_cnn", "model.channels=[25,25,25]", "model.kernel_size=[5,3,3]", "model.stride=2")
     assert len(set(paper.channels)) == 1  # one factor for every block
-    with pytest.raises(UserError, match="model.match_params_of"):
-        build("model=wide_cnn", "model.match_params_of=conv")
+    with pytest.raises(UserError, match="model.scheme.match_params_of"):
+        build("model=wide_cnn", "model.scheme.match_params_of=conv")

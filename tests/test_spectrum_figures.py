@@ -132,3 +132,39 @@ def test_diagnostics_are_read_at_page_width_and_two_evaluations_are_two_points(t
         assert all(line.get_linestyle() == ":" for line in lines), "two points, joined but not drawn as a curve"
         colours = {(line.get_color(), line.get_marker()) for line in fig.axes[0].get_lines()}
         assert len(colours) == len(points) - 1
+
+
+def _recorded_sweep(root, declared: dict[str, dict]):
+    """Spectrum points whose configs record their own model.sharing (as runs made since the key do)."""
+    for job, (name, sharing) in enumerate(declared.items()):
+        for seed in range(2):
+            config = {"model": {"_target_": "m.Net", "sharing": sharing}}
+            make_run(
+                root, f"{job}-{seed}", "mnist1d_cnn", seed, 0.8 + job / 100, extra={"spectrum": name}, config=config
+            )
+    return compare([str(root)])
+
+
+def test_pairs_and_baselines_come_from_what_each_run_recorded(tmp_path):
+    from sharebench.compare.paired import twin_pairs
+
+    # the files pair lowrank_k4 with local and draw neither beside the line; these runs recorded otherwise
+    cmp = _recorded_sweep(
+        tmp_path,
+        {
+            "lowrank_k4": {"spectrum_twin": "conv", "spectrum_baseline": True},
+            "conv": {"spectrum_twin": None, "spectrum_baseline": False},
+            "local": {"spectrum_twin": None, "spectrum_baseline": False},
+        },
+    )
+    assert twin_pairs(cmp) == [("lowrank_k4", "conv")]
+    _, fig = spectrum_curve(cmp, "final_test_acc", 100.0, "test accuracy (%)")
+    assert [t.get_text() for t in fig.axes[0].texts] == ["lowrank_k4", "conv", "local"]
+    assert list(fig.axes[0].get_lines()[0].get_xdata()) == [10_000, 10_000]  # conv and local joined, not lowrank_k4
+
+
+def test_records_made_before_the_keys_pair_as_todays_files_declare(spectrum_sweep):
+    from sharebench.compare.paired import twin_of
+
+    run = spectrum_sweep.members("lowrank_k4")[0]
+    assert "model.sharing.spectrum_twin" not in run.config and twin_of(run, "spectrum") == "local"

@@ -109,7 +109,7 @@ def test_init_starts_as_a_conv_with_the_conv_scale():
 
 def test_accounting_counts_the_unshared_twin_plus_the_logits():
     shape = (1, 12, 12)
-    table, totals = account(build("model=lowrank_cnn", "model.rank=3"), shape)
+    table, totals = account(build("model=lowrank_cnn", "model.scheme.rank=3"), shape)
     _, local = account(build("model=local_cnn"), shape)
     rows = {r["name"]: r for r in table}
     assert rows["conv1.basis"]["count"] == 3 * 16 * 9 and rows["conv1.basis"]["effective"] == 144 * 16 * 9
@@ -124,15 +124,15 @@ def test_accounting_counts_the_unshared_twin_plus_the_logits():
 
 
 def test_convnet_options_and_errors():
-    net = build("model=lowrank_cnn", "model.combining=factorized")
+    net = build("model=lowrank_cnn", "model.scheme.combining=factorized")
     assert isinstance(net.conv1, LowRankLocallyConnected2d) and net.conv1.combining_mode == "factorized"
     assert net(torch.randn(2, 1, 12, 12)).shape == (2, 10)
     seq = build("model=lowrank_cnn", shape=(1, 40))
     assert isinstance(seq.conv2, LowRankLocallyConnected1d)
     with pytest.raises(UserError, match="full"):
-        build("model=lowrank_cnn", "model.combining=row", shape=(1, 40))
-    with pytest.raises(UserError, match="model.rank"):
-        build("model=lowrank_cnn", "model.rank=0")
+        build("model=lowrank_cnn", "model.scheme.combining=row", shape=(1, 40))
+    with pytest.raises(UserError, match="model.scheme.rank"):
+        build("model=lowrank_cnn", "model.scheme.rank=0")
 
 
 def test_training_lowers_the_loss():

@@ -31,7 +31,9 @@ def test_every_spectrum_point_records_where_its_layers_sit(tmp_path, point):
             assert final == (1.0, 1.0)
         elif cfg.model.layer == "dense":  # weight everywhere: a 3×3 neighbourhood of 8×8 is about 9/64
             assert final[0] < 0.5 and 0 < summary[f"final_{layer}_rf_width"] <= 64
-        elif cfg.model.get("rank") == 1 or cfg.model.get("share_every") == 1:  # one kernel after every step
+        elif (
+            cfg.model.scheme.get("rank") == 1 or cfg.model.scheme.get("share_every") == 1
+        ):  # one kernel after every step
             assert final[0] == 1.0 and final[1] == pytest.approx(1, abs=1e-9)
         else:  # a kernel at each position, none outside the neighbourhood, not all alike
             assert final[0] == 1.0 and final[1] < 1

@@ -19,7 +19,7 @@ def last_row(run_dir):
 
 def test_soft_tying_pulls_the_kernels_toward_their_mean(tmp_path):
     free = experiment.run(make_cfg(*RUN, "model=local_cnn"), tmp_path / "free")
-    tied = experiment.run(make_cfg(*RUN, "model=soft_tied_cnn", "model.tie_strength=1.0"), tmp_path / "tied")
+    tied = experiment.run(make_cfg(*RUN, "model=soft_tied_cnn", "model.scheme.tie_strength=1.0"), tmp_path / "tied")
     assert free["status"] == tied["status"] == "completed"
     for run in ("free", "tied"):
         rows = read_csv(tmp_path / run / "metrics.csv")
@@ -31,7 +31,7 @@ def test_soft_tying_pulls_the_kernels_toward_their_mean(tmp_path):
 
 
 def test_dynamic_sharing_every_step_leaves_one_kernel_per_layer(tmp_path):
-    summary = experiment.run(make_cfg(*RUN, "model=dynamic_shared_cnn", "model.share_every=1"), tmp_path / "run")
+    summary = experiment.run(make_cfg(*RUN, "model=dynamic_shared_cnn", "model.scheme.share_every=1"), tmp_path / "run")
     rows = read_csv(tmp_path / "run" / "metrics.csv")
     row = rows[-1]
     assert float(row["conv1_dist_to_mean"]) < 1e-5 and float(row["conv1_neighbor_dist"]) < 1e-5
@@ -43,7 +43,7 @@ def test_dynamic_sharing_every_step_leaves_one_kernel_per_layer(tmp_path):
 
 @pytest.mark.parametrize("stop_after", [3, 8])  # before and after the switch at step 6
 def test_untie_switches_mid_run_and_resumes_exactly(tmp_path, stop_after):
-    cfg = make_cfg(*RUN, "model=untie_cnn", "model.untie_at=6")
+    cfg = make_cfg(*RUN, "model=untie_cnn", "model.scheme.untie_at=6")
     whole = experiment.run(cfg, tmp_path / "whole")
     assert whole["untied_at_step"] == 6
     rows = read_csv(tmp_path / "whole" / "metrics.csv")

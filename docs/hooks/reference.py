@@ -64,14 +64,8 @@ def parse(path: Path) -> Conf:
     for line in path.read_text().splitlines():
         if not opened and line.startswith("#"):
             text = line.lstrip("#").strip()
-            if text.startswith("@"):  # a declaration for the code (configs.twins): said in words here
-                key, _, value = text[1:].partition(":")
-                package = text.split()[1] if key.startswith("package ") else package
-                said = {
-                    "twin": f"Its unshared twin: `{value.strip()}`.",
-                    "baseline": "A baseline beside the spectrum line.",
-                }
-                header += [said[key]] if key in said else []
+            if text.startswith("@package "):  # Hydra's: where the keys go, not prose
+                package = text.split()[1]
             else:
                 header.append(text)
             continue

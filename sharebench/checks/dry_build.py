@@ -22,6 +22,7 @@ from sharebench.errors import (
     refused_target,
     user_error_in,
 )
+from sharebench.schemes import DESCRIPTION
 
 STAND_IN_SHAPE = (3, 64, 64)  # an image, for a dataset that declares no shape: enough for any shipped model
 # A model this small is built for real and run on 2 examples on the CPU: milliseconds, where a forward
@@ -56,7 +57,7 @@ def check_arguments(cfg: DictConfig, group: str) -> None:
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return
     for key in cfg[group]:
-        if not str(key).startswith("_") and key not in params:
+        if not str(key).startswith("_") and key not in params and (group, key) != ("model", DESCRIPTION):
             known = [p for p in params if p not in ("self", "params", "input_shape", "num_outputs", "run_dir")]
             raise UserError(
                 f"unknown key '{group}.{key}': {cfg[group]._target_} takes {', '.join(known)} "

@@ -40,6 +40,7 @@ from sharebench.compare.kernels import (
 )
 from sharebench.compare.run_record import Run
 from sharebench.compare.runs import Comparison, format_value
+from sharebench.schemes import option
 from sharebench.terminal import warn
 
 CHANNELS = 4  # output channels drawn per atlas
@@ -69,20 +70,20 @@ def describe(run: Run) -> str | None:
         return None
     layer = c.get("model.layer", "conv")
     if layer == "local":
-        if c.get("model.tie_strength"):
-            return f"soft-tied locally connected, λ={format_value(c['model.tie_strength'])}"
-        if c.get("model.share_every"):
-            return f"locally connected, dynamic sharing every {c['model.share_every']} steps"
+        if option(c, "tie_strength"):
+            return f"soft-tied locally connected, λ={format_value(option(c, 'tie_strength'))}"
+        if option(c, "share_every"):
+            return f"locally connected, dynamic sharing every {option(c, 'share_every')} steps"
         return "locally connected"
     if layer == "lowrank":
-        return f"low-rank locally connected, K={c.get('model.rank')} ({c.get('model.combining', 'full')})"
+        return f"low-rank locally connected, K={option(c, 'rank')} ({option(c, 'combining')})"
     if layer == "tiled":
-        return f"tiled convolution, tile {format_value(c.get('model.tile'))}"
+        return f"tiled convolution, tile {format_value(option(c, 'tile'))}"
     if layer == "dense":
-        lam = c.get("model.lasso_strength")
-        return f"dense, β-LASSO λ={format_value(lam)}, β={format_value(c.get('model.lasso_beta'))}" if lam else "dense"
+        lam = option(c, "lasso_strength")
+        return f"dense, β-LASSO λ={format_value(lam)}, β={format_value(option(c, 'lasso_beta'))}" if lam else "dense"
     if layer == "conv" and run.summary.get("untied_at_step"):
-        to = {"local": "locally connected", "dense": "dense"}.get(c.get("model.untie_to", "local"))
+        to = {"local": "locally connected", "dense": "dense"}.get(option(c, "untie_to"))
         return f"conv untied to {to} at step {run.summary['untied_at_step']}" if to else None
     return None
 
@@ -92,8 +93,8 @@ def _is_conv(run: Run) -> bool:
     return (
         is_convnet(c)
         and c.get("model.layer", "conv") == "conv"
-        and c.get("model.untie_at") is None
-        and c.get("model.match_params_of") is None
+        and option(c, "untie_at") is None
+        and option(c, "match_params_of") is None
     )
 
 

@@ -14,19 +14,21 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from sharebench.compare.run_record import Run
 from sharebench.compare.runs import NO_RECORD, Comparison, format_value
 from sharebench.compare.select import groups_matching, parse, resolve, same
 from sharebench.compare.sequential import Design, replay
 from sharebench.compare.statistics import interval, number
 from sharebench.compare.units import to_metric_units
 from sharebench.compare.verdicts import ALPHA, DELTA, Decision, decide, pair_test, seeds_to_differ
-from sharebench.configs import twins
+from sharebench.configs import TWIN_KEYS, twins
 from sharebench.errors import UserError
 from sharebench.records.columns import METRICS
 
 # A model or spectrum point that shares weights → its unshared twin (same topology, its own weights at
-# every position or time step): the pairs `sharebench plot` makes when both are present. Read from
-# what the option files declare (configs.twins), not kept here.
+# every position or time step): the pairs `sharebench plot` makes when both are present. Each run's
+# config records its own (model.sharing); this, what today's option files declare (configs.twins),
+# answers for records made before that key, and for the checks of a sweep before it runs.
 TWINS = twins()
 COLUMNS = [
     "a",
@@ -55,26 +57,38 @@ COLUMNS = [
 ]
 
 
-def axis_values(cmp: Comparison) -> dict[str, dict[str, str]]:
-    """{group: {grouping key: value}} for the groups whose runs left a record."""
+def _recorded(cmp: Comparison) -> dict[str, Run]:
+    """{group: its first run that left a record}."""
     out = {}
     for label in cmp.groups:
         run = next((r for r in cmp.members(label, completed_only=False) if r.known), None)
         if run is not None and label != NO_RECORD:
-            out[label] = {k: format_value(run.value(k)) for k in cmp.keys}
+            out[label] = run
     return out
+
+
+def axis_values(cmp: Comparison) -> dict[str, dict[str, str]]:
+    """{group: {grouping key: value}} for the groups whose runs left a record."""
+    return {label: {k: format_value(run.value(k)) for k in cmp.keys} for label, run in _recorded(cmp).items()}
+
+
+def twin_of(run: Run, group: str) -> str | None:
+    """The unshared twin of the run's choice of `group` (model, spectrum), as its config recorded it
+    (model.sharing), or for a record made before that key, as today's option files declare it."""
+    key = TWIN_KEYS[group]
+    return run.config[key] if key in run.config else TWINS[group].get(format_value(run.value(group)))
 
 
 def twin_pairs(cmp: Comparison) -> list[tuple[str, str]]:
     """(shared, unshared twin) for every twin pair present that agrees on every other key."""
-    values = axis_values(cmp)
+    runs, values = _recorded(cmp), axis_values(cmp)
     return [
         (a, b)
-        for key, twins in TWINS.items()
+        for key in TWIN_KEYS
         if key in cmp.keys
         for a in values
         for b in values
-        if _differs(values[a], values[b]) == [key] and twins.get(values[a][key]) == values[b][key]
+        if _differs(values[a], values[b]) == [key] and twin_of(runs[a], key) == values[b][key]
     ]
 
 

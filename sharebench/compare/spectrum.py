@@ -3,8 +3,8 @@ whose runs recorded sharing diagnostics). No torch.
 
 - spectrum_curve: test accuracy against unique parameters with the spectrum's points joined in sweep
   order (shared → unshared) as one curve, each point labelled, with 95% intervals where n ≥ 2; the
-  points declared baselines in conf/spectrum/ (`# @baseline: true`: the parameter-matched conv, the
-  untied run) are drawn beside the line, not joined;
+  points declared baselines (model.sharing.spectrum_baseline: the parameter-matched conv, the untied
+  run) are drawn beside the line, not joined;
 - diagnostics_curves: the sharing diagnostics of the unshared layers over training (weight
   signal-to-noise across positions; distance between neighbouring positions' kernels), mean over
   the layers of a run and over its seeds, one line per group.
@@ -19,7 +19,7 @@ import pandas as pd
 from sharebench.compare import style
 from sharebench.compare.runs import Comparison
 from sharebench.compare.statistics import group_values, interval, spread
-from sharebench.configs import spectrum_baselines
+from sharebench.configs import BASELINE_KEY, spectrum_baselines
 
 DIAGNOSTICS = {"snr": "weight SNR across positions (log)", "neighbor_dist": "distance between neighbouring kernels"}
 
@@ -70,6 +70,14 @@ def _point(ax, label: str, x: float, y: float, ci: tuple, baseline: bool):
     )
 
 
+def _baseline(run, declared_today: set[str]) -> bool:
+    """Whether the run's spectrum point is a baseline, as its config recorded it, or for a record made
+    before that key, as today's option files declare it (`declared_today`)."""
+    if BASELINE_KEY in run.config:
+        return bool(run.config[BASELINE_KEY])
+    return run.value("spectrum") in declared_today
+
+
 def spectrum_curve(cmp: Comparison, key: str, scale: float, ylabel: str):
     """None unless the groups differ by `spectrum` alone."""
     if cmp.keys != ["spectrum"]:
@@ -82,7 +90,8 @@ def spectrum_curve(cmp: Comparison, key: str, scale: float, ylabel: str):
             points.append((label, x, spread(values)["mean"], interval(values), len(values)))
     if len(points) < 2:
         return None
-    beside = spectrum_baselines()  # declared `# @baseline: true` in conf/spectrum/: drawn, not joined
+    today = spectrum_baselines()
+    beside = {label for label in cmp.groups if any(_baseline(r, today) for r in cmp.members(label))}  # not joined
     fig, ax = style.plt().subplots(figsize=(8.0, 5.2), layout="constrained")
     line = [p for p in points if p[0] not in beside]
     ax.plot(

@@ -1,13 +1,21 @@
-"""Models; each config in conf/model/ names its class with `_target_`."""
+"""Models; each config in conf/model/ names its class with `_target_`. Its `sharing` node (what
+`sharebench plot` pairs and draws: configs.py) describes the model and is not passed to it."""
 
 import torch.nn as nn
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from sharebench.errors import instantiate
+from sharebench.schemes import DESCRIPTION
 
 
-def build(model_cfg: DictConfig, input_shape: tuple[int, ...], num_outputs: int) -> nn.Module:
+def build(model_cfg: DictConfig | dict, input_shape: tuple[int, ...], num_outputs: int) -> nn.Module:
     """Instantiate the configured model for this dataset's input shape and output width."""
+    if isinstance(model_cfg, dict):  # a base net handed over as a dict (tied_pair)
+        model_cfg = {k: v for k, v in model_cfg.items() if k != DESCRIPTION}
+    elif DESCRIPTION in model_cfg:
+        model_cfg = model_cfg.copy()  # keeps its place in the tree: a refusal still names model.…
+        with open_dict(model_cfg):
+            del model_cfg[DESCRIPTION]
     return instantiate(model_cfg, input_shape=tuple(input_shape), num_outputs=num_outputs, _convert_="all")
 
 

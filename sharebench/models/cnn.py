@@ -7,7 +7,8 @@ sharing), "dense" (every output unit sees every input: no locality either). 1-D 
 input shape. kernel_size, stride, padding and dilation are an int for every block, or a list with one
 entry per block (e.g. kernel_size: [5,3,3]).
 
-More of the spectrum, as options (all off by default):
+`scheme` holds the layer's own options (model.scheme, checked by sharebench/schemes.py). Besides the
+layers' own (rank, combining, tile), they move more of the spectrum, all off by default:
 - tie_strength λ (layer local): soft positional tying, λ·Σ_p ‖w_p − w̄‖² per layer (w̄: the mean kernel);
 - share_every N (layer local): dynamic weight sharing (Pogodin et al. 2021): every N steps each local
   layer's kernels are set to their mean over positions. Kernels only, as in the paper (its locally
@@ -22,26 +23,27 @@ More of the spectrum, as options (all off by default):
 - match_params_of (layer conv): widen every block by one factor until the unique parameter count is
   closest to the twin's with that layer (widen.py).
 
-Hooks for the training loop (optional; a model without them trains as before):
-  penalty() -> Tensor | None          added to each step's loss; None: nothing to add (λ = 0).
-  after_step(step: int) -> bool       call after every optimizer step with the 1-based global step.
-                                      True: the parameter set changed (untie_at): rebuild the optimizer
-                                      (and its scheduler) from model.parameters() before the next step.
-A checkpoint saved after the switch loads into a fresh net (it unties itself on loading), but an
-optimizer built before loading must then be rebuilt too.
+The training loop reaches what the schemes do through ConvNet's TrainingHooks (hooks.py): penalty()
+(soft tying, β-LASSO), after_step(step) (β-LASSO's threshold, dynamic sharing, untying: True when the
+parameters changed, and the optimizer is rebuilt), evaluation_metrics (β-LASSO's zero fractions) and
+largest_parameter_count (once untied). A checkpoint saved after the switch loads into a fresh net (it
+unties itself on loading), but an optimizer built before loading must then be rebuilt too.
 """
 
 import math
+from dataclasses import is_dataclass
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from sharebench.errors import OptionError, UserError, invalid
+from sharebench.errors import UserError, invalid
+from sharebench.models.hooks import TrainingHooks
 from sharebench.models.layers import LocallyConnected1d, LocallyConnected2d, _LocallyConnectedNd
 from sharebench.models.lowrank import LowRankLocallyConnected1d, LowRankLocallyConnected2d
 from sharebench.models.tiled import TiledConv1d, TiledConv2d
 from sharebench.models.widen import matched_channels
+from sharebench.schemes import Conv, Dense, Local, scheme_for
 
 CONV_FN = {1: F.conv1d, 2: F.conv2d}
 
@@ -92,16 +94,15 @@ class DenseMap(nn.Module):
         return F.linear(x.flatten(1), self.weight, self.bias).view(-1, *self.output_shape)
 
 
-# model.layer → (its 1-D class, its 2-D class, the ConvNet options it takes besides the geometry); every
-# class but conv's is also given its input_size. A new kind of layer: its module, an entry here, its
-# options as ConvNet parameters (and in `layer_options` below), and a conf/spectrum/ point.
+# model.layer → (its 1-D class, its 2-D class, the options of its scheme it takes besides the geometry);
+# every class but conv's is also given its input_size. A new kind of layer: its module, an entry here,
+# its scheme (sharebench/schemes.py), and a conf/spectrum/ point.
 LAYERS = {
     "conv": (nn.Conv1d, nn.Conv2d, ()),
     "lowrank": (LowRankLocallyConnected1d, LowRankLocallyConnected2d, ("rank", "combining")),
     "tiled": (TiledConv1d, TiledConv2d, ("tile",)),
     "local": (LocallyConnected1d, LocallyConnected2d, ()),
 }
-LAYER_NAMES = (*LAYERS, "dense")  # dense: DenseMap, a fully connected map with the conv's shapes
 POOLS = {("max", 1): F.max_pool1d, ("max", 2): F.max_pool2d, ("avg", 1): F.avg_pool1d, ("avg", 2): F.avg_pool2d}
 TWIN = {1: LocallyConnected1d, 2: LocallyConnected2d}
 
@@ -128,55 +129,30 @@ def conv_output_size(size, kernel, stride, padding, dilation) -> tuple[int, ...]
     )
 
 
-def _integer(v) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
+def _block(layer: str, scheme, dims: int, in_ch: int, out_ch: int, size, out_size, geometry: dict) -> nn.Module:
+    """One block's layer: `layer`'s class for `dims`, given what it takes of the scheme."""
+    if layer == "dense":
+        neighbourhood = tuple(geometry.values())  # kernel_size, stride, padding, dilation
+        return DenseMap(in_ch, out_ch, size, out_size, neighbourhood)
+    classes, takes = LAYERS[layer][:2], LAYERS[layer][2]
+    extra = {"input_size": size} if layer != "conv" else {}
+    extra.update({name: getattr(scheme, name) for name in takes})
+    return classes[dims - 1](in_ch, out_ch, **extra, **geometry)
 
 
-def _number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+def _matched(twin: str, input_shape, num_outputs, channels, **spec) -> list[int]:
+    """Channels widened by one factor until the conv's unique parameters are closest to those of the
+    same net with layer `twin` (at its default scheme): match_params_of."""
+
+    def count(layer, channels_):
+        with torch.device("meta"):
+            net = ConvNet(input_shape, num_outputs, layer, channels_, **spec)
+        return sum(p.numel() for p in net.parameters())
+
+    return matched_channels(lambda ch: count("conv", ch), channels, count(twin, channels))
 
 
-def check_spectrum_options(
-    layer, tie_strength, share_every, untie_at, untie_to, match_params_of, lasso_strength=0.0, lasso_beta=0.0
-) -> None:
-    """UserErrors for the ConvNet's own options of the sharing spectrum, each naming the fix (a layer's
-    own options — rank and combining, tile — are checked by the layer: lowrank.py, tiled.py)."""
-
-    def needs(option, value, wanted):
-        if layer != wanted:
-            raise OptionError(
-                f"model.{option}={value} needs model.layer={wanted} (got {layer}): set "
-                f"model.layer={wanted}, or leave {option} at its default"
-            )
-
-    if not _number(tie_strength) or tie_strength < 0:
-        raise OptionError(f"model.tie_strength={tie_strength!r} is not valid: use a number >= 0, e.g. 0.001")
-    if tie_strength:
-        needs("tie_strength", tie_strength, "local")
-    if not _integer(share_every) or share_every < 0:
-        raise OptionError(f"model.share_every={share_every!r} is not valid: use steps >= 1, or 0 for never")
-    if share_every:
-        needs("share_every", share_every, "local")
-    if untie_at is not None:
-        if not _integer(untie_at) or untie_at < 1:
-            raise OptionError(f"model.untie_at={untie_at!r} is not valid: use a step >= 1, or null for never")
-        needs("untie_at", untie_at, "conv")
-        if untie_to not in ("local", "dense"):
-            raise OptionError(f"model.untie_to={untie_to!r} is not valid: use local or dense")
-    if match_params_of is not None:
-        if match_params_of not in LAYER_NAMES[1:]:
-            raise OptionError(
-                f"model.match_params_of={match_params_of!r} is not valid: use {' | '.join(LAYER_NAMES[1:])}, or null"
-            )
-        needs("match_params_of", match_params_of, "conv")
-    for option, value in (("lasso_strength", lasso_strength), ("lasso_beta", lasso_beta)):
-        if not _number(value) or value < 0:
-            raise OptionError(f"model.{option}={value!r} is not valid: use a number >= 0 (0: off), e.g. 0.0001")
-        if value:
-            needs(option, value, "dense")
-
-
-class ConvNet(nn.Module):
+class ConvNet(TrainingHooks, nn.Module):
     def __init__(
         self,
         input_shape,
@@ -189,20 +165,11 @@ class ConvNet(nn.Module):
         dilation=1,
         pool=None,
         pool_size=2,
-        tile=2,
-        rank=2,
-        combining="full",
-        tie_strength=0.0,
-        share_every=0,
-        untie_at=None,
-        untie_to="local",
-        match_params_of=None,
-        lasso_strength=0.0,
-        lasso_beta=0.0,
+        scheme=None,
     ):
+        """scheme: the layer's sharing options, `model.scheme` (a dict, checked by schemes.scheme_for;
+        None: the layer's defaults), or the checked scheme itself."""
         super().__init__()
-        # what LAYERS' classes may take; made first, before any local name could shadow an option's
-        layer_options = dict(tile=tile, rank=rank, combining=combining)
         if len(input_shape) == 1:
             input_shape = (1, *input_shape)  # a flat vector is a 1-channel sequence
         if len(input_shape) not in (2, 3):
@@ -210,47 +177,20 @@ class ConvNet(nn.Module):
                 f"a CNN takes [C, L] or [C, H, W] inputs, not {list(input_shape)}: "
                 f"pick a sequence or image dataset, or model=mlp"
             )
-        if layer not in LAYER_NAMES:
-            raise OptionError(f"model.layer={layer!r} is not valid: use {', '.join(LAYER_NAMES)}")
         if pool not in (None, *{p for p, _ in POOLS}):
             raise invalid("model.pool", pool, "null, max or avg", "max")
+        scheme = scheme if is_dataclass(scheme) else scheme_for(layer, scheme)
         dims = len(input_shape) - 1
-        check_spectrum_options(
-            layer, tie_strength, share_every, untie_at, untie_to, match_params_of, lasso_strength, lasso_beta
-        )
         blocks = len(channels)
-        geometry = {
-            name: _per_block(name, value, blocks, dims)
-            for name, value in (
-                ("kernel_size", kernel_size),
-                ("stride", stride),
-                ("padding", padding),
-                ("dilation", dilation),
+        given = dict(kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation)
+        geometry = {name: _per_block(name, value, blocks, dims) for name, value in given.items()}
+        if isinstance(scheme, Conv) and scheme.match_params_of is not None:
+            channels = _matched(
+                scheme.match_params_of, input_shape, num_outputs, channels, pool=pool, pool_size=pool_size, **given
             )
-        }
-        if match_params_of is not None:
-            spec = dict(
-                kernel_size=kernel_size,
-                stride=stride,
-                padding=padding,
-                dilation=dilation,
-                pool=pool,
-                pool_size=pool_size,
-                **layer_options,
-            )
-
-            def count(layer_, channels_):
-                with torch.device("meta"):
-                    net = ConvNet(input_shape, num_outputs, layer_, channels_, **spec)
-                return sum(p.numel() for p in net.parameters())
-
-            target = count(match_params_of, channels)
-            channels = matched_channels(lambda ch: count("conv", ch), channels, target)
         self.dims, self.pool, self.pool_size, self.num_blocks = dims, pool, _tuple(pool_size, dims), blocks
         self.channels, self.input_sizes = list(channels), []
-        self.tie_strength, self.share_every = tie_strength, share_every
-        self.lasso_strength, self.lasso_beta = lasso_strength, lasso_beta
-        self.untie_at, self.untie_to, self.untied = untie_at, untie_to, False
+        self.scheme, self.untied = scheme, False
         size, in_ch = tuple(input_shape[1:]), input_shape[0]
         for i, out_ch in enumerate(channels, start=1):
             block = {name: per_block[i - 1] for name, per_block in geometry.items()}
@@ -261,14 +201,7 @@ class ConvNet(nn.Module):
                     f"model.kernel_size={kernel_size} with dilation {dilation} and padding "
                     f"{padding}: use a smaller kernel, more padding or fewer blocks"
                 )
-            if layer == "dense":
-                neighbourhood = tuple(block.values())  # kernel_size, stride, padding, dilation
-                setattr(self, f"conv{i}", DenseMap(in_ch, out_ch, size, out_size, neighbourhood))
-            else:
-                classes, takes = LAYERS[layer][:2], LAYERS[layer][2]
-                extra = {"input_size": size} if layer != "conv" else {}
-                extra.update({name: layer_options[name] for name in takes})
-                setattr(self, f"conv{i}", classes[dims - 1](in_ch, out_ch, **extra, **block))
+            setattr(self, f"conv{i}", _block(layer, scheme, dims, in_ch, out_ch, size, out_size, block))
             self.input_sizes.append(size)
             size, in_ch = out_size, out_ch
             if pool:
@@ -287,27 +220,32 @@ class ConvNet(nn.Module):
     def dense_blocks(self) -> list[DenseMap]:
         return [m for m in self.blocks() if isinstance(m, DenseMap)]
 
+    @property
+    def untie_at(self) -> int | None:
+        """The step after which the convs untie (scheme conv's untie_at); None: never."""
+        return self.scheme.untie_at if isinstance(self.scheme, Conv) else None
+
     def penalty(self) -> torch.Tensor | None:
-        """Soft positional tying, λ·Σ_p ‖w_p − w̄‖² over the locally connected layers, and β-LASSO's
-        λ·Σ|w| over the dense blocks' weights; None when both are off."""
-        terms = []
-        if self.tie_strength:
+        """Soft positional tying, λ·Σ_p ‖w_p − w̄‖² over the locally connected layers, or β-LASSO's
+        λ·Σ|w| over the dense blocks' weights; None when off."""
+        s, terms = self.scheme, []
+        if isinstance(s, Local) and s.tie_strength:
             local = [m.weight.flatten(0, self.dims - 1) for m in self.blocks() if isinstance(m, _LocallyConnectedNd)]
-            terms.append(self.tie_strength * torch.stack([(w - w.mean(0)).pow(2).sum() for w in local]).sum())
-        if self.lasso_strength:  # the gradient of |w| is sign(w): 0 at 0, so a zeroed weight feels no pull
-            terms.append(self.lasso_strength * torch.stack([m.weight.abs().sum() for m in self.dense_blocks()]).sum())
+            terms.append(s.tie_strength * torch.stack([(w - w.mean(0)).pow(2).sum() for w in local]).sum())
+        if isinstance(s, Dense) and s.lasso_strength:  # the gradient of |w| is sign(w): a zeroed weight feels no pull
+            terms.append(s.lasso_strength * torch.stack([m.weight.abs().sum() for m in self.dense_blocks()]).sum())
         return sum(terms) if terms else None
 
     def threshold(self) -> None:
         """β-LASSO's second half: every dense weight with |w| < β·λ set to exactly 0."""
-        cut = self.lasso_beta * self.lasso_strength
+        cut = self.scheme.lasso_beta * self.scheme.lasso_strength
         with torch.no_grad():
             for m in self.dense_blocks():
                 m.weight.masked_fill_(m.weight.abs() < cut, 0.0)
 
     def evaluation_metrics(self, splits, evaluate) -> dict[str, float]:
         """β-LASSO runs: `conv<i>_zero_fraction`, the share of each dense block's weights that are exactly 0."""
-        if not self.lasso_strength:
+        if not (isinstance(self.scheme, Dense) and self.scheme.lasso_strength):
             return {}
         return {
             f"conv{i}_zero_fraction": (m.weight == 0).float().mean().item()
@@ -318,9 +256,10 @@ class ConvNet(nn.Module):
     def after_step(self, step: int) -> bool:
         """β-LASSO's threshold, dynamic sharing and untying, by the 1-based global step; True when the
         parameters changed."""
-        if self.lasso_strength and self.lasso_beta:
+        s = self.scheme
+        if isinstance(s, Dense) and s.lasso_strength and s.lasso_beta:
             self.threshold()
-        if self.share_every and step % self.share_every == 0:
+        if isinstance(s, Local) and s.share_every and step % s.share_every == 0:
             with torch.no_grad():
                 for m in self.blocks():
                     if isinstance(m, _LocallyConnectedNd):
@@ -331,14 +270,16 @@ class ConvNet(nn.Module):
             return True
         return False
 
-    def parameters_when_untied(self) -> int:
-        """How many parameters the net holds once untied, counted on the meta device (nothing is
-        allocated): what a run must be able to hold before it starts (train/memory.py)."""
+    def largest_parameter_count(self) -> int:
+        """How many parameters the net holds at its largest (once untied, when it unties), counted on
+        the meta device (nothing is allocated): what a run must be able to hold before it starts."""
+        if self.untie_at is None:
+            return super().largest_parameter_count()
         count = sum(p.numel() for name, p in self.named_parameters() if not name.startswith("conv"))
         with torch.device("meta"):
             for conv, size in zip(self.blocks(), self.input_sizes):
                 geometry = (conv.kernel_size, conv.stride, conv.padding, conv.dilation)
-                if self.untie_to == "dense":
+                if self.scheme.untie_to == "dense":
                     twin = DenseMap(conv.in_channels, conv.out_channels, size, conv_output_size(size, *geometry))
                 else:
                     twin = TWIN[self.dims](conv.in_channels, conv.out_channels, size, *geometry)
@@ -347,8 +288,9 @@ class ConvNet(nn.Module):
 
     def untie(self) -> None:
         """Swap every conv for its `untie_to` twin computing the same function."""
+        local = self.scheme.untie_to == "local"
         for i, (conv, size) in enumerate(zip(self.blocks(), self.input_sizes), start=1):
-            twin = TWIN[self.dims].from_conv(conv, size) if self.untie_to == "local" else DenseMap.from_conv(conv, size)
+            twin = TWIN[self.dims].from_conv(conv, size) if local else DenseMap.from_conv(conv, size)
             setattr(self, f"conv{i}", twin.train(self.training))
         self.untied = True
 

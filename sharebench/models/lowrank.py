@@ -54,10 +54,12 @@ class _LowRankLocallyConnectedNd(nn.Module):
         self.in_channels, self.out_channels = in_channels, out_channels
         set_geometry(self, n, input_size, kernel_size, stride, padding, dilation)
         if not isinstance(rank, int) or isinstance(rank, bool) or rank < 1:
-            raise OptionError(f"model.rank={rank!r} is not valid: use an integer >= 1, e.g. model.rank=2")
+            raise OptionError(f"model.scheme.rank={rank!r} is not valid: use an integer >= 1, e.g. model.scheme.rank=2")
         allowed = COMBINING if n == 2 else ("full",)
         if combining not in allowed:
-            raise OptionError(f"model.combining={combining!r} is not valid for {n}-D inputs: use {' | '.join(allowed)}")
+            raise OptionError(
+                f"model.scheme.combining={combining!r} is not valid for {n}-D inputs: use {' | '.join(allowed)}"
+            )
         self.rank, self.combining_mode = rank, combining
         self.basis = nn.Parameter(torch.empty(rank, out_channels, in_channels, *self.kernel_size))
         self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None

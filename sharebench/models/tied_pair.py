@@ -23,9 +23,10 @@ import torch.nn as nn
 
 from sharebench import models
 from sharebench.errors import UserError
+from sharebench.models.hooks import TrainingHooks
 
 
-class TiedPair(nn.Module):
+class TiedPair(TrainingHooks, nn.Module):
     def __init__(self, input_shape, num_outputs, base, mode="soft", lam=0.01, task_b="shift", shift=1, relabel_seed=0):
         super().__init__()
         if mode not in ("soft", "hard"):

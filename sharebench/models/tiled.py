@@ -48,7 +48,7 @@ class _TiledConvNd(nn.Module):
         set_geometry(self, n, input_size, kernel_size, stride, padding, dilation)
         tiles = list(tile) if isinstance(tile, (list, tuple)) else [tile]
         if not tiles or not all(isinstance(t, int) and not isinstance(t, bool) and t >= 1 for t in tiles):
-            raise invalid("model.tile", tile, "an integer >= 1 or a list of them", "2")
+            raise invalid("model.scheme.tile", tile, "an integer >= 1 or a list of them", "2")
         requested = _tuple(tile, n, "tile")
         self.tile = tuple(min(t, o) for t, o in zip(requested, self.output_size))
         self.weight = nn.Parameter(torch.empty(*self.tile, out_channels, in_channels, *self.kernel_size))

@@ -8,18 +8,10 @@ between two steps with the state needed to go on (state.py). `fit(..., resume=st
 for bit on the CPU; on CUDA it continues on the same generators and batches, and bit for bit where
 the kernels are deterministic (train/devices.py sets what is cheap to set; docs/gpu.md says what holds).
 
-Optional model hooks (methods a model may define; every other model is trained as it is):
-  targets(y) -> y'             the labels for the model's output rows, when it answers each example
-                               more than once (models/tied_pair.py: task A's rows, then task B's);
-                               losses and accuracies are then over all the answers.
-  penalty() -> tensor | None   added to every step's loss (e.g. λ·‖w_A − w_B‖², soft positional tying).
-  after_step(step) -> bool     called after every optimizer step with the 1-based step (dynamic
-                               sharing averages kernels here); True when the model's parameters
-                               changed (untie_at): the optimizer and scheduler are then rebuilt.
-  evaluation_metrics(splits, evaluate) -> dict
-                               extra columns for each evaluation row (they land in metrics.csv and
-                               as final_<column> in summary.json); evaluate(module, (x, y)) gives
-                               (loss, accuracy) as the trainer measures them.
+What the loop asks of a model besides its forward pass (labels per output row, a loss penalty, a
+step after each optimizer step, extra evaluation columns) is models/hooks.py's TrainingHooks: a model
+subclasses it to train in its own way (ConvNet's sharing schemes, TiedPair); any other module trains
+as it is.
 """
 
 import math
@@ -36,6 +28,7 @@ import torch.nn.functional as F
 from omegaconf import DictConfig
 
 from sharebench.data import Pair, Splits
+from sharebench.models.hooks import hooks_of
 from sharebench.terminal import SafeStream
 from sharebench.train.batches import EpochBatches
 from sharebench.train.pending import PendingSteps, Window
@@ -77,12 +70,12 @@ def evaluate(model: nn.Module, pair: Pair, task: str, batch_size: int, autocast)
     was_training = model.training
     model.eval()
     x, y = pair
-    targets, answers = getattr(model, "targets", None), 0
+    targets, answers = hooks_of(model).targets, 0
     loss_sum = torch.zeros((), device=x.device)
     correct = torch.zeros((), device=x.device, dtype=torch.long)
     for start in range(0, len(x), batch_size):
         xb, yb = x[start : start + batch_size], y[start : start + batch_size]
-        yb = targets(yb) if targets is not None else yb
+        yb = targets(yb)
         answers += len(yb)
         with autocast():
             out = model(xb)
@@ -125,8 +118,8 @@ def fit(
     autocast = autocast_for(device, cfg.amp)
     measure = partial(evaluate, task=splits.task, batch_size=cfg.eval_batch_size, autocast=autocast)
     loss_fn = loss_function(splits.task, cfg.get("loss_reduction", "mean"))
-    hooks = [getattr(model, name, None) for name in ("targets", "penalty", "after_step")]  # optional (module doc)
-    step, after_step = partial(train_step, model, loss_fn, autocast, *hooks[:2]), hooks[2]
+    hooks = hooks_of(model)  # models/hooks.py: a plain module gets the defaults
+    step, after_step = partial(train_step, model, loss_fn, autocast, hooks.targets, hooks.penalty), hooks.after_step
     grad_clip, classify = cfg.grad_clip, splits.task == "classification"  # read once: a config lookup costs ~10 µs
 
     def snapshot() -> TrainingState:
@@ -157,7 +150,7 @@ def fit(
         lr = optimizer.param_groups[0]["lr"]
         if scheduler is not None:
             scheduler.step()
-        if after_step is not None and after_step(loop.step):
+        if after_step(loop.step):
             optimizer, scheduler = _rebuilt(optimizer, model, cfg.schedule, total, loop.step)
         diverging = pending.add(loss, lr, out if classify else None, yb)
         loop.seen += xb.shape[0]
@@ -203,12 +196,12 @@ def _checkpoint(on_checkpoint, snapshot, pending: PendingSteps, every: float) ->
 
 def train_step(model: nn.Module, loss_fn, autocast, targets, penalty, optimizer, xb, yb, grad_clip):
     """One optimizer step on one batch: (the loss, the outputs, the targets they answer), all left on
-    the device. `targets` and `penalty` are the model's optional hooks (module doc), or None."""
-    yb = targets(yb) if targets is not None else yb
+    the device. `targets` and `penalty` are the model's hooks (models/hooks.py)."""
+    yb = targets(yb)
     with autocast():
         out = model(xb)
         loss = loss_fn(out.float(), yb)
-        extra = penalty() if penalty is not None else None
+        extra = penalty()
         if extra is not None:
             loss = loss + extra
     optimizer.zero_grad(set_to_none=True)
@@ -235,9 +228,7 @@ def evaluation_row(
     }
     for name, pair in (("val", splits.val), ("test", splits.test)):
         row[f"{name}_loss"], row[f"{name}_acc"] = measure(model, pair) if pair else (math.nan,) * 2
-    extra_metrics = getattr(model, "evaluation_metrics", None)
-    if extra_metrics is not None:
-        row.update(extra_metrics(splits, measure))
+    row.update(hooks_of(model).evaluation_metrics(splits, measure))
     row["elapsed_s"] = round(time.perf_counter() - started, 3)
     return row
 

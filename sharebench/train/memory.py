@@ -11,15 +11,14 @@ import os
 import torch
 
 from sharebench.errors import UserError
+from sharebench.models.hooks import hooks_of
 
 BYTES_PER_PARAMETER = 4 * 4  # float32 value, gradient, and Adam's two moments
 
 
 def largest_parameter_count(model: torch.nn.Module) -> int:
     """The parameters the model will hold at its largest (a net that unties grows when it does)."""
-    grows = getattr(model, "parameters_when_untied", None)
-    now = sum(p.numel() for p in model.parameters())
-    return max(now, grows()) if grows is not None and getattr(model, "untie_at", None) is not None else now
+    return hooks_of(model).largest_parameter_count()
 
 
 def device_memory(device: torch.device) -> int | None:
@@ -43,5 +42,5 @@ def check_fits(device: torch.device, parameters: int, data_elements: int) -> Non
             f"this run needs at least {need / 2**30:.1f} GiB on {device} ({parameters:,} parameters at "
             f"16 bytes each with gradients and optimizer state, {data_elements * 4 / 2**30:.1f} GiB of data) "
             f"and {device} has {total / 2**30:.1f} GiB: use a smaller model, input or dataset "
-            f"(e.g. model.untie_to=local instead of dense, model.channels, dataset.train_size)"
+            f"(e.g. model.scheme.untie_to=local instead of dense, model.channels, dataset.train_size)"
         )

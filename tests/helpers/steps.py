@@ -26,7 +26,7 @@ def model_cfg(name: str, shape, *overrides: str):
             "trainer.batch_size=8",
             "trainer.max_steps=3",
             "trainer.progress=false",
-            *(["model.untie_at=2"] if name == "untie_cnn" else []),  # the switch happens inside the steps
+            *(["model.scheme.untie_at=2"] if name == "untie_cnn" else []),  # the switch happens inside the steps
             *overrides,
         ],
     )
