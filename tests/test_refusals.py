@@ -20,7 +20,9 @@ from sharebench.cli import main as cli_main
 from sharebench.configs import compose
 from sharebench.records.run_dir import read_csv, read_summary
 
-RUN = (*TINY, "model=mlp", "trainer.max_steps=60", "trainer.eval_every=5", "trainer.plots=false")
+# STEPS: long enough that the Ctrl-C below lands mid-run (60 steps of this net end in a few ms, before a poll)
+STEPS = 1000
+RUN = (*TINY, "model=mlp", f"trainer.max_steps={STEPS}", "trainer.eval_every=5", "trainer.plots=false")
 
 
 def interrupt_once_training(run_dir: Path) -> None:
@@ -58,7 +60,7 @@ def finishes(run: Path) -> None:
     assert cli_main(["run", f"resume={run}"]) == 0
     summary = read_summary(run)
     assert summary["status"] == "completed" and summary["resumed_from_step"] > 0
-    assert [int(r["step"]) for r in read_csv(run / "steps.csv")] == list(range(1, 61))
+    assert [int(r["step"]) for r in read_csv(run / "steps.csv")] == list(range(1, STEPS + 1))
 
 
 def tamper_overrides(run: Path) -> None:
@@ -73,7 +75,7 @@ def damage_checkpoint(run: Path) -> None:
 
 # (arguments after `run`, words of the refusal, damage done to the run dir first)
 REFUSALS = {
-    "another value": (["resume={run}", "trainer.max_steps=24"], "it was run with trainer.max_steps=60", None),
+    "another value": (["resume={run}", "trainer.max_steps=24"], f"it was run with trainer.max_steps={STEPS}", None),
     "another model": (["resume={run}", "model=shared_cnn"], "it was run with model._target_=", None),
     "an unknown key": (["resume={run}", "+trainer.foo=1"], "unknown key 'trainer.foo'", None),
     "a sweep": (["-m", "resume={run}"], "to resume a sweep", None),
