@@ -77,6 +77,7 @@ def test_plot_writes_tables_and_figures(sweep, tmp_path):
             assert (tmp_path / "cmp" / f"{name}.{fmt}").stat().st_size > 5_000, (name, fmt)
 
 
+@pytest.mark.slow  # tens of seconds: .ci/run runs it after the README's test command
 def test_replot_is_byte_identical(sweep, tmp_path):
     path, _ = sweep
     out = sharebench("plot", str(path), "--out", str(tmp_path / "a"), "--format", "png", "svg", "pdf", cwd=tmp_path)

@@ -17,6 +17,7 @@ REPO = Path(__file__).resolve().parents[1]
 MKDOCS = Path(sys.executable).with_name("mkdocs")
 
 
+@pytest.mark.slow  # tens of seconds: .ci/run runs it after the README's test command
 @pytest.mark.skipif(not MKDOCS.exists(), reason="mkdocs is not installed: pip install -e '.[docs]'")
 def test_docs_build_strict(tmp_path):
     done = subprocess.run(

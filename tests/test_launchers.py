@@ -81,6 +81,7 @@ def children(pid: int) -> list[int]:
     return found
 
 
+@pytest.mark.slow  # tens of seconds: .ci/run runs it after the README's test command
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the job's process in /proc")
 def test_a_preempted_submitit_job_is_requeued_and_continues_from_its_checkpoint(tmp_path):
     """submitit_local runs the job as submitit_slurm does and requeues it the same way: SIGUSR2 (what

@@ -130,6 +130,7 @@ def study_trials(tmp_path, name="tune_lr_mlp_synthetic"):
     return optuna.load_study(study_name=name, storage=f"sqlite:///{tmp_path / 'results' / 'optuna.db'}").trials
 
 
+@pytest.mark.slow  # tens of seconds: .ci/run runs it after the README's test command
 def test_a_second_command_continues_the_study_in_sqlite(tmp_path):
     env = {"OMP_NUM_THREADS": "1"}
     first = sharebench(*STUDY, "hydra.sweeper.n_trials=2", cwd=tmp_path, env=env)
@@ -190,6 +191,7 @@ def trial_states(db) -> list[str]:
     return [state + ("+" if state == "RUNNING" and n else "") for state, n in rows]
 
 
+@pytest.mark.slow  # tens of seconds: .ci/run runs it after the README's test command
 def test_a_killed_search_continues_where_it_stopped(tmp_path):
     """SIGKILL while trial #k runs, then the same command: the finished trials stay as they were, the
     cut-off trial's values are tried again first, and the study ends with n_trials finished trials."""

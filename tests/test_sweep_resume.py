@@ -60,6 +60,7 @@ def statuses(sweep) -> list:
     return [(read_summary(sweep / str(i)) or {}).get("status") for i in range(3)]
 
 
+@pytest.mark.slow  # tens of seconds: .ci/run runs it after the README's test command
 @pytest.mark.parametrize("after, sig", [(0, signal.SIGTERM), (0, signal.SIGINT), (2, signal.SIGTERM)])
 def test_a_signal_between_two_jobs_or_after_the_last_stops_the_sweep_naming_it(tmp_path, after, sig):
     pause = ("+hydra.callbacks.pause._target_=pause.Pause", f"+hydra.callbacks.pause.marker={tmp_path / 'paused'}")
