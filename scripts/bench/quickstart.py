@@ -86,7 +86,7 @@ def sentence(caption: str, rows: list[dict]) -> str:
         results = "".join(f" ({r['result']})" for r in steps if r["result"])
         parts.append(f"the {'first' if line == 1 else 'second'} command took {_minutes(total)} ({detail}){results}")
     loads = sorted(float(r["load_1min"]) for r in rows if r["load_1min"] not in ("", None))
-    load = f"; load average {loads[0]:.1f}–{loads[-1]:.1f} from other work" if loads else ""
+    load = f"; load average {loads[0]:.1f}–{loads[-1]:.1f} as each step began" if loads else ""
     return (
         f"Timed in a fresh clone on {machine.group(1) if machine else 'this machine'}, {date}"
         f" (`python -m scripts.bench --parts quickstart`{load}): " + "; ".join(parts) + ".\n"
