@@ -5,7 +5,7 @@ import math
 
 import matplotlib
 import pytest
-from helpers.runs import make_run
+from helpers.runs import fraction_sweep, make_run
 from matplotlib.container import ErrorbarContainer
 from matplotlib.legend import Legend
 
@@ -321,17 +321,7 @@ def test_an_arm_whose_runs_differ_at_one_value_stays_a_line(tmp_path):
 def test_percentages_read_as_percentages(tmp_path):
     """Sample efficiency: train fractions 1–100% on a log axis read 1%, 10%, 100% (were 10⁰–10²), and
     accuracies 80%."""
-    for model in ("shared_cnn", "local_cnn"):
-        for fraction in (0.01, 0.1, 1.0):
-            for seed in range(2):
-                make_run(
-                    tmp_path,
-                    f"{model}-{fraction}-{seed}",
-                    model,
-                    seed,
-                    0.5 + fraction / 3 - seed / 100,
-                    extra={"dataset.train_fraction": fraction},
-                )
+    fraction_sweep(tmp_path)
     cmp = compare([tmp_path])
     stem, fig = next(m for m in figures.build_figures(cmp) if m[0] == "test_acc_vs_train_fraction")
     ax = fig.axes[0]

@@ -4,7 +4,7 @@ atlases, which need them, are tested in test_kernel_atlas.py)."""
 
 import re
 
-from helpers.runs import make_run
+from helpers.runs import fraction_sweep, make_run
 
 from sharebench.compare.comparison_files import write_comparison
 from sharebench.compare.report import write_report
@@ -33,17 +33,7 @@ def _spectrum(root):
 
 
 def _fractions(root):
-    for model in ("shared_cnn", "local_cnn"):
-        for fraction in (0.01, 0.1, 1.0):
-            for seed in range(2):
-                make_run(
-                    root,
-                    f"{model}{fraction}{seed}",
-                    model,
-                    seed,
-                    0.5 + fraction / 3 + seed / 100,
-                    extra={"dataset.train_fraction": fraction},
-                )
+    fraction_sweep(root)
 
 
 def _lam(root):

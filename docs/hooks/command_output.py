@@ -31,17 +31,7 @@ def output(command: str, tail: int | None = None) -> str:
     args = shlex.split(command)
     if args[0] != "sharebench":
         raise ValueError(f"only sharebench commands run in the docs: {command}")
-    with tempfile.TemporaryDirectory() as cwd:
-        done = subprocess.run(
-            [str(EXE), *args[1:]],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            # 80 columns: argparse wraps its help there, within a code block's width at 1280 px
-            env={**os.environ, "COLUMNS": "80", "SHAREBENCH_DATA": os.environ.get("SHAREBENCH_DATA", cwd)},
-        )
-    text = (done.stdout + done.stderr).rstrip()
+    done, text = _run([str(EXE), *args[1:]], timeout=300)
     if tail:  # the end of a long printout: say so, so the reader knows lines were left out
         text = "…\n" + "\n".join(text.splitlines()[-tail:])
     if done.returncode not in (0, 2):
@@ -51,16 +41,7 @@ def output(command: str, tail: int | None = None) -> str:
 
 @cache
 def python_output(code: str) -> str:
-    with tempfile.TemporaryDirectory() as cwd:
-        done = subprocess.run(
-            [sys.executable, "-c", code],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            env={**os.environ, "COLUMNS": "80", "SHAREBENCH_DATA": os.environ.get("SHAREBENCH_DATA", cwd)},
-        )
-    text = (done.stdout + done.stderr).rstrip()
+    done, text = _run([sys.executable, "-c", code], timeout=600)
     if done.returncode != 0:
         raise RuntimeError(f"a Python example failed in the docs build (exit {done.returncode}):\n{text}")
     return f"```python\n{code}\n```\n\nIt prints (run when these pages were built):\n\n```text\n{text}\n```"
@@ -88,3 +69,18 @@ def on_page_markdown(markdown, page, config, files):
 
     markdown = PYTHON.sub(lambda m: done(m["code"], python_output, m["code"]), markdown)
     return MARKER.sub(lambda m: done(_args(m), output, *_args(m)), markdown)
+
+
+def _run(argv: list[str], timeout: int) -> tuple[subprocess.CompletedProcess, str]:
+    """Run `argv` in an empty temporary directory; the process and its output (stdout, then stderr)."""
+    with tempfile.TemporaryDirectory() as cwd:
+        done = subprocess.run(
+            argv,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            # 80 columns: argparse wraps its help there, within a code block's width at 1280 px
+            env={**os.environ, "COLUMNS": "80", "SHAREBENCH_DATA": os.environ.get("SHAREBENCH_DATA", cwd)},
+        )
+    return done, (done.stdout + done.stderr).rstrip()

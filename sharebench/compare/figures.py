@@ -94,7 +94,10 @@ def _title_note(cmp: Comparison) -> str:
 
 def _estimate(cmp: Comparison, label: str, key: str, scale=1.0):
     """(mean, error bar as [[below], [above]] or None, values): a bar only where an interval exists."""
-    values = group_values(cmp, label, key, scale)
+    return _estimate_of(group_values(cmp, label, key, scale))
+
+
+def _estimate_of(values: list[float]):
     mean = spread(values)["mean"]
     low, high = interval(values)
     return mean, ([[mean - low], [high - mean]] if math.isfinite(low) else None), values
@@ -387,9 +390,7 @@ def _pooled_estimate(cmp: Comparison, labels: list[str], key: str, scale: float)
             value = number(r.summary.get(key))
             if value is not None:
                 values.setdefault(format_value(r.value("seed")), value * scale)
-    values = list(values.values())
-    mean, (low, high) = spread(values)["mean"], interval(values)
-    return mean, ([[mean - low], [high - mean]] if math.isfinite(low) else None), values
+    return _estimate_of(list(values.values()))
 
 
 def _band(ax, estimate, st: dict, label: str) -> None:

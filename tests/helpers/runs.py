@@ -75,6 +75,17 @@ def make_run(
     return run
 
 
+def fraction_sweep(root: Path, models=("shared_cnn", "local_cnn"), fractions=(0.01, 0.1, 1.0), seeds=2) -> None:
+    """Runs of `models` × dataset.train_fraction × seeds, as the sample-efficiency preset makes them:
+    accuracy grows with the fraction (0.5 + fraction / 3) and falls a point a seed."""
+    for model in models:
+        for fraction in fractions:
+            for seed in range(seeds):
+                accuracy = 0.5 + fraction / 3 - seed / 100
+                extra = {"dataset.train_fraction": fraction}
+                make_run(root, f"{model}-{fraction}-{seed}", model, seed, accuracy, extra=extra)
+
+
 def curves(run_dir: Path) -> tuple[list, list]:
     """metrics.csv without wall-clock time, and steps.csv: what must match bit for bit."""
     metrics = [{k: v for k, v in r.items() if k != "elapsed_s"} for r in read_csv(run_dir / "metrics.csv")]
